@@ -1,0 +1,3 @@
+"""Terrace: raw geodata in; reviewed, versioned, standards-based APIs out."""
+
+__version__ = "0.1.0"

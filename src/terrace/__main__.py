@@ -1,0 +1,5 @@
+"""`python -m terrace` runs the CLI."""
+
+from terrace.cli import main
+
+main()

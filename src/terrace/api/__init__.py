@@ -1,0 +1,1 @@
+"""HTTP: the app factory, routers, auth dependencies and the mounted serving APIs."""

@@ -1,0 +1,53 @@
+"""The app factory: one FastAPI app holding every Terrace API, with lifespan-managed pools."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+from terrace import __version__
+from terrace.api.errors import install_error_handlers
+from terrace.api.routes import admin, health, storage
+from terrace.db.pool import open_pool
+from terrace.storage import Storage
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    database_url: str
+    storage: Storage
+    upload_max_bytes: int = 5 * 1024**3
+    pool_min_size: int = 1
+    pool_max_size: int = 10
+
+
+def create_app(config: AppConfig) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.pool = open_pool(
+            config.database_url,
+            min_size=config.pool_min_size,
+            max_size=config.pool_max_size,
+            name="terrace-api",
+        )
+        try:
+            yield
+        finally:
+            app.state.pool.close()
+
+    app = FastAPI(
+        title="Terrace",
+        version=__version__,
+        description="Geospatial data publishing: submit, review, version and serve geodata.",
+        lifespan=lifespan,
+    )
+    app.state.database_url = config.database_url
+    app.state.storage = config.storage
+    app.state.upload_max_bytes = config.upload_max_bytes
+    install_error_handlers(app)
+    for module in (health, admin, storage):
+        app.include_router(module.router)
+    return app

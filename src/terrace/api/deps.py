@@ -1,0 +1,62 @@
+"""FastAPI dependencies: the pool, storage, and the authenticated principal with its role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from psycopg_pool import ConnectionPool
+
+from terrace.auth import Principal, Role, verify_key
+from terrace.errors import Forbidden, Unauthenticated
+from terrace.storage import Storage
+
+
+def get_pool(request: Request) -> ConnectionPool:
+    return request.app.state.pool
+
+
+def get_storage(request: Request) -> Storage:
+    return request.app.state.storage
+
+
+Pool = Annotated[ConnectionPool, Depends(get_pool)]
+StorageDep = Annotated[Storage, Depends(get_storage)]
+
+
+def current_principal(request: Request, pool: Pool) -> Principal | None:
+    """The caller named by `Authorization: Bearer <key>`, None when anonymous."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if not header:
+        return None
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated(
+            "The Authorization header must be `Bearer <api key>`.",
+            "Send `Authorization: Bearer <key>`; create keys with `terrace keys create`.",
+        )
+    with pool.connection() as conn:
+        principal = verify_key(conn, token.strip())
+    if principal is None:
+        raise Unauthenticated("The API key is unknown or revoked.", "Ask an admin for a valid key.")
+    return principal
+
+
+def require(role: Role) -> Callable[..., Principal]:
+    """A dependency that admits callers holding `role` (or a higher one)."""
+
+    def dependency(principal: Annotated[Principal | None, Depends(current_principal)]) -> Principal:
+        if principal is None:
+            raise Unauthenticated(
+                f"This endpoint needs an API key with the {role.value} role.",
+                "Send `Authorization: Bearer <key>`.",
+            )
+        if not principal.has(role):
+            raise Forbidden(
+                f"Your key has the {principal.role.value} role; this endpoint needs {role.value}.",
+                "Ask an admin for a key with the required role.",
+            )
+        return principal
+
+    return dependency

@@ -1,0 +1,79 @@
+"""The one table from exceptions to HTTP responses, registered on the app once."""
+
+from __future__ import annotations
+
+import psycopg
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from terrace import errors
+
+STATUS: dict[type[errors.TerraceError], int] = {
+    errors.InvalidInput: 400,
+    errors.Unauthenticated: 401,
+    errors.Forbidden: 403,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.PayloadTooLarge: 413,
+    errors.Unavailable: 503,
+    errors.SetupError: 500,
+}
+
+
+def _body(code: str, message: str, remediation: str) -> dict[str, str]:
+    return {"code": code, "message": message, "remediation": remediation}
+
+
+def status_of(exc: errors.TerraceError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]  # type: ignore[index]
+    return 500
+
+
+async def terrace_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, errors.TerraceError)
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, errors.Unauthenticated) else None
+    return JSONResponse(exc.to_dict(), status_code=status_of(exc), headers=headers)
+
+
+async def validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = [f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}" for e in exc.errors()]
+    return JSONResponse(
+        _body(
+            "INVALID_INPUT",
+            "Invalid request: " + "; ".join(problems),
+            "Correct the named fields and send the request again.",
+        ),
+        status_code=400,
+    )
+
+
+async def database_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(
+        _body(
+            "UNAVAILABLE",
+            f"The database is not available: {exc}".strip(),
+            "Retry shortly; if it persists, an operator should check the database.",
+        ),
+        status_code=503,
+    )
+
+
+async def http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    return JSONResponse(
+        _body(f"HTTP_{exc.status_code}", str(exc.detail), "Check the URL and method against /docs."),
+        status_code=exc.status_code,
+        headers=exc.headers,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(errors.TerraceError, terrace_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(psycopg.OperationalError, database_unavailable)
+    app.add_exception_handler(HTTPException, http_error)

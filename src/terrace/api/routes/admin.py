@@ -1,0 +1,39 @@
+"""Admin API: schema ensure, rebuild and drift."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from terrace.api.deps import require
+from terrace.auth import Principal, Role
+from terrace.db.database import database_drift, ensure_database, rebuild_database
+from terrace.errors import InvalidInput
+
+router = APIRouter(prefix="/api/admin", tags=["admin"])
+Admin = Annotated[Principal, Depends(require(Role.admin))]
+
+
+@router.post("/db/ensure")
+def ensure(request: Request, _: Admin) -> dict[str, Any]:
+    """Create whatever the models define and the database lacks; never drops anything."""
+    return {"actions": ensure_database(request.app.state.database_url)}
+
+
+@router.post("/db/rebuild")
+def rebuild(request: Request, _: Admin, confirm: Annotated[str, Query()] = "") -> dict[str, Any]:
+    """Drop and recreate the `app` and `pgstac` schemas (all jobs, releases, STAC items)."""
+    if confirm != "yes":
+        raise InvalidInput(
+            "Rebuild deletes every job, release and STAC item; it needs explicit confirmation.",
+            "Repeat the request with ?confirm=yes if that is what you want.",
+        )
+    return {"actions": rebuild_database(request.app.state.database_url)}
+
+
+@router.get("/db/drift")
+def drift(request: Request, _: Admin) -> dict[str, Any]:
+    """Differences between the live database and the models."""
+    differences = database_drift(request.app.state.database_url)
+    return {"in_sync": not differences, "differences": [d.__dict__ for d in differences]}

@@ -1,0 +1,22 @@
+"""The `terrace` command line: thin commands, each calling one library function."""
+
+from __future__ import annotations
+
+import typer
+
+from terrace.cli import db, keys, serve, up
+
+app = typer.Typer(
+    help="Terrace: raw geodata in; reviewed, versioned, standards-based APIs out.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command("up")(up.up)
+app.command("api")(serve.api)
+app.command("worker")(serve.worker)
+app.add_typer(db.app, name="db")
+app.add_typer(keys.app, name="keys")
+
+
+def main() -> None:
+    app()

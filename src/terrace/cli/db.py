@@ -1,0 +1,46 @@
+"""`terrace db ensure|rebuild|drift`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from terrace.cli.context import database_url, friendly_errors
+from terrace.db.database import database_drift, ensure_database, rebuild_database
+
+app = typer.Typer(help="Schema management: the database follows the Python models.", no_args_is_help=True)
+
+
+@app.command()
+@friendly_errors
+def ensure() -> None:
+    """Create what is missing (extensions, pgSTAC, tables, columns, indexes, functions)."""
+    actions = ensure_database(database_url())
+    typer.echo("\n".join(actions) if actions else "Schema is up to date; nothing to do.")
+
+
+@app.command()
+@friendly_errors
+def rebuild(
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Confirm: drops every job, release and STAC item.")
+    ] = False,
+) -> None:
+    """Drop and recreate the app and pgstac schemas together; geo is never touched."""
+    if not yes:
+        typer.echo("Rebuild drops all jobs, releases and STAC items. Repeat with --yes to do it.", err=True)
+        raise typer.Exit(1)
+    typer.echo("\n".join(rebuild_database(database_url())))
+
+
+@app.command()
+@friendly_errors
+def drift() -> None:
+    """List differences between the live database and the models; exit code 1 if any."""
+    differences = database_drift(database_url())
+    for difference in differences:
+        typer.echo(str(difference))
+    if differences:
+        raise typer.Exit(1)
+    typer.echo("No drift: the database matches the models.")

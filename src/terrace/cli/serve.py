@@ -1,0 +1,56 @@
+"""`terrace api` and `terrace worker`: the two long-running processes."""
+
+from __future__ import annotations
+
+import signal
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from terrace.api.app import AppConfig, create_app
+from terrace.cli.context import database_url, friendly_errors, storage
+from terrace.orchestration.worker import Worker
+from terrace.settings import ApiSettings, DatabaseSettings, StorageSettings, WorkerSettings
+
+
+@friendly_errors
+def api(
+    host: Annotated[
+        str | None, typer.Option(envvar="TERRACE_HOST", show_envvar=True, help="Bind address [127.0.0.1].")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(envvar="TERRACE_PORT", show_envvar=True, help="Port [8000].")
+    ] = None,
+) -> None:
+    """Run the HTTP API (Platform, Jobs, admin, serving, web UI) in this process."""
+    settings = ApiSettings()
+    db = DatabaseSettings()
+    config = AppConfig(
+        database_url=database_url(),
+        storage=storage(),
+        upload_max_bytes=StorageSettings().upload_max_bytes,
+        pool_min_size=db.pool_min_size,
+        pool_max_size=db.pool_max_size,
+    )
+    uvicorn.run(
+        create_app(config),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+        proxy_headers=False,
+    )
+
+
+@friendly_errors
+def worker(
+    concurrency: Annotated[
+        int | None,
+        typer.Option(envvar="TERRACE_WORKER_CONCURRENCY", show_envvar=True, help="Tasks run at once [2]."),
+    ] = None,
+) -> None:
+    """Run a task worker until SIGTERM."""
+    task_worker = Worker(database_url(), concurrency or WorkerSettings().worker_concurrency)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: task_worker.stop())
+    task_worker.run()

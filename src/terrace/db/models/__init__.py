@@ -1,0 +1,11 @@
+"""The Python models: single source of truth for the `app` schema and `geo.table_catalog`."""
+
+from __future__ import annotations
+
+from terrace.db.models import auth, catalog, common, workers
+from terrace.db.models.base import SqlFunction, Trigger, metadata
+
+FUNCTIONS: tuple[SqlFunction, ...] = (common.SET_UPDATED_AT,)
+TRIGGERS: tuple[Trigger, ...] = (*catalog.TRIGGERS,)
+
+__all__ = ["FUNCTIONS", "TRIGGERS", "auth", "catalog", "metadata", "workers"]

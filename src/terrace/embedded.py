@@ -1,0 +1,187 @@
+"""The embedded default behind `terrace up`: cluster, storage, admin key, API and workers.
+
+Everything runs as child processes of `terrace up`, each in its own session so that a Ctrl-C
+in the terminal reaches only the supervisor, which then stops the children in order and the
+cluster last. A child that dies is restarted.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from terrace.auth import Role, register_key
+from terrace.db.cluster import LocalCluster
+from terrace.db.database import ensure_database
+from terrace.db.pool import connect
+from terrace.errors import SetupError
+from terrace.storage import Storage
+
+RESTART_DELAY_SECONDS = 5.0
+STOP_TIMEOUT_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class EmbeddedOptions:
+    home: Path
+    host: str
+    port: int
+    workers: int
+    database_url: str | None
+    storage_url: str | None
+    api_key: str | None
+
+
+@dataclass
+class Child:
+    name: str
+    command: list[str]
+    log: Path
+    process: subprocess.Popen[bytes] | None = None
+    started_at: float = 0.0
+
+    def start(self, env: dict[str, str]) -> None:
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                self.command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        self.started_at = time.monotonic()
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+
+def admin_key(home: Path, configured: str | None) -> str:
+    """TERRACE_API_KEY, or the key kept in <home>/api_key (created once, mode 0600)."""
+    if configured:
+        return configured
+    path = home / "api_key"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(f"trc_{secrets.token_hex(6)}_{secrets.token_urlsafe(32)}\n")
+    return path.read_text().strip()
+
+
+def run_embedded(options: EmbeddedOptions) -> None:
+    """Start everything, print where it is, supervise until SIGINT/SIGTERM, stop everything."""
+    home = options.home
+    (home / "logs").mkdir(parents=True, exist_ok=True)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+
+    cluster = LocalCluster(home) if options.database_url is None else None
+    started_cluster = cluster.start() if cluster else False
+    children: list[Child] = []
+    try:
+        url = options.database_url or _embedded_database(cluster)  # type: ignore[arg-type]
+        ensure_database(url)
+        storage = Storage(options.storage_url) if options.storage_url else Storage.local(home / "storage")
+        storage.create_containers()
+        key = admin_key(home, options.api_key)
+        with connect(url) as conn:
+            register_key(conn, key, "embedded admin", Role.admin)
+        env = dict(
+            os.environ,
+            TERRACE_DATABASE_URL=url,
+            TERRACE_STORAGE_URL=storage.root_url,
+            TERRACE_HOST=options.host,
+            TERRACE_PORT=str(options.port),
+        )
+        children = _children(home, options.workers)
+        for child in children:
+            child.start(env)
+        base = f"http://{options.host}:{options.port}"
+        _wait_ready(base, children[0], stop)
+        _print_banner(base, key, options, url, storage, cluster)
+        _supervise(children, env, stop)
+    finally:
+        _stop_children(children)
+        if cluster and started_cluster:
+            cluster.stop()
+        print("Terrace stopped.", flush=True)
+
+
+def _embedded_database(cluster: LocalCluster) -> str:
+    cluster.create_database("terrace")
+    return cluster.url()
+
+
+def _children(home: Path, workers: int) -> list[Child]:
+    cli = [sys.executable, "-m", "terrace"]
+    logs = home / "logs"
+    api = Child("api", [*cli, "api"], logs / "api.log")
+    return [api] + [
+        Child(f"worker-{n}", [*cli, "worker"], logs / f"worker-{n}.log") for n in range(1, workers + 1)
+    ]
+
+
+def _wait_ready(base: str, api: Child, stop: threading.Event, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not stop.is_set():
+        if not api.alive():
+            raise SetupError("The API process exited at start-up.", f"See {api.log}.")
+        try:
+            with urllib.request.urlopen(f"{base}/readyz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    if not stop.is_set():
+        raise SetupError(f"The API did not become ready within {timeout:.0f} s.", f"See {api.log}.")
+
+
+def _supervise(children: list[Child], env: dict[str, str], stop: threading.Event) -> None:
+    while not stop.wait(1.0):
+        for child in children:
+            if not child.alive() and time.monotonic() - child.started_at > RESTART_DELAY_SECONDS:
+                code = child.process.returncode if child.process else None
+                print(f"{child.name} exited (code {code}); restarting. Log: {child.log}", flush=True)
+                child.start(env)
+
+
+def _stop_children(children: list[Child]) -> None:
+    running = [c for c in children if c.alive()]
+    for child in running:
+        child.process.send_signal(signal.SIGTERM)  # type: ignore[union-attr]
+    deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
+    for child in running:
+        try:
+            child.process.wait(timeout=max(0.1, deadline - time.monotonic()))  # type: ignore[union-attr]
+        except subprocess.TimeoutExpired:
+            child.process.kill()  # type: ignore[union-attr]
+            child.process.wait()  # type: ignore[union-attr]
+
+
+def _print_banner(
+    base: str, key: str, options: EmbeddedOptions, url: str, storage: Storage, cluster: LocalCluster | None
+) -> None:
+    database = (
+        f"embedded, port {cluster.port()}, data in {cluster.data_dir}" if cluster else "TERRACE_DATABASE_URL"
+    )
+    key_source = "TERRACE_API_KEY" if options.api_key else f"saved in {options.home / 'api_key'}"
+    print(
+        "\n".join(
+            [
+                "Terrace is running.",
+                f"  API        {base}  (OpenAPI: {base}/docs)",
+                f"  Health     {base}/api/health",
+                f"  Admin key  {key}  ({key_source})",
+                f"  Database   {database}",
+                f"  Storage    {storage.root_url}",
+                f"  Workers    {options.workers}",
+                f"  Logs       {options.home / 'logs'}",
+                "Press Ctrl-C to stop.",
+            ]
+        ),
+        flush=True,
+    )

@@ -1,0 +1,1 @@
+"""CoreMachine: jobs of stages of parallel tasks, coordinated only through PostgreSQL."""

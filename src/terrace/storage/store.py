@@ -1,0 +1,109 @@
+"""Storage over obstore: one object store per container, local folders by default."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterable, AsyncIterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import obstore
+from obstore.exceptions import NotFoundError as ObjectNotFound
+from obstore.store import LocalStore, ObjectStore, from_url
+
+from terrace.errors import NotFound, PayloadTooLarge
+from terrace.storage.paths import validate_container, validate_path
+
+DEFAULT_CONTAINERS = ("bronze", "silver")
+
+
+class Storage:
+    """Containers under one root URL: file:///srv/terrace, s3://bucket/prefix, az://..., gs://..."""
+
+    def __init__(self, root_url: str, containers: tuple[str, ...] = DEFAULT_CONTAINERS) -> None:
+        self.root_url = root_url.rstrip("/")
+        self.containers = tuple(validate_container(c) for c in containers)
+        parsed = urlparse(self.root_url)
+        self.local_root = Path(parsed.path) if parsed.scheme == "file" else None
+        self._stores: dict[str, ObjectStore] = {}
+
+    @classmethod
+    def local(cls, folder: Path) -> Storage:
+        return cls(folder.resolve().as_uri())
+
+    def create_containers(self) -> None:
+        """Create the container folders of local storage (cloud containers exist already)."""
+        if self.local_root is not None:
+            for container in self.containers:
+                (self.local_root / container).mkdir(parents=True, exist_ok=True)
+
+    def store(self, container: str) -> ObjectStore:
+        if container not in self.containers:
+            raise NotFound(
+                f"Storage container {container!r} does not exist.",
+                f"Use one of: {', '.join(self.containers)}.",
+            )
+        if container not in self._stores:
+            if self.local_root is not None:
+                self._stores[container] = LocalStore(self.local_root / container, automatic_cleanup=True)
+            else:
+                self._stores[container] = from_url(f"{self.root_url}/{container}")
+        return self._stores[container]
+
+    def local_path(self, container: str, path: str) -> Path | None:
+        """The file behind an object on local storage (for GDAL); None for cloud storage."""
+        if self.local_root is None:
+            return None
+        return self.local_root / validate_container(container) / validate_path(path)
+
+    def put(self, container: str, path: str, data: bytes | Path) -> None:
+        obstore.put(self.store(container), validate_path(path), data)
+
+    def get(self, container: str, path: str) -> bytes:
+        try:
+            return obstore.get(self.store(container), validate_path(path)).bytes().to_bytes()
+        except (ObjectNotFound, FileNotFoundError) as exc:
+            raise NotFound(
+                f"No object {path!r} in container {container!r}.",
+                "Check the path, or upload the file first with PUT /api/storage/{container}/{path}.",
+            ) from exc
+
+    def exists(self, container: str, path: str) -> bool:
+        try:
+            obstore.head(self.store(container), validate_path(path))
+        except (ObjectNotFound, FileNotFoundError):
+            return False
+        return True
+
+    def delete(self, container: str, path: str) -> None:
+        obstore.delete(self.store(container), validate_path(path))
+
+    async def upload(self, container: str, path: str, chunks: AsyncIterable[bytes], max_bytes: int) -> int:
+        """Stream chunks into an object, refusing more than max_bytes; nothing stays on failure."""
+        store, path = self.store(container), validate_path(path)
+        received = 0
+
+        async def limited() -> AsyncIterator[bytes]:
+            nonlocal received
+            async for chunk in chunks:
+                received += len(chunk)
+                if received > max_bytes:
+                    raise PayloadTooLarge(
+                        f"Upload exceeds the limit of {max_bytes} bytes.",
+                        "Split the data, or ask an operator to raise TERRACE_UPLOAD_MAX_BYTES.",
+                    )
+                yield chunk
+
+        await obstore.put_async(store, path, limited())
+        return received
+
+    def round_trip(self, container: str) -> None:
+        """Write, read back and delete a probe object; raises if any step fails."""
+        path = f"_health/{uuid.uuid4().hex}"
+        payload = b"terrace health probe"
+        self.put(container, path, payload)
+        try:
+            if self.get(container, path) != payload:
+                raise OSError(f"Probe object read back differently from container {container!r}.")
+        finally:
+            self.delete(container, path)

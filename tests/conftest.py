@@ -1,0 +1,135 @@
+"""Shared fixtures: one real PostgreSQL+PostGIS+pgSTAC cluster per session, a database per test.
+
+The session builds a template database once (extensions, pgSTAC, ensured schema); each test gets
+a clone made with CREATE DATABASE ... TEMPLATE, which takes a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+import uvicorn
+from psycopg import sql
+
+from terrace.api.app import AppConfig, create_app
+from terrace.auth import Role, create_key
+from terrace.db.cluster import LocalCluster, free_port
+from terrace.db.database import ensure_database
+from terrace.storage import Storage
+
+TEMPLATE = "terrace_template"
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[LocalCluster]:
+    home = Path(tempfile.mkdtemp(prefix="terrace-test-"))
+    local = LocalCluster(home, durable=False)
+    local.start()
+    try:
+        yield local
+    finally:
+        local.destroy()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def template_database(cluster: LocalCluster) -> str:
+    cluster.create_database(TEMPLATE)
+    ensure_database(cluster.url(TEMPLATE))
+    return TEMPLATE
+
+
+def create_database(cluster: LocalCluster, template: str | None = None) -> str:
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template:
+        statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+    with psycopg.connect(cluster.url("postgres"), autocommit=True) as conn:
+        conn.execute(statement)
+    return name
+
+
+def drop_database(cluster: LocalCluster, name: str) -> None:
+    with psycopg.connect(cluster.url("postgres"), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def database_url(cluster: LocalCluster, template_database: str) -> Iterator[str]:
+    """A fresh database with the full Terrace schema."""
+    name = create_database(cluster, template_database)
+    yield cluster.url(name)
+    drop_database(cluster, name)
+
+
+@pytest.fixture
+def empty_database_url(cluster: LocalCluster) -> Iterator[str]:
+    """A fresh database with nothing in it."""
+    name = create_database(cluster)
+    yield cluster.url(name)
+    drop_database(cluster, name)
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> Storage:
+    local = Storage.local(tmp_path / "storage")
+    local.create_containers()
+    return local
+
+
+@pytest.fixture
+def keys(database_url: str) -> dict[Role, str]:
+    """One API key per role."""
+    with psycopg.connect(database_url) as conn:
+        return {role: create_key(conn, f"test {role.value}", role)[1] for role in Role}
+
+
+class LiveServer:
+    """A real uvicorn server on a free loopback port, in a background thread."""
+
+    def __init__(self, config: AppConfig) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        server_config = uvicorn.Config(
+            create_app(config), host="127.0.0.1", port=self.port, log_level="warning"
+        )
+        self.server = uvicorn.Server(server_config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("test API server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+
+@pytest.fixture
+def app_config(database_url: str, storage: Storage) -> AppConfig:
+    return AppConfig(database_url=database_url, storage=storage, upload_max_bytes=1024 * 1024)
+
+
+@pytest.fixture
+def api(app_config: AppConfig) -> Iterator[httpx.Client]:
+    """An HTTP client talking to a live Terrace API over loopback."""
+    with LiveServer(app_config) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+        yield client
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
