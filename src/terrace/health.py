@@ -5,16 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from psycopg_pool import ConnectionPool
-
 from terrace.db.database import database_drift, pgstac_version
+from terrace.db.pool import Pool, fetch_one
 from terrace.db.queries import queries
 from terrace.storage import Storage
 
 Check = Callable[[], dict[str, Any]]
 
 
-def check_health(pool: ConnectionPool, database_url: str, storage: Storage) -> dict[str, Any]:
+def check_health(pool: Pool, database_url: str, storage: Storage) -> dict[str, Any]:
     """Each component's status (ok, warning, error) and details; the worst one is the overall."""
     checks: dict[str, Check] = {
         "database": lambda: _database(pool),
@@ -35,9 +34,9 @@ def _run(check: Check) -> dict[str, Any]:
         return {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
 
 
-def _database(pool: ConnectionPool) -> dict[str, Any]:
+def _database(pool: Pool) -> dict[str, Any]:
     with pool.connection(timeout=5) as conn:
-        versions = conn.execute(queries("health")["versions"]).fetchone()
+        versions = fetch_one(conn, queries("health")["versions"])
         pgstac = pgstac_version(conn)
     missing = [name for name, value in (("postgis", versions["postgis"]), ("pgstac", pgstac)) if not value]
     return {
@@ -60,7 +59,7 @@ def _storage(storage: Storage) -> dict[str, Any]:
     return {"status": "ok", "root": storage.root_url, "containers": list(storage.containers)}
 
 
-def _workers(pool: ConnectionPool) -> dict[str, Any]:
+def _workers(pool: Pool) -> dict[str, Any]:
     with pool.connection(timeout=5) as conn:
-        seen = conn.execute(queries("health")["workers_seen"]).fetchone()["seen"]
+        seen = fetch_one(conn, queries("health")["workers_seen"])["seen"]
     return {"status": "ok" if seen else "warning", "seen": seen}

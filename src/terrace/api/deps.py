@@ -6,14 +6,14 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
-from psycopg_pool import ConnectionPool
 
 from terrace.auth import Principal, Role, verify_key
+from terrace.db import pool as db
 from terrace.errors import Forbidden, Unauthenticated
 from terrace.storage import Storage
 
 
-def get_pool(request: Request) -> ConnectionPool:
+def get_pool(request: Request) -> db.Pool:
     return request.app.state.pool
 
 
@@ -21,7 +21,7 @@ def get_storage(request: Request) -> Storage:
     return request.app.state.storage
 
 
-Pool = Annotated[ConnectionPool, Depends(get_pool)]
+Pool = Annotated[db.Pool, Depends(get_pool)]
 StorageDep = Annotated[Storage, Depends(get_storage)]
 
 

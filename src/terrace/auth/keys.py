@@ -9,9 +9,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-import psycopg
-
 from terrace.auth.roles import Principal, Role
+from terrace.db.pool import Connection
 from terrace.db.queries import queries
 from terrace.errors import NotFound
 
@@ -28,7 +27,7 @@ def new_key() -> tuple[str, str]:
     return key_id, f"{PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
 
 
-def register_key(conn: psycopg.Connection, key: str, name: str, role: Role) -> None:
+def register_key(conn: Connection, key: str, name: str, role: Role) -> None:
     """Store a key chosen elsewhere (the embedded admin key); a known key is left as it is."""
     key_id = key.split("_")[1] if key.startswith(PREFIX) and key.count("_") >= 2 else hash_key(key)[:12]
     conn.execute(
@@ -37,14 +36,14 @@ def register_key(conn: psycopg.Connection, key: str, name: str, role: Role) -> N
     )
 
 
-def create_key(conn: psycopg.Connection, name: str, role: Role) -> tuple[str, str]:
+def create_key(conn: Connection, name: str, role: Role) -> tuple[str, str]:
     """Create a key; returns (key_id, key). The key is shown once and never stored."""
     key_id, key = new_key()
     register_key(conn, key, name, role)
     return key_id, key
 
 
-def verify_key(conn: psycopg.Connection[dict], key: str) -> Principal | None:
+def verify_key(conn: Connection, key: str) -> Principal | None:
     row = conn.execute(queries("auth")["find_active_key"], {"key_hash": hash_key(key)}).fetchone()
     if row is None:
         return None
@@ -53,10 +52,10 @@ def verify_key(conn: psycopg.Connection[dict], key: str) -> Principal | None:
     return Principal(key_id=row["key_id"], name=row["name"], role=Role(row["role"]))
 
 
-def list_keys(conn: psycopg.Connection[dict]) -> list[dict]:
+def list_keys(conn: Connection) -> list[dict]:
     return conn.execute(queries("auth")["list_keys"]).fetchall()
 
 
-def revoke_key(conn: psycopg.Connection[dict], key_id: str) -> None:
+def revoke_key(conn: Connection, key_id: str) -> None:
     if conn.execute(queries("auth")["revoke_key"], {"key_id": key_id}).fetchone() is None:
         raise NotFound(f"No active API key {key_id!r}.", "List keys with `terrace keys list`.")

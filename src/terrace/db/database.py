@@ -9,7 +9,7 @@ from pypgstac.db import PgstacDB
 from pypgstac.migrate import Migrate
 
 from terrace.db import models, schema
-from terrace.db.pool import connect
+from terrace.db.pool import Connection, connect
 from terrace.db.schema import Difference, SchemaModel
 from terrace.errors import Unavailable
 
@@ -52,7 +52,7 @@ def database_drift(url: str) -> list[Difference]:
     return found + schema.drift(url, MODEL)
 
 
-def pgstac_version(conn: psycopg.Connection[dict]) -> str | None:
+def pgstac_version(conn: Connection) -> str | None:
     """The installed pgSTAC version, or None where pgSTAC is not installed."""
     row = conn.execute("SELECT to_regprocedure('pgstac.get_version()') IS NOT NULL AS ok").fetchone()
     if not row or not row["ok"]:

@@ -266,14 +266,16 @@ def _function_drift(conn: sa.Connection, functions: tuple[SqlFunction, ...]) -> 
 
 
 def _trigger_exists(conn: sa.Connection, trigger: Trigger) -> bool:
-    return conn.execute(
-        sa.text(
-            "SELECT EXISTS (SELECT 1 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT t.tgisinternal "
-            "AND n.nspname = :schema AND c.relname = :table AND t.tgname = :name)"
-        ),
-        {"schema": trigger.table.schema, "table": trigger.table.name, "name": trigger.name},
-    ).scalar()
+    return bool(
+        conn.execute(
+            sa.text(
+                "SELECT EXISTS (SELECT 1 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT t.tgisinternal "
+                "AND n.nspname = :schema AND c.relname = :table AND t.tgname = :name)"
+            ),
+            {"schema": trigger.table.schema, "table": trigger.table.name, "name": trigger.name},
+        ).scalar()
+    )
 
 
 def _ensure_triggers(conn: sa.Connection, triggers: tuple[Trigger, ...]) -> list[str]:
