@@ -1,0 +1,1 @@
+"""Assets, releases, the tables they own, the approval state machine, and publication."""

@@ -1,0 +1,61 @@
+"""Moving, renaming and dropping a release's tables and views, with their catalog rows."""
+
+from __future__ import annotations
+
+from psycopg import sql
+
+from terrace.db.pool import Connection
+from terrace.db.queries import queries
+from terrace.errors import Conflict
+
+SERVED_SCHEMA = "geo"
+DRAFT_SCHEMA = "geo_draft"
+
+
+def relation_kind(conn: Connection, schema: str, name: str) -> str | None:
+    """'r' (table), 'v' (view), 'm' (materialized view), or None when absent."""
+    row = conn.execute(queries("releases")["relation_kind"], {"schema": schema, "name": name}).fetchone()
+    return None if row is None else str(row["kind"])
+
+
+def _keyword(kind: str | None) -> sql.SQL:
+    return sql.SQL("VIEW" if kind == "v" else "TABLE")
+
+
+def move_relation(conn: Connection, schema_from: str, name_from: str, schema_to: str, name_to: str) -> None:
+    """Move a table or view to another schema under another name; never overwrites."""
+    kind = relation_kind(conn, schema_from, name_from)
+    if kind is None:
+        raise Conflict(
+            f"Output {schema_from}.{name_from} is missing.",
+            "Run the catalog consistency check; resubmit the release with overwrite to rebuild it.",
+        )
+    if relation_kind(conn, schema_to, name_to) is not None:
+        raise Conflict(
+            f"{schema_to}.{name_to} already exists; it is never overwritten.",
+            "Choose another version_id, or unpublish the release that owns that table first.",
+        )
+    keyword = _keyword(kind)
+    if name_from != name_to:
+        conn.execute(
+            sql.SQL("ALTER {} {} RENAME TO {}").format(
+                keyword, sql.Identifier(schema_from, name_from), sql.Identifier(name_to)
+            )
+        )
+    conn.execute(
+        sql.SQL("ALTER {} {} SET SCHEMA {}").format(
+            keyword, sql.Identifier(schema_from, name_to), sql.Identifier(schema_to)
+        )
+    )
+    conn.execute(
+        queries("releases")["move_catalog_row"],
+        {"schema_from": schema_from, "name_from": name_from, "schema_to": schema_to, "name_to": name_to},
+    )
+
+
+def drop_relation(conn: Connection, schema: str, name: str) -> None:
+    """Drop a table or view (if present) and its catalog row."""
+    kind = relation_kind(conn, schema, name)
+    if kind is not None:
+        conn.execute(sql.SQL("DROP {} {}").format(_keyword(kind), sql.Identifier(schema, name)))
+    conn.execute(queries("releases")["delete_catalog_row"], {"schema": schema, "name": name})

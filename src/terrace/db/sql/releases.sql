@@ -1,0 +1,85 @@
+-- name: release_by_ref
+-- A release named by its release_id, a request_id, or a job_id.
+SELECT r.*, a.dataset_id, a.resource_id, a.data_type, a.platform_id
+FROM app.asset_releases r JOIN app.assets a USING (asset_id)
+WHERE r.release_id = coalesce(
+    (SELECT release_id FROM app.asset_releases WHERE release_id = %(ref)s),
+    (SELECT release_id FROM app.api_requests WHERE request_id = %(ref)s OR job_id = %(ref)s
+     ORDER BY created_at DESC LIMIT 1));
+
+-- name: lock_asset
+SELECT asset_id FROM app.assets WHERE asset_id = %(asset_id)s FOR UPDATE;
+
+-- name: release_tables
+SELECT table_name, schema_name, geometry_type, feature_count, table_role::text AS table_role, table_suffix
+FROM app.release_tables WHERE release_id = %(release_id)s
+ORDER BY table_role = 'view', table_suffix, table_name;
+
+-- name: rename_release_table
+UPDATE app.release_tables SET schema_name = %(schema_to)s, table_name = %(name_to)s
+WHERE release_id = %(release_id)s AND table_name = %(name_from)s;
+
+-- name: version_taken
+SELECT release_id FROM app.asset_releases WHERE asset_id = %(asset_id)s AND version_id = %(version_id)s;
+
+-- name: mark_approved
+UPDATE app.asset_releases
+SET version_id = %(version_id)s, approval_state = 'approved', is_served = true, reviewer = %(actor)s,
+    reviewed_at = now(), clearance_state = %(clearance_state)s, approval_notes = %(notes)s
+WHERE release_id = %(release_id)s;
+
+-- name: mark_rejected
+UPDATE app.asset_releases
+SET approval_state = 'rejected', reviewer = %(actor)s, reviewed_at = now(), rejection_reason = %(reason)s
+WHERE release_id = %(release_id)s;
+
+-- name: mark_revoked
+UPDATE app.asset_releases
+SET approval_state = 'revoked', is_served = false, revoked_at = now(), revoked_by = %(actor)s,
+    revocation_reason = %(reason)s
+WHERE release_id = %(release_id)s;
+
+-- name: mark_unpublished
+UPDATE app.asset_releases
+SET unpublished_at = now(), is_served = false,
+    approval_state = CASE WHEN approval_state = 'approved' THEN 'revoked'::app.approval_state
+                          ELSE approval_state END,
+    revoked_at = CASE WHEN approval_state = 'approved' THEN now() ELSE revoked_at END,
+    revoked_by = CASE WHEN approval_state = 'approved' THEN %(actor)s ELSE revoked_by END
+WHERE release_id = %(release_id)s;
+
+-- name: delete_release_tables
+DELETE FROM app.release_tables WHERE release_id = %(release_id)s;
+
+-- name: latest_served
+SELECT r.release_id, r.version_id
+FROM app.asset_releases r
+WHERE r.asset_id = %(asset_id)s AND r.approval_state = 'approved' AND r.is_served
+ORDER BY r.version_ordinal DESC LIMIT 1;
+
+-- name: audit
+INSERT INTO app.approval_audit (release_id, action, actor, reason, details)
+VALUES (%(release_id)s, %(action)s, %(actor)s, %(reason)s, %(details)s);
+
+-- name: relation_kind
+SELECT c.relkind::text AS kind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = %(schema)s AND c.relname = %(name)s;
+
+-- name: move_catalog_row
+UPDATE geo.table_catalog SET schema_name = %(schema_to)s, table_name = %(name_to)s
+WHERE schema_name = %(schema_from)s AND table_name = %(name_from)s;
+
+-- name: delete_catalog_row
+DELETE FROM geo.table_catalog WHERE schema_name = %(schema)s AND table_name = %(name)s;
+
+-- name: latest_aliases
+SELECT table_name FROM geo.table_catalog
+WHERE schema_name = 'geo' AND properties ->> 'latest_alias_of_asset' = %(asset_id)s;
+
+-- name: add_latest_alias_row
+INSERT INTO geo.table_catalog (schema_name, table_name, title, description, bbox, feature_count,
+    geometry_type, srid, table_group, stac_item_id, stac_collection_id, keywords, access_level, properties)
+SELECT 'geo', %(alias)s, title, description, bbox, feature_count, geometry_type, srid, table_group,
+    stac_item_id, stac_collection_id, keywords, access_level,
+    properties || jsonb_build_object('latest_alias_of_asset', %(asset_id)s::text, 'alias_of', %(source)s::text)
+FROM geo.table_catalog WHERE schema_name = 'geo' AND table_name = %(source)s;
