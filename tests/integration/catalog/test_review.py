@@ -170,3 +170,33 @@ def test_long_names_stay_within_postgres_limits() -> None:
     base = identity.served_table_base("d" * 80, "r" * 80, "v1")
     assert len(base + "_polygon") <= 63 and base.endswith("_v1")
     assert base != identity.served_table_base("d" * 80, "r" * 79 + "x", "v1")
+
+
+def test_unpublish_removes_every_table_and_needs_force_for_approved(conn: psycopg.Connection) -> None:
+    from terrace.catalog.unpublish import plan, unpublish
+
+    release = make_release(conn, 1, ("_point", "_line", "_polygon"))
+    with conn.transaction():
+        review.approve(conn, release, actor="alice")
+    with pytest.raises(Conflict, match="force_approved"):
+        unpublish(conn, release, actor="admin")
+    from terrace.catalog.releases import find_release
+
+    listed = plan(conn, find_release(conn, release))
+    assert sorted(listed.tables) == [f"geo.floods_jakarta_v1{s}" for s in ("_line", "_point", "_polygon")]
+    with conn.transaction():
+        removed = unpublish(conn, release, actor="admin", force_approved=True)
+    assert removed.tables == listed.tables
+    left = conn.execute(
+        "SELECT count(*) AS n FROM pg_tables WHERE tablename LIKE 'floods_jakarta%'"
+    ).fetchone()
+    assert left["n"] == 0
+    assert (
+        conn.execute("SELECT count(*) AS n FROM pg_views WHERE viewname LIKE 'floods%'").fetchone()["n"] == 0
+    )
+    assert conn.execute("SELECT count(*) AS n FROM geo.table_catalog").fetchone()["n"] == 0
+    assert conn.execute("SELECT count(*) AS n FROM app.release_tables").fetchone()["n"] == 0
+    state = conn.execute(
+        "SELECT approval_state::text, unpublished_at IS NOT NULL AS gone FROM app.asset_releases"
+    )
+    assert state.fetchone() == {"approval_state": "revoked", "gone": True}

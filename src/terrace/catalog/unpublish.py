@@ -1,0 +1,73 @@
+"""Unpublish: remove everything a release produced (tables, views, catalog rows, STAC item, blobs)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from terrace.catalog.latest import refresh_latest
+from terrace.catalog.relations import drop_relation
+from terrace.catalog.releases import Release, audit, lock_release, release_tables
+from terrace.db.pool import Connection
+from terrace.db.queries import queries
+from terrace.errors import Conflict, InvalidInput
+from terrace.storage import Storage
+
+
+@dataclass
+class UnpublishPlan:
+    release_id: str
+    approval_state: str
+    tables: list[str] = field(default_factory=list)
+    stac_items: list[str] = field(default_factory=list)
+    blobs: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def plan(conn: Connection, release: Release) -> UnpublishPlan:
+    """Exactly what unpublishing the release would remove."""
+    outputs = release["outputs"] or {}
+    stac = outputs.get("stac_published")
+    return UnpublishPlan(
+        release_id=release["release_id"],
+        approval_state=release["approval_state"],
+        tables=[f"{t['schema_name']}.{t['table_name']}" for t in release_tables(conn, release["release_id"])],
+        stac_items=[f"{stac['collection_id']}/{stac['item_id']}"] if stac else [],
+        blobs=[f"{b['container']}/{b['path']}" for b in outputs.get("blobs", [])],
+    )
+
+
+def unpublish(conn: Connection, ref: str, actor: str, force_approved: bool = False) -> UnpublishPlan:
+    """Remove the release's database outputs (call inside a transaction); blobs are listed in the
+    plan for `delete_blobs`, which runs after the commit since storage cannot roll back."""
+    release = lock_release(conn, ref)
+    if release["unpublished_at"] is not None:
+        raise Conflict(f"Release {release['release_id']} is already unpublished.", "Nothing to do.")
+    if release["approval_state"] == "approved" and not force_approved:
+        raise Conflict(
+            f"Release {release['release_id']} is approved and served.",
+            "Revoke it first, or unpublish with force_approved=true (admin only).",
+        )
+    removal = plan(conn, release)
+    conn.execute(
+        queries("releases")["mark_unpublished"], {"release_id": release["release_id"], "actor": actor}
+    )
+    refresh_latest(conn, release)
+    for table in reversed(release_tables(conn, release["release_id"])):  # views before their tables
+        drop_relation(conn, table["schema_name"], table["table_name"])
+    conn.execute(queries("releases")["delete_release_tables"], {"release_id": release["release_id"]})
+    stac = (release["outputs"] or {}).get("stac_published")
+    if stac:
+        conn.execute("SELECT pgstac.delete_item(%s, %s)", (stac["item_id"], stac["collection_id"]))
+    audit(conn, release["release_id"], "unpublish", actor, None, removal.to_dict())
+    return removal
+
+
+def delete_blobs(storage: Storage, removal: UnpublishPlan) -> None:
+    for blob in removal.blobs:
+        container, _, path = blob.partition("/")
+        if not container or not path:
+            raise InvalidInput(f"Malformed blob reference {blob!r}.", "Report this as a bug.")
+        storage.delete(container, path)
