@@ -178,7 +178,7 @@ def test_unpublish_removes_every_table_and_needs_force_for_approved(conn: psycop
     release = make_release(conn, 1, ("_point", "_line", "_polygon"))
     with conn.transaction():
         review.approve(conn, release, actor="alice")
-    with pytest.raises(Conflict, match="force_approved"):
+    with pytest.raises(Conflict, match="is approved and served"):
         unpublish(conn, release, actor="admin")
     from terrace.catalog.releases import find_release
 
