@@ -40,8 +40,8 @@ def plan(conn: Connection, release: Release) -> UnpublishPlan:
 
 
 def unpublish(conn: Connection, ref: str, actor: str, force_approved: bool = False) -> UnpublishPlan:
-    """Remove the release's database outputs (call inside a transaction); blobs are listed in the
-    plan for `delete_blobs`, which runs after the commit since storage cannot roll back."""
+    """Unpublish the release (call inside a transaction); its blobs are listed in the plan for
+    `delete_blobs`, which runs after the commit since storage cannot roll back."""
     release = lock_release(conn, ref)
     if release["unpublished_at"] is not None:
         raise Conflict(f"Release {release['release_id']} is already unpublished.", "Nothing to do.")
@@ -50,10 +50,17 @@ def unpublish(conn: Connection, ref: str, actor: str, force_approved: bool = Fal
             f"Release {release['release_id']} is approved and served.",
             "Revoke it first, or unpublish with force_approved=true (admin only).",
         )
-    removal = plan(conn, release)
     conn.execute(
         queries("releases")["mark_unpublished"], {"release_id": release["release_id"], "actor": actor}
     )
+    removal = remove_outputs(conn, release)
+    audit(conn, release["release_id"], "unpublish", actor, None, removal.to_dict())
+    return removal
+
+
+def remove_outputs(conn: Connection, release: Release) -> UnpublishPlan:
+    """Drop the release's tables and views, catalog rows and STAC item; repoint latest."""
+    removal = plan(conn, release)
     refresh_latest(conn, release)
     for table in reversed(release_tables(conn, release["release_id"])):  # views before their tables
         drop_relation(conn, table["schema_name"], table["table_name"])
@@ -61,7 +68,6 @@ def unpublish(conn: Connection, ref: str, actor: str, force_approved: bool = Fal
     stac = (release["outputs"] or {}).get("stac_published")
     if stac:
         conn.execute("SELECT pgstac.delete_item(%s, %s)", (stac["item_id"], stac["collection_id"]))
-    audit(conn, release["release_id"], "unpublish", actor, None, removal.to_dict())
     return removal
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator
 from pathlib import Path
@@ -67,6 +68,19 @@ class Storage:
                 f"No object {path!r} in container {container!r}.",
                 "Check the path, or upload the file first with PUT /api/storage/{container}/{path}.",
             ) from exc
+
+    def sha256(self, container: str, path: str) -> str:
+        """Content digest of an object, streamed (never read whole into memory)."""
+        digest = hashlib.sha256()
+        try:
+            for chunk in obstore.get(self.store(container), validate_path(path)).stream():
+                digest.update(chunk)
+        except (ObjectNotFound, FileNotFoundError) as exc:
+            raise NotFound(
+                f"No object {path!r} in container {container!r}.",
+                "Upload the file first with PUT /api/storage/{container}/{path}.",
+            ) from exc
+        return digest.hexdigest()
 
     def exists(self, container: str, path: str) -> bool:
         try:

@@ -83,3 +83,50 @@ SELECT 'geo', %(alias)s, title, description, bbox, feature_count, geometry_type,
     stac_item_id, stac_collection_id, keywords, access_level,
     properties || jsonb_build_object('latest_alias_of_asset', %(asset_id)s::text, 'alias_of', %(source)s::text)
 FROM geo.table_catalog WHERE schema_name = 'geo' AND table_name = %(source)s;
+
+-- name: upsert_asset
+INSERT INTO app.assets (asset_id, platform_id, dataset_id, resource_id, data_type)
+VALUES (%(asset_id)s, %(platform_id)s, %(dataset_id)s, %(resource_id)s, %(data_type)s)
+ON CONFLICT (asset_id) DO NOTHING;
+
+-- name: asset_data_type
+SELECT data_type::text AS data_type FROM app.assets WHERE asset_id = %(asset_id)s;
+
+-- name: busy_draft
+SELECT release_id FROM app.asset_releases
+WHERE asset_id = %(asset_id)s AND release_id <> %(release_id)s
+  AND processing_status IN ('pending', 'processing') AND unpublished_at IS NULL
+LIMIT 1;
+
+-- name: next_ordinal
+SELECT coalesce(max(version_ordinal), 0) + 1 AS ordinal FROM app.asset_releases WHERE asset_id = %(asset_id)s;
+
+-- name: insert_release
+INSERT INTO app.asset_releases (release_id, asset_id, submission_key, suggested_version_id, version_ordinal,
+    previous_release_id, title, description, access_level, source, processing_options)
+VALUES (%(release_id)s, %(asset_id)s, %(submission_key)s, %(suggested_version_id)s, %(version_ordinal)s,
+    (SELECT release_id FROM app.asset_releases WHERE asset_id = %(asset_id)s
+     ORDER BY version_ordinal DESC LIMIT 1),
+    %(title)s, %(description)s, %(access_level)s, %(source)s, %(processing_options)s);
+
+-- name: new_revision
+UPDATE app.asset_releases
+SET revision = revision + 1, processing_status = 'pending', processing_started_at = NULL,
+    processing_completed_at = NULL, last_error = NULL, warnings = '[]'::jsonb, outputs = '{}'::jsonb,
+    approval_state = 'pending_review', reviewer = NULL, reviewed_at = NULL, rejection_reason = NULL,
+    title = %(title)s, description = %(description)s, access_level = %(access_level)s,
+    source = %(source)s, processing_options = %(processing_options)s, unpublished_at = NULL
+WHERE release_id = %(release_id)s
+RETURNING revision;
+
+-- name: set_job
+UPDATE app.asset_releases SET job_id = %(job_id)s WHERE release_id = %(release_id)s;
+
+-- name: insert_request
+INSERT INTO app.api_requests (request_id, release_id, revision, job_id, submitted_by, payload)
+VALUES (%(request_id)s, %(release_id)s, %(revision)s, %(job_id)s, %(submitted_by)s, %(payload)s)
+ON CONFLICT (request_id) DO NOTHING;
+
+-- name: request_of_release
+SELECT request_id, job_id FROM app.api_requests
+WHERE release_id = %(release_id)s AND revision = %(revision)s;

@@ -1,0 +1,1 @@
+"""Platform use cases: submit, status, approve/reject/revoke, unpublish, catalog resolution."""

@@ -1,0 +1,104 @@
+"""The Platform API's request bodies, validated once at the boundary."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from terrace.db.models.catalog import ACCESS_LEVELS
+from terrace.errors import InvalidInput
+
+
+class ProcessingOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    overwrite: bool = False
+    geometry_split: bool = True
+    arcgis_mode: bool = False
+    keep_z: bool = False
+    layer: str | None = None
+    lat_column: str | None = None
+    lon_column: str | None = None
+    wkt_column: str | None = None
+    crs: str | None = None
+    split_column: str | None = None
+    collection_id: str | None = None
+    collection_must_exist: bool = False
+    target_crs: str | None = None
+    tier: str | None = None
+
+
+class SubmitRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    dataset_id: str = Field(min_length=1, max_length=100)
+    resource_id: str = Field(min_length=1, max_length=100)
+    version_id: str | None = None
+    container_name: str = "bronze"
+    file_name: str | list[str]
+    title: str | None = None
+    description: str | None = None
+    access_level: str = "ouo"
+    processing_options: ProcessingOptions = Field(default_factory=ProcessingOptions)
+
+    @field_validator("access_level")
+    @classmethod
+    def _access_level(cls, value: str) -> str:
+        level = value.strip().lower()
+        if level not in ACCESS_LEVELS:
+            raise InvalidInput(
+                f"access_level {value!r} is not allowed.", f"Use one of: {', '.join(ACCESS_LEVELS)}."
+            )
+        return level
+
+    @property
+    def files(self) -> list[str]:
+        return self.file_name if isinstance(self.file_name, list) else [self.file_name]
+
+
+class ApproveRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    release_id: str | None = None
+    request_id: str | None = None
+    version_id: str | None = None
+    clearance_state: str = "ouo"
+    notes: str | None = None
+
+    @property
+    def ref(self) -> str:
+        return _ref(self.release_id, self.request_id)
+
+
+class ReasonRequest(BaseModel):
+    """Reject and revoke: which release, and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    release_id: str | None = None
+    request_id: str | None = None
+    reason: str = Field(min_length=1)
+
+    @property
+    def ref(self) -> str:
+        return _ref(self.release_id, self.request_id)
+
+
+class UnpublishRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    release_id: str | None = None
+    request_id: str | None = None
+    job_id: str | None = None
+    dry_run: bool = True
+    force_approved: bool = False
+
+    @property
+    def ref(self) -> str:
+        return _ref(self.release_id, self.request_id, self.job_id)
+
+
+def _ref(*candidates: str | None) -> str:
+    given = [c for c in candidates if c]
+    if len(given) != 1:
+        raise InvalidInput("Name exactly one release.", "Send one of release_id, request_id or job_id.")
+    return given[0]
