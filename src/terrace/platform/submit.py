@@ -75,7 +75,11 @@ def infer_data_type(files: list[str]) -> str:
         return "raster"
     raise InvalidInput(
         f"Cannot tell the data type of {files[0]!r} from its extension {suffix or '(none)'}.",
-        f"Supported: vector {', '.join(sorted(VECTOR_EXTENSIONS))}; raster {', '.join(sorted(RASTER_EXTENSIONS))}.",
+        "Supported: vector "
+        + ", ".join(sorted(VECTOR_EXTENSIONS))
+        + "; raster "
+        + ", ".join(sorted(RASTER_EXTENSIONS))
+        + ".",
     )
 
 
