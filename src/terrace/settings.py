@@ -59,3 +59,11 @@ class WorkerSettings(BaseSettings):
     model_config = _CONFIG
     workers: int = Field(default=2, ge=0, description="Worker processes started by `terrace up`.")
     worker_concurrency: int = Field(default=2, ge=1, description="Tasks run at once per worker.")
+
+
+class ClientSettings(BaseSettings):
+    """How the CLI reaches a Terrace API."""
+
+    model_config = _CONFIG
+    url: str = Field(default="http://127.0.0.1:8000", description="Base URL of the Terrace API.")
+    api_key: SecretStr | None = Field(default=None, description="API key; unset means <home>/api_key.")

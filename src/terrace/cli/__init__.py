@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from terrace.cli import db, keys, serve, up
+from terrace.cli import db, keys, platform, serve, up
 
 app = typer.Typer(
     help="Terrace: raw geodata in; reviewed, versioned, standards-based APIs out.",
@@ -14,6 +14,15 @@ app = typer.Typer(
 app.command("up")(up.up)
 app.command("api")(serve.api)
 app.command("worker")(serve.worker)
+for command in (
+    platform.submit,
+    platform.status,
+    platform.approve,
+    platform.reject,
+    platform.revoke,
+    platform.unpublish,
+):
+    app.command()(command)
 app.add_typer(db.app, name="db")
 app.add_typer(keys.app, name="keys")
 

@@ -1,0 +1,134 @@
+"""`terrace submit|status|approve|reject|revoke|unpublish`: the Platform API from a terminal."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from terrace.cli.client import call, make_client, upload
+from terrace.cli.context import friendly_errors
+
+DONE = {"awaiting_approval", "completed", "failed", "cancelled"}
+
+
+def _print(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str))
+
+
+@friendly_errors
+def submit(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The file to publish.")],
+    dataset: Annotated[str, typer.Option(help="dataset_id, e.g. floods.")],
+    resource: Annotated[str, typer.Option(help="resource_id, e.g. jakarta.")],
+    version: Annotated[str | None, typer.Option(help="Suggested version id.")] = None,
+    access_level: Annotated[str, typer.Option(help="public, ouo or restricted.")] = "ouo",
+    title: Annotated[str | None, typer.Option()] = None,
+    option: Annotated[
+        list[str] | None, typer.Option(help="Processing option KEY=VALUE (JSON value).")
+    ] = None,
+    wait: Annotated[bool, typer.Option(help="Show progress until processing ends.")] = True,
+) -> None:
+    """Upload FILE to bronze, submit it, and follow processing to awaiting approval."""
+    path = f"{dataset}/{resource}/{file.name}"
+    body = {
+        "dataset_id": dataset,
+        "resource_id": resource,
+        "version_id": version,
+        "file_name": path,
+        "access_level": access_level,
+        "title": title,
+        "processing_options": _options(option or []),
+    }
+    with make_client() as client:
+        upload(client, file, "bronze", path)
+        submitted = call(client, "POST", "/api/platform/submit", json=body)
+        typer.echo(
+            f"request_id: {submitted['request_id']}\nrelease_id: {submitted['release_id']}\n"
+            f"job_id:     {submitted['job_id']}"
+        )
+        if wait:
+            status = _follow(client, submitted["request_id"])
+            _print({k: status[k] for k in ("job", "release", "error") if status.get(k)})
+            if status["job"]["status"] == "failed":
+                raise typer.Exit(1)
+
+
+def _options(pairs: list[str]) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        try:
+            options[key] = json.loads(value)
+        except json.JSONDecodeError:
+            options[key] = value
+    return options
+
+
+def _follow(client: Any, request_id: str) -> dict[str, Any]:
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns) as progress:
+        bar = progress.add_task("queued", total=100)
+        while True:
+            status = call(client, "GET", f"/api/platform/status/{request_id}")
+            job = status["job"]
+            stage = f"stage {job['stage']}/{job['stage_count']}" if job.get("stage") else ""
+            progress.update(bar, completed=job.get("percent") or 0, description=f"{job['status']} {stage}")
+            if job["status"] in DONE:
+                return status
+            time.sleep(1)
+
+
+@friendly_errors
+def status(ref: Annotated[str, typer.Argument(help="request_id, job_id or release_id.")]) -> None:
+    """Show a submission: job progress, release, outputs, approval, warnings, error."""
+    with make_client() as client:
+        _print(call(client, "GET", f"/api/platform/status/{ref}"))
+
+
+@friendly_errors
+def approve(
+    ref: Annotated[str, typer.Argument(help="release_id or request_id.")],
+    version: Annotated[str | None, typer.Option(help="Version id; default v<ordinal>.")] = None,
+    clearance: Annotated[str, typer.Option(help="ouo or public.")] = "ouo",
+    notes: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Approve a release: assign its version and serve it."""
+    body = {"release_id": ref, "version_id": version, "clearance_state": clearance, "notes": notes}
+    with make_client() as client:
+        _print(call(client, "POST", "/api/platform/approve", json=body))
+
+
+@friendly_errors
+def reject(ref: Annotated[str, typer.Argument()], reason: Annotated[str, typer.Option()]) -> None:
+    """Reject a release awaiting review."""
+    with make_client() as client:
+        _print(call(client, "POST", "/api/platform/reject", json={"release_id": ref, "reason": reason}))
+
+
+@friendly_errors
+def revoke(ref: Annotated[str, typer.Argument()], reason: Annotated[str, typer.Option()]) -> None:
+    """Stop serving an approved release; latest falls back to the previous one."""
+    with make_client() as client:
+        _print(call(client, "POST", "/api/platform/revoke", json={"release_id": ref, "reason": reason}))
+
+
+@friendly_errors
+def unpublish(
+    ref: Annotated[str, typer.Argument(help="release_id, request_id or job_id.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Really delete; without it, only list.")] = False,
+    force_approved: Annotated[bool, typer.Option(help="Allow an approved release (admin).")] = False,
+) -> None:
+    """List (default) or delete everything a release produced."""
+    body = {"release_id": ref, "dry_run": not yes, "force_approved": force_approved}
+    with make_client() as client:
+        _print(call(client, "POST", "/api/platform/unpublish", json=body))
