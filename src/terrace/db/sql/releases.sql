@@ -166,3 +166,11 @@ LIMIT %(limit)s;
 -- name: audit_of_release
 SELECT action::text AS action, actor, reason, details, created_at
 FROM app.approval_audit WHERE release_id = %(release_id)s ORDER BY event_id;
+
+-- name: request_by_ref
+-- The request named by its id or job id; else the newest request of the release.
+SELECT request_id, release_id, revision, job_id, submitted_by, created_at
+FROM app.api_requests
+WHERE request_id = %(ref)s OR job_id = %(ref)s OR release_id = %(release_id)s
+ORDER BY (request_id = %(ref)s OR job_id = %(ref)s) DESC, created_at DESC
+LIMIT 1;

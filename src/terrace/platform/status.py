@@ -1,0 +1,39 @@
+"""Status of a submission: request, job progress, release, outputs, approval, warnings, error."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from terrace.catalog.releases import find_release
+from terrace.db.pool import Connection
+from terrace.db.queries import queries
+from terrace.platform.views import describe
+
+# CoreMachine's view of a job: status, stage, stage_count, percent, error ...
+JobStatus = Callable[[Connection, str], dict[str, Any]]
+
+
+def submission_status(conn: Connection, ref: str, job_status: JobStatus) -> dict[str, Any]:
+    release = find_release(conn, ref)
+    request = conn.execute(
+        queries("releases")["request_by_ref"], {"ref": ref, "release_id": release["release_id"]}
+    ).fetchone()
+    job = job_status(conn, request["job_id"]) if request else None
+    view = describe(conn, release)
+    return {
+        "request": dict(request) if request else None,
+        "job": job,
+        "release": {k: v for k, v in view.items() if k not in ("outputs", "services", "warnings")},
+        "outputs": view["outputs"],
+        "services": view["services"],
+        "approval": {
+            "state": release["approval_state"],
+            "version_id": release["version_id"],
+            "reviewer": release["reviewer"],
+            "reviewed_at": release["reviewed_at"],
+            "clearance_state": release["clearance_state"],
+        },
+        "warnings": release["warnings"],
+        "error": release["last_error"],
+    }
