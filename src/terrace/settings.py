@@ -59,6 +59,9 @@ class WorkerSettings(BaseSettings):
     model_config = _CONFIG
     workers: int = Field(default=2, ge=0, description="Worker processes started by `terrace up`.")
     worker_concurrency: int = Field(default=2, ge=1, description="Tasks run at once per worker.")
+    lease_seconds: float = Field(default=60.0, gt=0, description="Task lease, renewed by the heartbeat.")
+    grace_seconds: float = Field(default=30.0, ge=0, description="SIGTERM wait for running tasks.")
+    janitor_seconds: float = Field(default=5.0, gt=0, description="How often the janitor sweeps.")
 
 
 class ClientSettings(BaseSettings):

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import FastAPI
 
 from terrace import __version__
 from terrace.api.errors import install_error_handlers
-from terrace.api.routes import admin, health, storage
+from terrace.api.routes import admin, health, jobs, platform, storage
 from terrace.db.pool import open_pool
+from terrace.orchestration.machine import CoreMachine
+from terrace.orchestration.registry import JobRegistry
+from terrace.pipelines import default_registry
 from terrace.storage import Storage
 
 
@@ -19,6 +22,7 @@ from terrace.storage import Storage
 class AppConfig:
     database_url: str
     storage: Storage
+    registry: JobRegistry = field(default_factory=default_registry)
     upload_max_bytes: int = 5 * 1024**3
     pool_min_size: int = 1
     pool_max_size: int = 10
@@ -47,7 +51,8 @@ def create_app(config: AppConfig) -> FastAPI:
     app.state.database_url = config.database_url
     app.state.storage = config.storage
     app.state.upload_max_bytes = config.upload_max_bytes
+    app.state.machine = CoreMachine(config.registry)
     install_error_handlers(app)
-    for module in (health, admin, storage):
+    for module in (health, admin, storage, jobs, platform):
         app.include_router(module.router)
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from terrace.cli import db, keys, platform, serve, up
+from terrace.cli import db, jobs, keys, platform, serve, up
 
 app = typer.Typer(
     help="Terrace: raw geodata in; reviewed, versioned, standards-based APIs out.",
@@ -23,6 +23,7 @@ for command in (
     platform.unpublish,
 ):
     app.command()(command)
+app.add_typer(jobs.app, name="jobs")
 app.add_typer(db.app, name="db")
 app.add_typer(keys.app, name="keys")
 

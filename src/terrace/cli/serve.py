@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 from typing import Annotated
 
@@ -10,7 +11,8 @@ import uvicorn
 
 from terrace.api.app import AppConfig, create_app
 from terrace.cli.context import database_url, friendly_errors, storage
-from terrace.orchestration.worker import Worker
+from terrace.orchestration.worker import Worker, WorkerConfig
+from terrace.pipelines import default_registry
 from terrace.settings import ApiSettings, DatabaseSettings, StorageSettings, WorkerSettings
 
 
@@ -50,7 +52,14 @@ def worker(
     ] = None,
 ) -> None:
     """Run a task worker until SIGTERM."""
-    task_worker = Worker(database_url(), concurrency or WorkerSettings().worker_concurrency)
+    settings = WorkerSettings()
+    config = WorkerConfig(
+        concurrency=concurrency or settings.worker_concurrency,
+        lease_seconds=settings.lease_seconds,
+        grace_seconds=settings.grace_seconds,
+    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    task_worker = Worker(database_url(), default_registry(), storage(), config)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: task_worker.stop())
     task_worker.run()

@@ -141,6 +141,13 @@ class LocalCluster:
         )
         return True
 
+    def restart(self) -> None:
+        """Restart the running cluster on the same port (clients reconnect to the same URL)."""
+        log = self.data_dir / "postgres.log"
+        self._run(
+            "pg_ctl", "restart", "-D", str(self.data_dir), "-l", str(log), "-m", "fast", "-w", "-t", "120"
+        )
+
     def stop(self) -> None:
         if self.initialized() and self.running():
             self._run("pg_ctl", "stop", "-D", str(self.data_dir), "-m", "fast", "-w")

@@ -64,3 +64,5 @@ class JobType:
     finalize: Finalizer | None = None
     max_attempts: int = 4
     timeout_seconds: int = 3600
+    backoff_base_seconds: float = 30.0  # retry n waits min(base * 2**(n-1), max)
+    backoff_max_seconds: float = 600.0

@@ -1,42 +1,264 @@
-"""A worker process: registers itself and heartbeats until stopped."""
+"""A worker process: claims tasks, runs their handlers in threads, reports outcomes in batches.
+
+Threads: the main loop (claim, report, wait), one per running handler, a heartbeat that extends
+the leases of every running task (it keeps running while a handler sits in a C library call
+that releases the GIL), a LISTEN connection that wakes the loop when tasks are queued, and the
+janitor, which works only while this worker holds the leader lock.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
+import queue
 import socket
 import threading
+import time
 import uuid
+from dataclasses import dataclass, field
+from typing import Any
 
-from terrace.db.pool import connect
+import psycopg
+from psycopg.types.json import Jsonb
+
+from terrace.db.pool import Pool, connect, open_pool
 from terrace.db.queries import queries
+from terrace.orchestration.context import TaskRun
+from terrace.orchestration.failures import describe
+from terrace.orchestration.janitor import Janitor
+from terrace.orchestration.machine import CoreMachine
+from terrace.orchestration.registry import JobRegistry
+from terrace.orchestration.scheduler import Scheduler
+from terrace.storage import Storage
 
-HEARTBEAT_SECONDS = 10.0
+log = logging.getLogger("terrace.worker")
 
 
+@dataclass(frozen=True)
+class WorkerConfig:
+    concurrency: int = 2
+    lease_seconds: float = 60.0
+    poll_seconds: float = 5.0  # longest idle wait when no notification arrives
+    grace_seconds: float = 30.0  # how long SIGTERM waits for running handlers
+    janitor_seconds: float = 5.0
+
+
+@dataclass
+class Outcome:
+    task: dict[str, Any]
+    result: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+    retryable: bool = True
+
+
+@dataclass
 class Worker:
-    def __init__(self, database_url: str, concurrency: int) -> None:
-        self.database_url = database_url
-        self.concurrency = concurrency
+    database_url: str
+    registry: JobRegistry
+    storage: Storage
+    config: WorkerConfig = field(default_factory=WorkerConfig)
+    scheduler: Scheduler = field(default_factory=Scheduler)
+
+    def __post_init__(self) -> None:
+        self.machine = CoreMachine(self.registry)
         self.worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.q = queries("orchestration")
         self.stopping = threading.Event()
+        self.closed = threading.Event()
+        self._wake = threading.Event()
+        self._outcomes: queue.SimpleQueue[Outcome] = queue.SimpleQueue()
+        self._running: dict[str, dict[str, Any]] = {}
+        self._jobs: dict[str, dict[str, Any]] = {}
 
     def stop(self) -> None:
+        """Stop claiming; running handlers get `grace_seconds` to finish."""
         self.stopping.set()
+        self._wake.set()
 
     def run(self) -> None:
-        """Run until `stop()` is called."""
-        q = queries("workers")
-        params = {"worker_id": self.worker_id}
-        with connect(self.database_url, autocommit=True) as conn:
+        self.pool: Pool = open_pool(
+            self.database_url, max_size=self.config.concurrency + 3, name="terrace-worker"
+        )
+        try:
+            self._register()
+            janitor = Janitor(self.database_url, self.machine, self.scheduler, self.config.janitor_seconds)
+            for target in (self._heartbeat, self._listen, lambda: janitor.run(self.closed)):
+                threading.Thread(target=target, daemon=True).start()
+            self._loop()
+            self._drain()
+        finally:
+            self.closed.set()
+            self.pool.close()
+
+    def _loop(self) -> None:
+        failures = 0
+        while not self.stopping.is_set():
+            self._wake.clear()
+            try:
+                self._report()
+                wait = self._claim()
+                failures = 0
+            except psycopg.OperationalError as exc:
+                failures += 1
+                wait = min(30.0, 0.5 * 2**failures)
+                log.warning("database unavailable (%s); retrying in %.1f s", exc, wait)
+            self._wake.wait(wait)
+
+    def _claim(self) -> float:
+        """Claim tasks for the free slots; returns how long to wait before looking again."""
+        free = self.config.concurrency - len(self._running)
+        if free <= 0:
+            return self.config.poll_seconds
+        with self.pool.connection() as conn:
+            claimed = conn.execute(
+                "SELECT * FROM app.claim_tasks(%s, %s, %s)", (self.worker_id, free, self.config.lease_seconds)
+            ).fetchall()
+            self._load_jobs(conn, {t["job_id"] for t in claimed})
+            if len(claimed) < free:
+                row = conn.execute(self.q["next_run_after"]).fetchone()
+                seconds = row["seconds"] if row else None
+            else:
+                seconds = self.config.poll_seconds
+        for task in claimed:
+            self._running[task["task_id"]] = task
+            threading.Thread(target=self._execute, args=(task,), daemon=True).start()
+        if seconds is None:
+            return self.config.poll_seconds
+        return max(0.01, min(float(seconds), self.config.poll_seconds))
+
+    def _load_jobs(self, conn: psycopg.Connection[Any], job_ids: set[str]) -> None:
+        missing = list(job_ids - self._jobs.keys())
+        if not missing:
+            return
+        if len(self._jobs) > 1000:
+            self._jobs.clear()
+        for row in conn.execute(self.q["jobs_of_tasks"], {"job_ids": missing}):
+            self._jobs[row["job_id"]] = row
+
+    def _execute(self, task: dict[str, Any]) -> None:
+        job = self._jobs[task["job_id"]]
+        outcome = Outcome(task)
+        try:
+            handler = self.registry.get(job["job_type"]).stages[task["stage"] - 1].handler
+            context = TaskRun(
+                job_id=task["job_id"],
+                task_id=task["task_id"],
+                job_type=job["job_type"],
+                stage=task["stage"],
+                attempt=task["attempt"],
+                params=task["parameters"],
+                job_params=job["parameters"],
+                database_url=self.database_url,
+                storage=self.storage,
+                pool=self.pool,
+                checkpoints=dict(task["checkpoints"]),
+            )
+            result = handler(context)
+            if not isinstance(result, dict):
+                raise TypeError(f"handler returned {type(result).__name__}, not a dict")
+            outcome.result = result
+        except Exception as exc:  # every handler failure becomes a recorded task error
+            outcome.error, outcome.retryable = describe(exc)
+        self._outcomes.put(outcome)
+        self._wake.set()
+
+    def _report(self) -> None:
+        """Record finished tasks: completions in one batch, then each failure."""
+        batch: list[Outcome] = []
+        while not self._outcomes.empty():
+            batch.append(self._outcomes.get())
+        if not batch:
+            return
+        try:
+            with self.pool.connection() as conn:
+                self._complete(conn, [o for o in batch if o.error is None])
+                for outcome in (o for o in batch if o.error is not None):
+                    self._fail(conn, outcome)
+        except psycopg.OperationalError:
+            for outcome in batch:  # reported again once the database is back; repeats are no-ops
+                self._outcomes.put(outcome)
+            raise
+        for outcome in batch:
+            self._running.pop(outcome.task["task_id"], None)
+
+    def _complete(self, conn: psycopg.Connection[Any], done: list[Outcome]) -> None:
+        if not done:
+            return
+        with conn.transaction():
+            rows = conn.execute(
+                "SELECT * FROM app.complete_tasks(%s, %s, %s)",
+                (self.worker_id, [o.task["task_id"] for o in done], [Jsonb(o.result) for o in done]),
+            ).fetchall()
+            for row in rows:
+                if row["stage_finished"]:
+                    self.machine.advance(conn, row["job_id"], row["stage"])
+
+    def _fail(self, conn: psycopg.Connection[Any], outcome: Outcome) -> None:
+        with conn.transaction():
+            verdict = conn.execute(
+                "SELECT app.fail_task(%s, %s, %s, %s) AS verdict",
+                (outcome.task["task_id"], self.worker_id, Jsonb(outcome.error), outcome.retryable),
+            ).fetchone()
+            if verdict and verdict["verdict"] == "failed":
+                self.machine.after_failure(conn, outcome.task["job_id"])
+
+    def _drain(self) -> None:
+        """After SIGTERM: let running handlers finish within the grace period, release the rest."""
+        deadline = time.monotonic() + self.config.grace_seconds
+        while self._running and time.monotonic() < deadline:
+            self._wake.wait(0.2)
+            self._wake.clear()
+            try:
+                self._report()
+            except psycopg.OperationalError:
+                time.sleep(0.5)
+        with self.pool.connection() as conn:
+            for task_id in list(self._running):
+                row = conn.execute(self.q["release_task"], {"task_id": task_id, "worker_id": self.worker_id})
+                released = row.fetchone()
+                if released:
+                    self.machine.event(
+                        conn,
+                        released["job_id"],
+                        "task_released",
+                        task_id=task_id,
+                        stage=released["stage"],
+                        message="worker stopping",
+                    )
+            conn.execute(queries("workers")["stopped"], {"worker_id": self.worker_id})
+
+    def _register(self) -> None:
+        with self.pool.connection() as conn:
             conn.execute(
-                q["register"],
+                queries("workers")["register"],
                 {
-                    **params,
+                    "worker_id": self.worker_id,
                     "hostname": socket.gethostname(),
                     "pid": os.getpid(),
-                    "concurrency": self.concurrency,
+                    "concurrency": self.config.concurrency,
                 },
             )
-            while not self.stopping.wait(HEARTBEAT_SECONDS):
-                conn.execute(q["heartbeat"], params)
-            conn.execute(q["stopped"], params)
+
+    def _heartbeat(self) -> None:
+        interval = max(0.2, self.config.lease_seconds / 3)
+        while not self.closed.wait(interval):
+            try:
+                with self.pool.connection() as conn:
+                    conn.execute(
+                        self.q["extend_leases"],
+                        {"worker_id": self.worker_id, "lease": self.config.lease_seconds},
+                    )
+                    conn.execute(queries("workers")["heartbeat"], {"worker_id": self.worker_id})
+            except psycopg.Error as exc:
+                log.warning("heartbeat failed: %s", exc)
+
+    def _listen(self) -> None:
+        while not self.closed.is_set():
+            try:
+                with connect(self.database_url, autocommit=True) as conn:
+                    conn.execute(self.q["listen"])
+                    while not self.closed.is_set():
+                        for _ in conn.notifies(timeout=1.0, stop_after=1):
+                            self._wake.set()
+            except psycopg.OperationalError:
+                self.closed.wait(1.0)

@@ -13,7 +13,7 @@ from terrace.catalog import identity
 from terrace.catalog.releases import Release, find_release
 from terrace.catalog.states import transition
 from terrace.catalog.unpublish import UnpublishPlan, delete_blobs, remove_outputs
-from terrace.db.pool import Connection
+from terrace.db.pool import Connection, fetch_one
 from terrace.db.queries import queries
 from terrace.errors import Conflict, InvalidInput
 from terrace.platform.requests import SubmitRequest
@@ -169,7 +169,7 @@ def record(
         removal = remove_outputs(conn, existing)
         conn.execute(q["new_revision"], fields)
     else:
-        ordinal = conn.execute(q["next_ordinal"], {"asset_id": submission.asset_id}).fetchone()["ordinal"]
+        ordinal = fetch_one(conn, q["next_ordinal"], {"asset_id": submission.asset_id})["ordinal"]
         conn.execute(
             q["insert_release"],
             {
@@ -182,7 +182,7 @@ def record(
         )
     release = find_release(conn, submission.release_id)
     job_id = submit_job(conn, JOB_TYPES[submission.data_type], job_parameters(release, request))
-    conn.execute(q["set_job"], {"release_id": release["release_id"], "job_id": job_id})
+    conn.execute(q["start_processing"], {"release_id": release["release_id"], "job_id": job_id})
     request_id = identity.request_id(release["release_id"], release["revision"])
     conn.execute(
         q["insert_request"],

@@ -16,8 +16,9 @@ def write_points(path: Path, count: int) -> Path:
     rng = np.random.default_rng(count)
     points = shapely.points(rng.uniform(106.7, 106.9, count), rng.uniform(-6.3, -6.1, count))
     table = pa.table({"depth": rng.uniform(0, 2, count), "geometry": shapely.to_wkb(points)})
-    pyogrio.write_arrow(table, path, driver="GPKG", geometry_name="geometry", geometry_type="Point",
-                        crs="EPSG:4326")
+    pyogrio.write_arrow(
+        table, path, driver="GPKG", geometry_name="geometry", geometry_type="Point", crs="EPSG:4326"
+    )
     return path
 
 

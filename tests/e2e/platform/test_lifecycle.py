@@ -13,7 +13,7 @@ import pytest
 
 from terrace.auth import Role
 from tests.conftest import bearer
-from tests.e2e.platform.data import write_points, write_mixed
+from tests.e2e.platform.data import write_mixed, write_points
 
 DONE = {"awaiting_approval", "completed", "failed", "cancelled"}
 
@@ -24,7 +24,13 @@ def upload(api: httpx.Client, key: str, file: Path, path: str) -> None:
 
 
 def submit(api: httpx.Client, key: str, path: str, **extra: Any) -> httpx.Response:
-    body = {"dataset_id": "floods", "resource_id": "jakarta", "file_name": path, "access_level": "public", **extra}
+    body = {
+        "dataset_id": "floods",
+        "resource_id": "jakarta",
+        "file_name": path,
+        "access_level": "public",
+        **extra,
+    }
     return api.post("/api/platform/submit", json=body, headers=bearer(key))
 
 
@@ -40,8 +46,10 @@ def wait_done(api: httpx.Client, key: str, request_id: str, timeout: float = 120
 
 def served_tables(database_url: str) -> list[str]:
     with psycopg.connect(database_url) as conn:
-        rows = conn.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'geo' "
-                            "AND table_name LIKE 'floods_jakarta%' ORDER BY 1").fetchall()
+        rows = conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'geo' "
+            "AND table_name LIKE 'floods_jakarta%' ORDER BY 1"
+        ).fetchall()
     return [r[0] for r in rows]
 
 
@@ -53,8 +61,9 @@ def approve(api: httpx.Client, key: str, release_id: str, **extra: Any) -> httpx
     return api.post("/api/platform/approve", json={"release_id": release_id, **extra}, headers=bearer(key))
 
 
-def test_submit_approve_version_and_revoke(platform_api: httpx.Client, keys: dict[Role, str],
-                                           database_url: str, tmp_path: Path) -> None:
+def test_submit_approve_version_and_revoke(
+    platform_api: httpx.Client, keys: dict[Role, str], database_url: str, tmp_path: Path
+) -> None:
     api, submitter, reviewer = platform_api, keys[Role.submitter], keys[Role.reviewer]
     upload(api, submitter, write_points(tmp_path / "v1.gpkg", 50), "floods/v1.gpkg")
     first = submit(api, submitter, "floods/v1.gpkg")
@@ -63,9 +72,16 @@ def test_submit_approve_version_and_revoke(platform_api: httpx.Client, keys: dic
     assert again.status_code == 200 and again.json()["request_id"] == first.json()["request_id"]
     status = wait_done(api, submitter, first.json()["request_id"])
     assert status["job"]["status"] == "awaiting_approval", status
-    assert status["outputs"] == [{"table_name": "floods_jakarta_ord1", "schema_name": "geo_draft",
-                                  "geometry_type": "MULTIPOINT", "feature_count": 50, "table_role": "primary",
-                                  "table_suffix": ""}]
+    assert status["outputs"] == [
+        {
+            "table_name": "floods_jakarta_ord1",
+            "schema_name": "geo_draft",
+            "geometry_type": "MULTIPOINT",
+            "feature_count": 50,
+            "table_role": "primary",
+            "table_suffix": "",
+        }
+    ]
     assert approve(api, submitter, first.json()["release_id"]).status_code == 403
     approved = approve(api, reviewer, first.json()["release_id"])
     assert approved.status_code == 200, approved.text
@@ -83,42 +99,59 @@ def test_submit_approve_version_and_revoke(platform_api: httpx.Client, keys: dic
     assert latest(api, reviewer) == "v2"
     assert "floods_jakarta_v1" in served_tables(database_url)
 
-    revoked = api.post("/api/platform/revoke", json={"release_id": second.json()["release_id"], "reason": "bad"},
-                       headers=bearer(reviewer))
+    revoked = api.post(
+        "/api/platform/revoke",
+        json={"release_id": second.json()["release_id"], "reason": "bad"},
+        headers=bearer(reviewer),
+    )
     assert revoked.status_code == 200, revoked.text
     assert latest(api, reviewer) == "v1"
     versions = api.get("/api/platform/catalog/floods/jakarta/versions", headers=bearer(reviewer)).json()
-    assert [(v["version_id"], v["approval_state"]) for v in versions] == [("v1", "approved"), ("v2", "revoked")]
+    assert [(v["version_id"], v["approval_state"]) for v in versions] == [
+        ("v1", "approved"),
+        ("v2", "revoked"),
+    ]
 
 
 def test_overwrite_of_a_draft_bumps_revision_and_leaves_no_orphan(
-        platform_api: httpx.Client, keys: dict[Role, str], database_url: str, tmp_path: Path) -> None:
+    platform_api: httpx.Client, keys: dict[Role, str], database_url: str, tmp_path: Path
+) -> None:
     api, submitter = platform_api, keys[Role.submitter]
     upload(api, submitter, write_points(tmp_path / "a.gpkg", 10), "floods/a.gpkg")
     first = submit(api, submitter, "floods/a.gpkg", version_id="2024")
     wait_done(api, submitter, first.json()["request_id"])
     upload(api, submitter, write_points(tmp_path / "b.gpkg", 20), "floods/a.gpkg")
-    second = submit(api, submitter, "floods/a.gpkg", version_id="2024", processing_options={"overwrite": True})
+    second = submit(
+        api, submitter, "floods/a.gpkg", version_id="2024", processing_options={"overwrite": True}
+    )
     assert second.status_code == 202, second.text
     assert second.json()["release_id"] == first.json()["release_id"] and second.json()["revision"] == 2
     status = wait_done(api, submitter, second.json()["request_id"])
     assert [o["feature_count"] for o in status["outputs"]] == [20]
     with psycopg.connect(database_url) as conn:
-        drafts = conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'geo_draft'")
+        drafts = conn.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'geo_draft'"
+        )
         assert drafts.fetchone()[0] == 1
 
 
 def test_mixed_geometry_makes_three_tables_and_unpublish_drops_all(
-        platform_api: httpx.Client, keys: dict[Role, str], database_url: str, tmp_path: Path) -> None:
+    platform_api: httpx.Client, keys: dict[Role, str], database_url: str, tmp_path: Path
+) -> None:
     api, submitter, reviewer = platform_api, keys[Role.submitter], keys[Role.reviewer]
     upload(api, submitter, write_mixed(tmp_path / "mixed.geojson"), "floods/mixed.geojson")
     submitted = submit(api, submitter, "floods/mixed.geojson").json()
     status = wait_done(api, submitter, submitted["request_id"])
     assert sorted(o["table_suffix"] for o in status["outputs"]) == ["_line", "_point", "_polygon"]
-    dry = api.post("/api/platform/unpublish", json={"release_id": submitted["release_id"]}, headers=bearer(reviewer))
+    dry = api.post(
+        "/api/platform/unpublish", json={"release_id": submitted["release_id"]}, headers=bearer(reviewer)
+    )
     assert len(dry.json()["tables"]) == 3 and dry.json()["dry_run"] is True
-    done = api.post("/api/platform/unpublish", json={"release_id": submitted["release_id"], "dry_run": False},
-                    headers=bearer(reviewer))
+    done = api.post(
+        "/api/platform/unpublish",
+        json={"release_id": submitted["release_id"], "dry_run": False},
+        headers=bearer(reviewer),
+    )
     assert done.status_code == 200, done.text
     with psycopg.connect(database_url) as conn:
         left = conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_name LIKE 'floods%'")
@@ -126,7 +159,8 @@ def test_mixed_geometry_makes_three_tables_and_unpublish_drops_all(
 
 
 def test_concurrent_approvals_of_two_drafts_with_one_version(
-        platform_api: httpx.Client, keys: dict[Role, str], tmp_path: Path) -> None:
+    platform_api: httpx.Client, keys: dict[Role, str], tmp_path: Path
+) -> None:
     api, submitter, reviewer = platform_api, keys[Role.submitter], keys[Role.reviewer]
     releases = []
     for n in (1, 2):
@@ -151,10 +185,14 @@ def test_concurrent_approvals_of_two_drafts_with_one_version(
 
 
 def test_bad_submissions_are_refused_and_create_nothing(
-        platform_api: httpx.Client, keys: dict[Role, str], database_url: str) -> None:
+    platform_api: httpx.Client, keys: dict[Role, str], database_url: str
+) -> None:
     api, submitter = platform_api, keys[Role.submitter]
-    missing = api.post("/api/platform/submit?dry_run=true", headers=bearer(submitter),
-                       json={"dataset_id": "floods", "resource_id": "jakarta", "file_name": "floods/nope.gpkg"})
+    missing = api.post(
+        "/api/platform/submit?dry_run=true",
+        headers=bearer(submitter),
+        json={"dataset_id": "floods", "resource_id": "jakarta", "file_name": "floods/nope.gpkg"},
+    )
     assert missing.status_code == 400 and "floods/nope.gpkg" in missing.json()["message"]
     bad_level = submit(api, submitter, "floods/nope.gpkg", access_level="Secret")
     assert bad_level.status_code == 400
@@ -166,10 +204,13 @@ def test_bad_submissions_are_refused_and_create_nothing(
 
 @pytest.mark.parametrize("level", ["PUBLIC", "Ouo", "restricted"])
 def test_access_level_is_case_insensitive_and_stored_lowercase(
-        platform_api: httpx.Client, keys: dict[Role, str], tmp_path: Path, level: str) -> None:
+    platform_api: httpx.Client, keys: dict[Role, str], tmp_path: Path, level: str
+) -> None:
     api, submitter = platform_api, keys[Role.submitter]
     upload(api, submitter, write_points(tmp_path / "p.gpkg", 3), "floods/p.gpkg")
     submitted = submit(api, submitter, "floods/p.gpkg", access_level=level)
     assert submitted.status_code == 202, submitted.text
-    status = api.get(f"/api/platform/status/{submitted.json()['request_id']}", headers=bearer(submitter)).json()
+    status = api.get(
+        f"/api/platform/status/{submitted.json()['request_id']}", headers=bearer(submitter)
+    ).json()
     assert status["release"]["access_level"] == level.lower()

@@ -8,7 +8,9 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from terrace.api.deps import Pool, StorageDep, require
 from terrace.auth import Principal, Role
+from terrace.orchestration.status import job_status
 from terrace.platform import resolve, review
+from terrace.platform.processing import job_parameters
 from terrace.platform.requests import ApproveRequest, ReasonRequest, SubmitRequest, UnpublishRequest
 from terrace.platform.status import submission_status
 from terrace.platform.submit import finish, record, validate
@@ -31,7 +33,7 @@ def submit(
 ) -> dict[str, Any]:
     """Submit a file from bronze for processing; `?dry_run=true` validates and creates nothing."""
     submission = validate(storage, body)
-    jobs = request.app.state.jobs
+    machine = request.app.state.machine
     with pool.connection() as conn:
         if dry_run:
             return {
@@ -42,7 +44,7 @@ def submit(
                 "release_id": submission.release_id,
             }
         with conn.transaction():
-            submitted = record(conn, submission, review.actor(principal), jobs.submit_in, jobs.parameters)
+            submitted = record(conn, submission, review.actor(principal), machine.submit_in, job_parameters)
     if not submitted.response["created"]:
         response.status_code = 200
     return finish(storage, submitted)
@@ -52,7 +54,8 @@ def submit(
 def status(ref: str, request: Request, pool: Pool, _: Reader) -> dict[str, Any]:
     """A submission by request_id, job_id or release_id."""
     with pool.connection() as conn:
-        return submission_status(conn, ref, request.app.state.jobs.status_of)
+        registry = request.app.state.machine.registry
+        return submission_status(conn, ref, lambda c, job_id: job_status(c, registry, job_id))
 
 
 @router.post("/approve")

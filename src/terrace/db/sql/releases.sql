@@ -119,9 +119,6 @@ SET revision = revision + 1, processing_status = 'pending', processing_started_a
 WHERE release_id = %(release_id)s
 RETURNING revision;
 
--- name: set_job
-UPDATE app.asset_releases SET job_id = %(job_id)s WHERE release_id = %(release_id)s;
-
 -- name: insert_request
 INSERT INTO app.api_requests (request_id, release_id, revision, job_id, submitted_by, payload)
 VALUES (%(request_id)s, %(release_id)s, %(revision)s, %(job_id)s, %(submitted_by)s, %(payload)s)
@@ -174,3 +171,28 @@ FROM app.api_requests
 WHERE request_id = %(ref)s OR job_id = %(ref)s OR release_id = %(release_id)s
 ORDER BY (request_id = %(ref)s OR job_id = %(ref)s) DESC, created_at DESC
 LIMIT 1;
+
+-- name: start_processing
+UPDATE app.asset_releases
+SET job_id = %(job_id)s, processing_status = 'processing', processing_started_at = clock_timestamp()
+WHERE release_id = %(release_id)s;
+
+-- name: release_of_job
+SELECT release_id FROM app.asset_releases WHERE job_id = %(job_id)s FOR UPDATE;
+
+-- name: add_release_table
+INSERT INTO app.release_tables (release_id, table_name, schema_name, geometry_type, feature_count,
+    table_role, table_suffix)
+VALUES (%(release_id)s, %(table_name)s, %(schema_name)s, %(geometry_type)s, %(feature_count)s,
+    %(table_role)s, %(table_suffix)s);
+
+-- name: processing_completed
+UPDATE app.asset_releases
+SET processing_status = 'completed', processing_completed_at = clock_timestamp(), warnings = %(warnings)s,
+    outputs = %(outputs)s, last_error = NULL
+WHERE release_id = %(release_id)s;
+
+-- name: processing_failed
+UPDATE app.asset_releases
+SET processing_status = 'failed', processing_completed_at = clock_timestamp(), last_error = %(error)s
+WHERE release_id = %(release_id)s;

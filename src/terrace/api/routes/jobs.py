@@ -1,0 +1,97 @@
+"""Jobs API: submit, status, list, events, tasks, resubmit, cancel."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
+
+from terrace.api.deps import Pool, require
+from terrace.auth import Principal, Role
+from terrace.orchestration import status as views
+from terrace.orchestration.machine import CoreMachine
+
+router = APIRouter(prefix="/api/jobs", tags=["jobs"])
+Reader = Annotated[Principal, Depends(require(Role.reader))]
+Submitter = Annotated[Principal, Depends(require(Role.submitter))]
+Admin = Annotated[Principal, Depends(require(Role.admin))]
+
+
+def machine(request: Request) -> CoreMachine:
+    return request.app.state.machine
+
+
+Machine = Annotated[CoreMachine, Depends(machine)]
+
+
+@router.post("/submit/{job_type}", status_code=202)
+def submit(
+    job_type: str,
+    pool: Pool,
+    jobs: Machine,
+    principal: Submitter,
+    response: Response,
+    parameters: Annotated[dict[str, Any], Body()],
+) -> dict[str, Any]:
+    """Submit a job; the same job type and parameters return the existing job (200)."""
+    with pool.connection() as conn, conn.transaction():
+        job_id, created = jobs.submit(conn, job_type, parameters, submitted_by=principal.key_id)
+    if not created:
+        response.status_code = 200
+    return {"job_id": job_id, "created": created, "links": {"status": f"/api/jobs/{job_id}"}}
+
+
+@router.get("")
+def list_jobs(
+    pool: Pool,
+    _: Reader,
+    status: str | None = None,
+    job_type: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[dict[str, Any]]:
+    with pool.connection() as conn:
+        return views.list_jobs(conn, status, job_type, limit, offset)
+
+
+@router.get("/{job_id}")
+def job(job_id: str, pool: Pool, jobs: Machine, _: Reader) -> dict[str, Any]:
+    with pool.connection() as conn:
+        return views.job_status(conn, jobs.registry, job_id)
+
+
+@router.get("/{job_id}/events")
+def events(
+    job_id: str, pool: Pool, jobs: Machine, _: Reader, after: Annotated[int, Query(ge=0)] = 0
+) -> list[dict[str, Any]]:
+    with pool.connection() as conn:
+        views.job_status(conn, jobs.registry, job_id)
+        return views.job_events(conn, job_id, after)
+
+
+@router.get("/{job_id}/tasks")
+def tasks(
+    job_id: str,
+    pool: Pool,
+    _: Reader,
+    stage: int | None = None,
+    status: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[dict[str, Any]]:
+    with pool.connection() as conn:
+        return views.job_tasks(conn, job_id, stage, status, limit, offset)
+
+
+@router.post("/{job_id}/resubmit", status_code=202)
+def resubmit(job_id: str, pool: Pool, jobs: Machine, _: Admin) -> dict[str, Any]:
+    """Reset the job and run it again from its first stage."""
+    with pool.connection() as conn, conn.transaction():
+        jobs.resubmit(conn, job_id)
+    return {"job_id": job_id, "resubmitted": True}
+
+
+@router.post("/{job_id}/cancel")
+def cancel(job_id: str, pool: Pool, jobs: Machine, _: Admin) -> dict[str, Any]:
+    with pool.connection() as conn, conn.transaction():
+        return {"job_id": job_id, "cancelled": jobs.cancel(conn, job_id)}

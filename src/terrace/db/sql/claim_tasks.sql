@@ -1,0 +1,34 @@
+-- Claims up to p_limit runnable tasks for p_worker under a lease; marks their jobs running.
+CREATE OR REPLACE FUNCTION app.claim_tasks(p_worker text, p_limit integer, p_lease_seconds double precision)
+RETURNS SETOF app.tasks
+LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN QUERY
+    WITH picked AS (
+        SELECT t.task_id FROM app.tasks t
+        WHERE t.status = 'queued' AND t.run_after <= clock_timestamp()
+        ORDER BY t.run_after
+        LIMIT p_limit
+        FOR UPDATE SKIP LOCKED
+    ), claimed AS (
+        UPDATE app.tasks t
+        SET status = 'running', attempt = t.attempt + 1, lease_owner = p_worker,
+            lease_expires_at = clock_timestamp() + make_interval(secs => p_lease_seconds),
+            started_at = clock_timestamp()
+        FROM picked WHERE t.task_id = picked.task_id
+        RETURNING t.*
+    ), started AS (
+        UPDATE app.jobs j SET status = 'running', started_at = clock_timestamp()
+        WHERE j.status = 'queued' AND j.job_id IN (SELECT c.job_id FROM claimed c)
+        RETURNING j.job_id
+    ), logged AS (
+        INSERT INTO app.job_events (job_id, task_id, stage, kind, data)
+        SELECT c.job_id, c.task_id, c.stage, 'task_started',
+               jsonb_build_object('worker', p_worker, 'attempt', c.attempt)
+        FROM claimed c
+        UNION ALL
+        SELECT s.job_id, NULL, NULL, 'job_started', '{}'::jsonb FROM started s
+    )
+    SELECT * FROM claimed;
+END;
+$$;

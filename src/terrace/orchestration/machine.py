@@ -1,0 +1,234 @@
+"""CoreMachine: submit jobs and move them through their stages, inside the caller's transaction.
+
+Every function here runs in a transaction its caller owns, so that a job and its first tasks,
+or a stage's last completion and the next stage's tasks, commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from psycopg.types.json import Jsonb
+from pydantic import BaseModel, ValidationError
+
+from terrace.db.pool import Connection, fetch_one
+from terrace.db.queries import queries
+from terrace.errors import InvalidInput, NotFound
+from terrace.orchestration.definitions import JobType, Result
+from terrace.orchestration.failures import describe
+from terrace.orchestration.registry import JobRegistry
+
+
+def job_id_for(job_type: str, parameters: dict[str, Any]) -> str:
+    """SHA-256 of the job type and canonical parameters; `_`-prefixed keys do not count."""
+    canonical = {k: v for k, v in parameters.items() if not k.startswith("_")}
+    text = job_type + json.dumps(canonical, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def validate(job_type: JobType, parameters: dict[str, Any]) -> BaseModel:
+    try:
+        return job_type.parameters.model_validate(parameters)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(parameters)'}: {e['msg']}" for e in exc.errors()
+        )
+        raise InvalidInput(
+            f"Invalid parameters for {job_type.name}: {problems}.",
+            "Correct the named parameters and submit again.",
+        ) from None
+
+
+class CoreMachine:
+    def __init__(self, registry: JobRegistry) -> None:
+        self.registry = registry
+        self.q = queries("orchestration")
+
+    def submit(
+        self,
+        conn: Connection,
+        job_type_name: str,
+        parameters: dict[str, Any],
+        submitted_by: str | None = None,
+    ) -> tuple[str, bool]:
+        """(job_id, created): the same job submitted again returns the existing one."""
+        job_type = self.registry.get(job_type_name)
+        model = validate(job_type, parameters)
+        stored = {
+            **model.model_dump(mode="json"),
+            **{k: v for k, v in parameters.items() if k.startswith("_")},
+        }
+        job_id = job_id_for(job_type.name, stored)
+        inserted = conn.execute(
+            self.q["insert_job"],
+            {
+                "job_id": job_id,
+                "job_type": job_type.name,
+                "parameters": Jsonb(stored),
+                "stage_count": len(job_type.stages),
+                "max_attempts": job_type.max_attempts,
+                "backoff_base_seconds": job_type.backoff_base_seconds,
+                "backoff_max_seconds": job_type.backoff_max_seconds,
+                "timeout_seconds": job_type.timeout_seconds,
+                "submitted_by": submitted_by,
+            },
+        ).fetchone()
+        if inserted is None:
+            return job_id, False
+        self.event(conn, job_id, "job_created")
+        self.plan(conn, self.lock(conn, job_id), 1, [])
+        return job_id, True
+
+    def submit_in(self, conn: Connection, job_type_name: str, parameters: dict[str, Any]) -> str:
+        return self.submit(conn, job_type_name, parameters)[0]
+
+    def lock(self, conn: Connection, job_id: str) -> dict[str, Any]:
+        row = conn.execute(self.q["lock_job"], {"job_id": job_id}).fetchone()
+        if row is None:
+            raise NotFound(f"No job {job_id!r}.", "List jobs with GET /api/jobs.")
+        return dict(row)
+
+    def advance(self, conn: Connection, job_id: str, stage: int) -> None:
+        """Called by the one completion that finished `stage`: plan the next stage or finish."""
+        job = self.lock(conn, job_id)
+        conn.execute(self.q["stage_completed_event"], {"job_id": job_id})
+        results = [
+            r["result"] for r in conn.execute(self.q["stage_results"], {"job_id": job_id, "stage": stage})
+        ]
+        self.plan(conn, job, stage + 1, results)
+
+    def plan(self, conn: Connection, job: dict[str, Any], stage: int, previous: list[Result]) -> None:
+        """Plan `stage` (skipping stages whose planner yields no task), or finalize the job."""
+        job_type = self.registry.get(job["job_type"])
+        try:
+            params = job_type.parameters.model_validate(job["parameters"])
+            while stage <= len(job_type.stages):
+                planned = job_type.stages[stage - 1].plan(params, previous)
+                if planned:
+                    self._queue(conn, job, stage, planned)
+                    return
+                self.event(conn, job["job_id"], "stage_skipped", stage=stage, message="no tasks planned")
+                stage, previous = stage + 1, []
+            result = job_type.finalize(params, previous) if job_type.finalize else {"results": previous}
+        except Exception as exc:  # a planner's failure fails the job, with its error recorded
+            error, _ = describe(exc)
+            self.finish(conn, job["job_id"], "failed", error=error)
+            return
+        self.finish(conn, job["job_id"], "completed", result=result)
+
+    def _queue(
+        self, conn: Connection, job: dict[str, Any], stage: int, planned: list[dict[str, Any]]
+    ) -> None:
+        job_id = job["job_id"]
+        columns = "COPY app.tasks (task_id, job_id, stage, task_index, parameters, max_attempts) FROM STDIN"
+        with conn.cursor().copy(columns) as copy:
+            for index, task_params in enumerate(planned):
+                copy.write_row(
+                    (
+                        f"{job_id}:{stage}:{index}",
+                        job_id,
+                        stage,
+                        index,
+                        json.dumps(task_params, default=str),
+                        job["max_attempts"],
+                    )
+                )
+        conn.execute(self.q["start_stage"], {"job_id": job_id, "stage": stage, "count": len(planned)})
+        self.event(conn, job_id, "stage_started", stage=stage, data={"tasks": len(planned)})
+        conn.execute(self.q["queued_events"], {"job_id": job_id, "stage": stage})
+        conn.execute(self.q["notify_tasks"])
+
+    def finish(
+        self,
+        conn: Connection,
+        job_id: str,
+        status: str,
+        result: Result | None = None,
+        error: dict[str, Any] | None = None,
+    ) -> None:
+        job = fetch_one(
+            conn,
+            self.q["finish_job"],
+            {
+                "job_id": job_id,
+                "status": status,
+                "result": Jsonb(result) if result is not None else None,
+                "error": Jsonb(error) if error is not None else None,
+                "has_hook": self.registry.hook(self._type_of(conn, job_id)) is not None,
+            },
+        )
+        self.event(conn, job_id, f"job_{status}", message=(error or {}).get("message"))
+        self.run_hook(conn, dict(job))
+
+    def run_hook(self, conn: Connection, job: dict[str, Any]) -> None:
+        """The platform's completion hook, in a savepoint: a failure is recorded and retried later."""
+        hook = self.registry.hook(job["job_type"])
+        if hook is None:
+            return
+        try:
+            with conn.transaction():
+                hook(conn, job)
+                conn.execute(self.q["hook_done"], {"job_id": job["job_id"]})
+        except Exception as exc:  # recorded as an event; the janitor retries the hook
+            conn.execute(self.q["hook_failed"], {"job_id": job["job_id"]})
+            self.event(conn, job["job_id"], "callback_failed", message=f"{type(exc).__name__}: {exc}")
+            return
+        self.event(conn, job["job_id"], "callback_ok")
+
+    def after_failure(self, conn: Connection, job_id: str) -> None:
+        """Run the hook of a job that `app.fail_task` has just failed."""
+        job = self.lock(conn, job_id)
+        if self.registry.hook(job["job_type"]) is not None:
+            conn.execute(self.q["hook_pending"], {"job_id": job_id})
+            self.run_hook(conn, job)
+
+    def resubmit(self, conn: Connection, job_id: str) -> None:
+        """Reset the job and run it again from stage 1."""
+        self.lock(conn, job_id)
+        conn.execute(self.q["delete_tasks"], {"job_id": job_id})
+        conn.execute(self.q["reset_job"], {"job_id": job_id})
+        self.event(conn, job_id, "job_resubmitted")
+        self.plan(conn, self.lock(conn, job_id), 1, [])
+
+    def cancel(self, conn: Connection, job_id: str) -> bool:
+        """Cancel a queued or running job; running tasks finish but nothing advances."""
+        self.lock(conn, job_id)
+        if conn.execute(self.q["cancel_job"], {"job_id": job_id}).fetchone() is None:
+            return False
+        conn.execute(self.q["cancel_tasks"], {"job_id": job_id})
+        self.event(conn, job_id, "job_cancelled")
+        return True
+
+    def fail_job(self, conn: Connection, job_id: str, error: dict[str, Any]) -> None:
+        conn.execute(self.q["cancel_tasks"], {"job_id": job_id})
+        self.finish(conn, job_id, "failed", error=error)
+
+    def event(
+        self,
+        conn: Connection,
+        job_id: str,
+        kind: str,
+        *,
+        task_id: str | None = None,
+        stage: int | None = None,
+        message: str | None = None,
+        duration_ms: int | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        conn.execute(
+            self.q["event"],
+            {
+                "job_id": job_id,
+                "task_id": task_id,
+                "stage": stage,
+                "kind": kind,
+                "message": message,
+                "duration_ms": duration_ms,
+                "data": Jsonb(data or {}),
+            },
+        )
+
+    def _type_of(self, conn: Connection, job_id: str) -> str:
+        return str(fetch_one(conn, self.q["job"], {"job_id": job_id})["job_type"])

@@ -1,0 +1,13 @@
+"""The job types this installation runs, and the platform hooks attached to them."""
+
+from __future__ import annotations
+
+from terrace.orchestration.demo import FAIL_TEST, HELLO_WORLD, PHASES_TEST
+from terrace.orchestration.registry import JobRegistry
+
+
+def default_registry() -> JobRegistry:
+    registry = JobRegistry()
+    for job_type in (HELLO_WORLD, FAIL_TEST, PHASES_TEST):
+        registry.register(job_type)
+    return registry
