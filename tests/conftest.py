@@ -133,3 +133,22 @@ def api(app_config: AppConfig) -> Iterator[httpx.Client]:
 
 def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+def worker(database_url: str, storage: Storage) -> Iterator[None]:
+    """A real CoreMachine worker (all job types) running in this process for the test."""
+    from terrace.orchestration.worker import Worker, WorkerConfig
+    from terrace.pipelines import default_registry
+
+    running = Worker(
+        database_url,
+        default_registry(),
+        storage,
+        WorkerConfig(concurrency=2, lease_seconds=10, poll_seconds=1, grace_seconds=5, janitor_seconds=0.5),
+    )
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    yield
+    running.stop()
+    thread.join(timeout=30)

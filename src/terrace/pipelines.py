@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from terrace.ingest.vector.job import PROCESS_VECTOR
 from terrace.orchestration.demo import FAIL_TEST, HELLO_WORLD, PHASES_TEST
 from terrace.orchestration.registry import JobRegistry
+from terrace.platform.processing import record_outcome
 
 
 def default_registry() -> JobRegistry:
     registry = JobRegistry()
     for job_type in (HELLO_WORLD, FAIL_TEST, PHASES_TEST):
         registry.register(job_type)
+    registry.register(PROCESS_VECTOR, hook=record_outcome)
     return registry

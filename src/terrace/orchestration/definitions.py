@@ -45,6 +45,8 @@ class TaskContext(Protocol):
 Handler = Callable[[TaskContext], Result]
 Planner = Callable[[Any, list[Result]], list[dict[str, Any]]]
 Finalizer = Callable[[Any, list[Result]], Result]
+# Undoes a failed job's partial outputs (staging tables ...), in the transaction that fails it.
+Cleanup = Callable[[Any, Any, str], None]  # (connection, validated parameters, job_id)
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class JobType:
     parameters: type[BaseModel]
     stages: tuple[Stage, ...]
     finalize: Finalizer | None = None
+    on_failure: Cleanup | None = None
     max_attempts: int = 4
     timeout_seconds: int = 3600
     backoff_base_seconds: float = 30.0  # retry n waits min(base * 2**(n-1), max)

@@ -160,7 +160,22 @@ class CoreMachine:
             },
         )
         self.event(conn, job_id, f"job_{status}", message=(error or {}).get("message"))
+        if status != "completed":
+            self.clean_up(conn, dict(job))
         self.run_hook(conn, dict(job))
+
+    def clean_up(self, conn: Connection, job: dict[str, Any]) -> None:
+        """A failed job's own cleanup (its JobType.on_failure), in a savepoint."""
+        job_type = self.registry.get(job["job_type"])
+        if job_type.on_failure is None:
+            return
+        try:
+            with conn.transaction():
+                job_type.on_failure(
+                    conn, job_type.parameters.model_validate(job["parameters"]), job["job_id"]
+                )
+        except Exception as exc:  # recorded; the outputs it left are found by the consistency check
+            self.event(conn, job["job_id"], "cleanup_failed", message=f"{type(exc).__name__}: {exc}")
 
     def run_hook(self, conn: Connection, job: dict[str, Any]) -> None:
         """The platform's completion hook, in a savepoint: a failure is recorded and retried later."""
@@ -180,6 +195,7 @@ class CoreMachine:
     def after_failure(self, conn: Connection, job_id: str) -> None:
         """Run the hook of a job that `app.fail_task` has just failed."""
         job = self.lock(conn, job_id)
+        self.clean_up(conn, job)
         if self.registry.hook(job["job_type"]) is not None:
             conn.execute(self.q["hook_pending"], {"job_id": job_id})
             self.run_hook(conn, job)

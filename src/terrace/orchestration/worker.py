@@ -8,6 +8,7 @@ janitor, which works only while this worker holds the leader lock.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import queue
@@ -102,6 +103,9 @@ class Worker:
                 failures += 1
                 wait = min(30.0, 0.5 * 2**failures)
                 log.warning("database unavailable (%s); retrying in %.1f s", exc, wait)
+            except Exception:  # a bug must not stop the worker; the tasks involved are retried
+                log.exception("worker loop error")
+                wait = 1.0
             self._wake.wait(wait)
 
     def _claim(self) -> float:
@@ -156,7 +160,7 @@ class Worker:
             result = handler(context)
             if not isinstance(result, dict):
                 raise TypeError(f"handler returned {type(result).__name__}, not a dict")
-            outcome.result = result
+            outcome.result = json.loads(json.dumps(result, default=str))  # plain JSON, whatever dumps it
         except Exception as exc:  # every handler failure becomes a recorded task error
             outcome.error, outcome.retryable = describe(exc)
         self._outcomes.put(outcome)
@@ -178,8 +182,10 @@ class Worker:
             for outcome in batch:  # reported again once the database is back; repeats are no-ops
                 self._outcomes.put(outcome)
             raise
-        for outcome in batch:
-            self._running.pop(outcome.task["task_id"], None)
+        finally:
+            if self._outcomes.empty():  # given up or done: stop renewing their leases
+                for outcome in batch:
+                    self._running.pop(outcome.task["task_id"], None)
 
     def _complete(self, conn: psycopg.Connection[Any], done: list[Outcome]) -> None:
         if not done:

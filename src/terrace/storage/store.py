@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import tempfile
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -56,6 +58,35 @@ class Storage:
         if self.local_root is None:
             return None
         return self.local_root / validate_container(container) / validate_path(path)
+
+    @contextmanager
+    def local_copy(self, container: str, path: str) -> Iterator[Path]:
+        """A local file with the object's content (and, for a .shp, its sibling files).
+
+        Local storage hands out the file itself; cloud objects are downloaded to a temporary
+        folder that disappears afterwards.
+        """
+        local = self.local_path(container, path)
+        if local is not None:
+            if not local.is_file():
+                raise NotFound(
+                    f"No object {path!r} in container {container!r}.",
+                    "Upload the file first with PUT /api/storage/{container}/{path}.",
+                )
+            yield local
+            return
+        stem = path.rsplit(".", 1)[0]
+        names = (
+            [path]
+            if not path.lower().endswith(".shp")
+            else [
+                item["path"] for batch in obstore.list(self.store(container), prefix=stem) for item in batch
+            ]
+        )
+        with tempfile.TemporaryDirectory(prefix="terrace-") as folder:
+            for name in names:
+                (Path(folder) / Path(name).name).write_bytes(self.get(container, name))
+            yield Path(folder) / Path(path).name
 
     def put(self, container: str, path: str, data: bytes | Path) -> None:
         obstore.put(self.store(container), validate_path(path), data)

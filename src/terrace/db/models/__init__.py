@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from terrace.db.models import auth, catalog, common, orchestration, releases, workers
+from terrace.db.models import auth, catalog, common, orchestration, releases, vector, workers
 from terrace.db.models.base import SqlFunction, Trigger, metadata
 
 FUNCTIONS: tuple[SqlFunction, ...] = (common.SET_UPDATED_AT, *orchestration.FUNCTIONS)
 TRIGGERS: tuple[Trigger, ...] = (*catalog.TRIGGERS, *releases.TRIGGERS, *orchestration.TRIGGERS)
 
-__all__ = ["FUNCTIONS", "TRIGGERS", "auth", "catalog", "metadata", "orchestration", "releases", "workers"]
+__all__ = [
+    "FUNCTIONS",
+    "TRIGGERS",
+    "auth",
+    "catalog",
+    "metadata",
+    "orchestration",
+    "releases",
+    "vector",
+    "workers",
+]

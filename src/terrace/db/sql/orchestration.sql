@@ -91,7 +91,7 @@ RETURNING job_id, stage;
 
 -- name: extend_leases
 UPDATE app.tasks SET lease_expires_at = clock_timestamp() + make_interval(secs => %(lease)s)
-WHERE lease_owner = %(worker_id)s AND status = 'running';
+WHERE lease_owner = %(worker_id)s AND status = 'running' AND task_id = ANY(%(ids)s);
 
 -- name: release_task
 UPDATE app.tasks

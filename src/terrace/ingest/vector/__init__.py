@@ -1,0 +1,1 @@
+"""Vector ingest: read → clean → chunk → COPY → finalize, as the `process_vector` job."""

@@ -1,0 +1,139 @@
+"""Source columns → safe lowercase PostgreSQL identifiers with faithfully mapped types."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from terrace.errors import InvalidInput
+from terrace.ingest.vector.sources import GEOMETRY
+
+MAX_NAME = 59  # leaves room for a _NN suffix within PostgreSQL's 63
+MAX_COLUMNS = 1500  # PostgreSQL allows 1600, minus the standard columns
+MAX_FIXED_ROW_BYTES = 7800  # a row must fit a page (8160 bytes) with its geometry pointer and header
+FIXED_WIDTH = {
+    "boolean": 1,
+    "smallint": 2,
+    "integer": 4,
+    "date": 4,
+    "bigint": 8,
+    "double precision": 8,
+    "timestamptz": 8,
+    "time": 8,
+}
+STANDARD_COLUMNS = (
+    "objectid",
+    "geom",
+    "shape",
+    "created_at",
+    "updated_at",
+    "source_file",
+    "source_format",
+    "source_crs",
+    "stac_item_id",
+    "stac_collection_id",
+    "etl_job_id",
+    "etl_batch_id",
+)
+RESERVED = frozenset(
+    """
+    all analyse analyze and any array as asc asymmetric both case cast check collate column constraint
+    create current_catalog current_date current_role current_time current_timestamp current_user default
+    deferrable desc distinct do else end except false fetch for foreign from grant group having in initially
+    intersect into lateral leading limit localtime localtimestamp not null offset on only or order placing
+    primary references returning select session_user some symmetric table then to trailing true union
+    unique user using variadic when where window with
+""".split()
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    source: str
+    name: str
+    pg_type: str
+
+
+def pg_type(arrow: pa.DataType) -> str | None:
+    """The PostgreSQL type for an Arrow type, or None when it has no faithful column type."""
+    if pa.types.is_boolean(arrow):
+        return "boolean"
+    if pa.types.is_int8(arrow) or pa.types.is_int16(arrow) or pa.types.is_uint8(arrow):
+        return "smallint" if not pa.types.is_uint8(arrow) else "integer"
+    if pa.types.is_int32(arrow) or pa.types.is_uint16(arrow):
+        return "integer"
+    if pa.types.is_int64(arrow) or pa.types.is_uint32(arrow):
+        return "bigint"
+    if pa.types.is_uint64(arrow):
+        return "numeric"
+    if pa.types.is_floating(arrow):
+        return "double precision"
+    if pa.types.is_decimal(arrow):
+        return "numeric"
+    if pa.types.is_string(arrow) or pa.types.is_large_string(arrow):
+        return "text"
+    if pa.types.is_date(arrow):
+        return "date"
+    if pa.types.is_timestamp(arrow):
+        return "timestamptz"
+    if pa.types.is_time(arrow):
+        return "time"
+    return None
+
+
+def sanitize(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    clean = re.sub(r"_+", "_", re.sub(r"[^a-z0-9_]", "_", ascii_name.lower())).strip("_") or "column"
+    if clean[0].isdigit():
+        clean = f"c_{clean}"
+    clean = clean[:MAX_NAME].rstrip("_")
+    return f"{clean}_" if clean in RESERVED or clean in STANDARD_COLUMNS else clean
+
+
+def plan_columns(schema: pa.Schema) -> tuple[list[Column], list[dict[str, object]]]:
+    """The columns to create, and warnings for renamed or unsupported ones."""
+    columns: list[Column] = []
+    used: set[str] = set()
+    renamed, unsupported = [], []
+    for field in schema:
+        if field.name == GEOMETRY:
+            continue
+        kind = pg_type(field.type)
+        if kind is None:
+            unsupported.append(f"{field.name} ({field.type})")
+            continue
+        name = base = sanitize(field.name)
+        suffix = 2
+        while name in used:
+            name, suffix = f"{base}_{suffix}", suffix + 1
+        used.add(name)
+        if name != field.name:
+            renamed.append(f"{field.name} → {name}")
+        columns.append(Column(field.name, name, kind))
+    if len(columns) > MAX_COLUMNS:
+        raise InvalidInput(
+            f"The layer has {len(columns)} attribute columns; at most {MAX_COLUMNS} fit a table.",
+            "Drop or merge columns before uploading.",
+        )
+    width = sum(FIXED_WIDTH.get(c.pg_type, 0) for c in columns)
+    if width > MAX_FIXED_ROW_BYTES:
+        raise InvalidInput(
+            f"The layer's fixed-width columns need {width} bytes per row; a PostgreSQL row "
+            f"holds about {MAX_FIXED_ROW_BYTES}.",
+            "Drop columns, or split the file by columns.",
+        )
+    warnings: list[dict[str, object]] = []
+    if renamed:
+        warnings.append({"code": "COLUMN_RENAMED", "count": len(renamed), "message": "; ".join(renamed[:50])})
+    if unsupported:
+        warnings.append(
+            {
+                "code": "COLUMN_UNSUPPORTED_TYPE",
+                "count": len(unsupported),
+                "message": "dropped: " + "; ".join(unsupported[:50]),
+            }
+        )
+    return columns, warnings

@@ -1,0 +1,45 @@
+"""The process_vector job: prepare (one task) → load (one task per chunk) → finalize (one task)."""
+
+from __future__ import annotations
+
+from psycopg import sql
+
+from terrace.db.pool import Connection
+from terrace.db.queries import queries
+from terrace.ingest.vector.finalize import finalize
+from terrace.ingest.vector.load import load, plan_loads
+from terrace.ingest.vector.params import VectorParams
+from terrace.ingest.vector.prepare import prepare
+from terrace.orchestration.definitions import JobType, Result, Stage
+
+
+def drop_staging(conn: Connection, params: VectorParams, job_id: str) -> None:
+    """A failed job leaves no table behind: drop its staging tables."""
+    rows = conn.execute(
+        queries("vector")["staging_tables"],
+        {"schema": params.target_schema, "pattern": f"stg\\_{job_id[:12]}\\_%"},
+    ).fetchall()
+    for row in rows:
+        conn.execute(
+            sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(params.target_schema, row["table_name"]))
+        )
+
+
+def _single(results: list[Result]) -> Result:
+    return results[0]
+
+
+PROCESS_VECTOR = JobType(
+    name="process_vector",
+    parameters=VectorParams,
+    stages=(
+        Stage("prepare", prepare, lambda params, _: [{}]),
+        Stage("load", load, plan_loads),
+        Stage("finalize", finalize, lambda params, _: [{}]),
+    ),
+    finalize=lambda params, results: _single(results),
+    on_failure=drop_staging,
+    max_attempts=3,
+    backoff_base_seconds=5.0,
+    backoff_max_seconds=120.0,
+)
