@@ -152,3 +152,9 @@ def worker(database_url: str, storage: Storage) -> Iterator[None]:
     yield
     running.stop()
     thread.join(timeout=30)
+
+
+@pytest.fixture
+def platform_api(api: httpx.Client, worker: None) -> httpx.Client:
+    """The live API with a worker processing what it submits."""
+    return api
