@@ -1,4 +1,4 @@
-"""Health of every component, as `/api/health` and the web UI report it."""
+"""Health of every component (database, schema, storage, workers, queue) as `/api/health` reports it."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ def check_health(pool: Pool, database_url: str, storage: Storage) -> dict[str, A
         "schema": lambda: _schema(database_url),
         "storage": lambda: _storage(storage),
         "workers": lambda: _workers(pool),
+        "queue": lambda: _queue(pool),
     }
     components = {name: _run(check) for name, check in checks.items()}
     statuses = {c["status"] for c in components.values()}
@@ -63,3 +64,14 @@ def _workers(pool: Pool) -> dict[str, Any]:
     with pool.connection(timeout=5) as conn:
         seen = fetch_one(conn, queries("health")["workers_seen"])["seen"]
     return {"status": "ok" if seen else "warning", "seen": seen}
+
+
+def _queue(pool: Pool) -> dict[str, Any]:
+    with pool.connection(timeout=5) as conn:
+        depth = fetch_one(conn, queries("health")["queue"])
+    return {
+        "status": "ok",
+        "queued": depth["queued"],
+        "running": depth["running"],
+        "oldest_queued_seconds": round(float(depth["oldest_queued_seconds"]), 1),
+    }

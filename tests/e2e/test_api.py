@@ -30,6 +30,7 @@ def test_health_reports_every_component(api: httpx.Client) -> None:
     assert components["storage"]["status"] == "ok"
     # No worker runs in this test: reported, and the overall status says so.
     assert components["workers"] == {"status": "warning", "seen": 0}
+    assert components["queue"] == {"status": "ok", "queued": 0, "running": 0, "oldest_queued_seconds": 0.0}
     assert report["status"] == "warning"
 
 

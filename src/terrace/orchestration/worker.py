@@ -252,7 +252,11 @@ class Worker:
                 with self.pool.connection() as conn:
                     conn.execute(
                         self.q["extend_leases"],
-                        {"worker_id": self.worker_id, "lease": self.config.lease_seconds},
+                        {
+                            "worker_id": self.worker_id,
+                            "ids": list(self._running),
+                            "lease": self.config.lease_seconds,
+                        },
                     )
                     conn.execute(queries("workers")["heartbeat"], {"worker_id": self.worker_id})
             except psycopg.Error as exc:

@@ -81,6 +81,15 @@ def test_a_killed_worker_loses_its_task_to_another_which_resumes_at_the_checkpoi
     ]
 
 
+def test_the_heartbeat_keeps_a_task_longer_than_its_lease(database_url: str, tmp_path: Path) -> None:
+    job_id = submit(database_url, "phases_test", {"phases": 5, "seconds_per_phase": 0.6})
+    with workers(database_url, tmp_path, lease=1.0):
+        job = wait_for_job(database_url, job_id, timeout=60)
+    assert job["status"] == "completed", job["error"]
+    (task,) = query(database_url, "SELECT attempt, result FROM app.tasks")
+    assert task["attempt"] == 1 and task["result"]["ran_this_attempt"] == [1, 2, 3, 4, 5]
+
+
 def test_workers_survive_a_database_restart(cluster: LocalCluster, database_url: str, tmp_path: Path) -> None:
     job_id = submit(database_url, "phases_test", {"phases": 6, "seconds_per_phase": 0.4})
     with workers(database_url, tmp_path, lease=5.0, log=tmp_path / "worker.log"):

@@ -32,6 +32,6 @@ def readyz(pool: Pool) -> JSONResponse:
 
 @router.get("/api/health")
 def health(request: Request, pool: Pool, storage: StorageDep) -> JSONResponse:
-    """Database and extensions, schema drift, storage round trip, workers seen."""
+    """Database and extensions, schema drift, storage round trip, workers seen, queue depth."""
     report: dict[str, Any] = check_health(pool, request.app.state.database_url, storage)
     return JSONResponse(report, status_code=503 if report["status"] == "error" else 200)

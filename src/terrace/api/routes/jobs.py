@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi.responses import PlainTextResponse
 
-from terrace.api.deps import Pool, require
+from terrace.api.deps import Pool, StorageDep, require
 from terrace.auth import Principal, Role
+from terrace.errors import NotFound
 from terrace.orchestration import status as views
 from terrace.orchestration.machine import CoreMachine
 
@@ -95,3 +97,23 @@ def resubmit(job_id: str, pool: Pool, jobs: Machine, _: Admin) -> dict[str, Any]
 def cancel(job_id: str, pool: Pool, jobs: Machine, _: Admin) -> dict[str, Any]:
     with pool.connection() as conn, conn.transaction():
         return {"job_id": job_id, "cancelled": jobs.cancel(conn, job_id)}
+
+
+@router.get("/{job_id}/repair-report.csv", response_class=PlainTextResponse)
+def repair_report(
+    job_id: str, pool: Pool, jobs: Machine, storage: StorageDep, _: Reader
+) -> PlainTextResponse:
+    """Which source rows were dropped or repaired, and why (vector jobs)."""
+    with pool.connection() as conn:
+        result = views.job_status(conn, jobs.registry, job_id)["result"] or {}
+    report = (result.get("outputs") or {}).get("repair_report")
+    if not report:
+        raise NotFound(
+            f"Job {job_id} has no repair report.",
+            "Only vector jobs that dropped or repaired features have one; see the job's warnings.",
+        )
+    return PlainTextResponse(
+        storage.get(report["container"], report["path"]),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{job_id[:12]}-repairs.csv"'},
+    )

@@ -142,17 +142,23 @@ def _read(
 
 
 def _attributes(batch: pa.RecordBatch, columns: list[Column]) -> tuple[pa.Table, int]:
-    """The batch's attribute columns under their new names; out-of-range datetimes become null."""
-    arrays, coerced = [], 0
-    for column in columns:
-        array = batch.column(column.source)
+    """The batch's attribute columns under their new names; out-of-range datetimes become null.
+
+    Selected from the batch (never rebuilt column by column) so a layer without attributes
+    keeps its row count.
+    """
+    indices = [batch.schema.get_field_index(c.source) for c in columns]
+    table = pa.Table.from_batches([batch]).select(indices).rename_columns([c.name for c in columns])
+    coerced = 0
+    for index, array in enumerate(table.columns):
         if pa.types.is_timestamp(array.type):
             seconds = pc.cast(pc.cast(array, pa.timestamp("s", array.type.tz), safe=False), pa.int64())
             bad = pc.or_(pc.less(seconds, EARLIEST), pc.greater(seconds, LATEST))
             coerced += pc.sum(bad).as_py() or 0
-            array = pc.if_else(bad, pa.scalar(None, array.type), array)
-        arrays.append(array)
-    return pa.table(arrays, names=[c.name for c in columns]), coerced
+            table = table.set_column(
+                index, table.field(index), pc.if_else(bad, pa.scalar(None, array.type), array)
+            )
+    return table, coerced
 
 
 def _grow(bounds: dict[int, list[float]], family: int, box: np.ndarray) -> None:
