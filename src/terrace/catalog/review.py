@@ -54,6 +54,7 @@ def approve(
         },
     )
     refresh_latest(conn, release)
+    conn.execute(q["review_done"], {"job_id": release["job_id"]})
     audit(
         conn,
         release["release_id"],
@@ -73,6 +74,7 @@ def reject(conn: Connection, ref: str, actor: str, reason: str) -> Release:
         queries("releases")["mark_rejected"],
         {"release_id": release["release_id"], "actor": actor, "reason": reason},
     )
+    conn.execute(queries("releases")["review_done"], {"job_id": release["job_id"]})
     audit(conn, release["release_id"], "reject", actor, reason)
     return lock_release(conn, release["release_id"])
 

@@ -53,9 +53,41 @@ def submit(
         )
         if wait:
             status = _follow(client, submitted["request_id"])
-            _print({k: status[k] for k in ("job", "release", "error") if status.get(k)})
+            _summary(status)
             if status["job"]["status"] == "failed":
                 raise typer.Exit(1)
+
+
+def _summary(status: dict[str, Any]) -> None:
+    """What a submitter needs after processing: outcome, outputs, warnings, next step."""
+    release, job = status["release"], status["job"]
+    typer.echo(f"status:     {job['status']}")
+    for output in status["outputs"]:
+        typer.echo(
+            f"output:     {output['schema_name']}.{output['table_name']}  {output['geometry_type']}  "
+            f"{output['feature_count']} features"
+        )
+    for warning in status["warnings"]:
+        typer.echo(f"warning:    {warning['code']} ({warning['count']}): {warning['message']}")
+    if status["error"]:
+        typer.echo(
+            f"error:      {status['error']['message']}\nfix:        {status['error'].get('remediation', '')}"
+        )
+    elif job["status"] == "awaiting_approval":
+        typer.echo(
+            f"next:       terrace approve {release['release_id']} [--version v{release['version_ordinal']}]"
+        )
+
+
+def _release(release: dict[str, Any]) -> None:
+    """A reviewed release: its state and version, and where its tables are now."""
+    version = release["version_id"] or "(draft)"
+    typer.echo(
+        f"{release['dataset_id']}/{release['resource_id']} {version}: {release['approval_state']}"
+        f"{', served' if release['is_served'] else ''}"
+    )
+    for service in release["services"]:
+        typer.echo(f"  {service['table_name']}: {service['items']}")
 
 
 def _options(pairs: list[str]) -> dict[str, Any]:
@@ -105,21 +137,21 @@ def approve(
     """Approve a release: assign its version and serve it."""
     body = {"release_id": ref, "version_id": version, "clearance_state": clearance, "notes": notes}
     with make_client() as client:
-        _print(call(client, "POST", "/api/platform/approve", json=body))
+        _release(call(client, "POST", "/api/platform/approve", json=body))
 
 
 @friendly_errors
 def reject(ref: Annotated[str, typer.Argument()], reason: Annotated[str, typer.Option()]) -> None:
     """Reject a release awaiting review."""
     with make_client() as client:
-        _print(call(client, "POST", "/api/platform/reject", json={"release_id": ref, "reason": reason}))
+        _release(call(client, "POST", "/api/platform/reject", json={"release_id": ref, "reason": reason}))
 
 
 @friendly_errors
 def revoke(ref: Annotated[str, typer.Argument()], reason: Annotated[str, typer.Option()]) -> None:
     """Stop serving an approved release; latest falls back to the previous one."""
     with make_client() as client:
-        _print(call(client, "POST", "/api/platform/revoke", json={"release_id": ref, "reason": reason}))
+        _release(call(client, "POST", "/api/platform/revoke", json={"release_id": ref, "reason": reason}))
 
 
 @friendly_errors

@@ -54,19 +54,13 @@ def describe(conn: Connection, release: Release) -> dict[str, Any]:
 
 
 def services(tables: list[dict[str, Any]]) -> list[dict[str, str]]:
-    """Served tables are feature collections; drafts are reachable only through reviewer preview."""
-    found = []
-    for table in tables:
-        name = table["table_name"]
-        if table["schema_name"] == SERVED_SCHEMA:
-            found.append(
-                {
-                    "table_name": name,
-                    "collection": f"/features/collections/{name}",
-                    "items": f"/features/collections/{name}/items",
-                    "tiles": f"/features/collections/{name}/tiles/WebMercatorQuad/{{z}}/{{x}}/{{y}}",
-                }
-            )
-        else:
-            found.append({"table_name": name, "preview": f"/api/platform/preview/{name}"})
-    return found
+    """Where served tables are published; drafts and revoked tables are not served anywhere."""
+    return [
+        {
+            "table_name": name,
+            "collection": f"/features/collections/{name}",
+            "items": f"/features/collections/{name}/items",
+            "tiles": f"/features/collections/{name}/tiles/WebMercatorQuad/{{z}}/{{x}}/{{y}}",
+        }
+        for name in (t["table_name"] for t in tables if t["schema_name"] == SERVED_SCHEMA)
+    ]

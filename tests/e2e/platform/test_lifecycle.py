@@ -86,6 +86,8 @@ def test_submit_approve_version_and_revoke(
     approved = approve(api, reviewer, first.json()["release_id"])
     assert approved.status_code == 200, approved.text
     assert approved.json()["version_id"] == "v1"
+    job = api.get(f"/api/jobs/{first.json()['job_id']}", headers=bearer(reviewer)).json()
+    assert job["status"] == "completed"
     assert served_tables(database_url) == ["floods_jakarta_latest", "floods_jakarta_v1"]
     assert latest(api, reviewer) == "v1"
 

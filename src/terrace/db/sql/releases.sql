@@ -196,3 +196,7 @@ WHERE release_id = %(release_id)s;
 UPDATE app.asset_releases
 SET processing_status = 'failed', processing_completed_at = clock_timestamp(), last_error = %(error)s
 WHERE release_id = %(release_id)s;
+
+-- name: review_done
+-- Review concludes the processing job that waited for it.
+UPDATE app.jobs SET status = 'completed' WHERE job_id = %(job_id)s AND status = 'awaiting_approval';
