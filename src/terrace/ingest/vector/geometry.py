@@ -13,6 +13,8 @@ import shapely
 FAMILIES = ("point", "line", "polygon")
 # shapely type id → family index (0 point, 1 line, 2 polygon); 7 is GeometryCollection
 FAMILY_OF_TYPE = {0: 0, 1: 1, 2: 1, 3: 2, 4: 0, 5: 1, 6: 2}
+# the same as an array indexed by type id + 1 (type id -1 is a missing geometry, 7 a collection)
+FAMILY_LOOKUP = np.array([-1, 0, 1, 1, 2, 0, 1, 2, -1], dtype=np.int8)
 MULTI = (shapely.multipoints, shapely.multilinestrings, shapely.multipolygons)
 WORLD = shapely.box(-180, -90, 180, 90)
 EAST_OF_ANTIMERIDIAN = shapely.box(180, -90, 540, 90)
@@ -27,8 +29,9 @@ class Cleaned:
     report: list[tuple[int, str]] = field(default_factory=list)  # (source row, reason code)
 
 
-def clean(wkb: np.ndarray, first_row: int, transformer: pyproj.Transformer, keep_z: bool) -> Cleaned:
-    """Clean one batch of WKB geometries whose first row is source row `first_row`."""
+def clean(wkb: np.ndarray, first_row: int, transformer: pyproj.Transformer | None, keep_z: bool) -> Cleaned:
+    """Clean one batch of WKB geometries whose first row is source row `first_row`; a transformer
+    reprojects to EPSG:4326."""
     result = Cleaned(np.empty(0, dtype=object), np.empty(0, dtype=np.int8), np.ones(len(wkb), dtype=bool))
     geoms = shapely.from_wkb(wkb, on_invalid="ignore")
     _drop(result, shapely.is_missing(geoms) | shapely.is_empty(geoms), first_row, "NULL_GEOMETRY_DROPPED")
@@ -45,7 +48,8 @@ def clean(wkb: np.ndarray, first_row: int, transformer: pyproj.Transformer, keep
             geoms[has_z] = shapely.force_2d(geoms[has_z])
             _note(result, has_z, first_row, "Z_DROPPED")
     kept = result.kept
-    geoms[kept] = shapely.transform(geoms[kept], _projector(transformer), include_z=keep_z)
+    if transformer is not None:  # None: the data is in EPSG:4326 already
+        geoms[kept] = shapely.transform(geoms[kept], _projector(transformer), include_z=keep_z)
     crossing = np.zeros(len(geoms), dtype=bool)
     crossing[kept] = np.diff(shapely.bounds(geoms[kept])[:, [0, 2]], axis=1)[:, 0] > 180
     if crossing.any():
@@ -72,7 +76,7 @@ def _projector(transformer: pyproj.Transformer):  # type: ignore[no-untyped-def]
 def _families(result: Cleaned, geoms: np.ndarray, first_row: int) -> tuple[np.ndarray, np.ndarray]:
     """Family of each geometry; a collection of one family becomes that family, mixed ones drop."""
     types = shapely.get_type_id(geoms)
-    families = np.array([FAMILY_OF_TYPE.get(int(t), -1) for t in types], dtype=np.int8)
+    families = FAMILY_LOOKUP[np.clip(types, -1, 7) + 1]
     collections = np.flatnonzero(result.kept & (types == 7))
     mixed = np.zeros(len(geoms), dtype=bool)
     for index in collections:

@@ -40,14 +40,10 @@ def prepare(ctx: TaskContext) -> Result:
         columns, column_warnings = plan_columns(source.schema)
         warnings += column_warnings
         chunks = ChunkWriter(ctx, params, columns)
-        stats = _read(
-            ctx,
-            source.batches,
-            columns,
-            chunks,
-            pyproj.Transformer.from_crs(crs, 4326, always_xy=True),
-            params.keep_z,
-        )
+        wgs84 = pyproj.CRS.from_epsg(4326)
+        same = crs.equals(wgs84, ignore_axis_order=True)
+        transformer = None if same else pyproj.Transformer.from_crs(crs, wgs84, always_xy=True)
+        stats = _read(ctx, source.batches, columns, chunks, transformer, params.keep_z)
         chunks.close()
         source_info = {
             "file": params.path,
@@ -107,7 +103,7 @@ def _read(
     batches: Any,
     columns: list[Column],
     chunks: ChunkWriter,
-    transformer: pyproj.Transformer,
+    transformer: pyproj.Transformer | None,
     keep_z: bool,
 ) -> dict[str, Any]:
     stats: dict[str, Any] = {

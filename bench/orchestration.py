@@ -1,0 +1,117 @@
+"""No-op task throughput: CoreMachine against procrastinate, same cluster, same worker count.
+
+Terrace runs a two-stage hello_world job (submit → claim → complete → stage advance → complete);
+procrastinate runs the same number of no-op jobs. Workers start first and are idle; the clock
+runs from submit/defer to the last task done.
+
+    .venv/bin/python bench/orchestration.py [--tasks 20000] [--workers 4] [--concurrency 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+from procrastinate import App, PsycopgConnector
+
+from terrace.db.cluster import LocalCluster
+from terrace.db.database import ensure_database
+from terrace.orchestration.machine import CoreMachine
+from terrace.pipelines import default_registry
+
+app = App(connector=PsycopgConnector(conninfo=os.environ.get("BENCH_PROCRASTINATE_URL", "")))
+
+
+@app.task(name="noop")
+def noop(i: int) -> None:
+    """The peer's unit of work: nothing, like hello_world's tasks."""
+
+
+def spawn(command: list[str], env: dict[str, str], count: int) -> list[subprocess.Popen[bytes]]:
+    return [subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for _ in range(count)]
+
+
+def stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.wait(timeout=60)
+
+
+def wait_until(url: str, query: str, target: int) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        while conn.execute(query).fetchone()[0] < target:  # type: ignore[index]
+            time.sleep(0.05)
+
+
+def run_terrace(url: str, tasks: int, workers: int, concurrency: int) -> float:
+    ensure_database(url)
+    env = dict(os.environ, TERRACE_DATABASE_URL=url, TERRACE_WORKER_CONCURRENCY=str(concurrency),
+               TERRACE_STORAGE_URL=Path(tempfile.mkdtemp()).as_uri())
+    processes = spawn([sys.executable, "-m", "terrace", "worker"], env, workers)
+    wait_until(url, "SELECT count(*) FROM app.workers WHERE stopped_at IS NULL", workers)
+    started = time.perf_counter()
+    with psycopg.connect(url, row_factory=psycopg.rows.dict_row) as conn:
+        CoreMachine(default_registry()).submit(conn, "hello_world", {"n": tasks // 2})
+    wait_until(url, "SELECT count(*) FROM app.jobs WHERE status = 'completed'", 1)
+    elapsed = time.perf_counter() - started
+    stop(processes)
+    return elapsed
+
+
+def run_procrastinate(url: str, tasks: int, workers: int, concurrency: int) -> float:
+    env = dict(os.environ, BENCH_PROCRASTINATE_URL=url)
+    with app.replace_connector(PsycopgConnector(conninfo=url)) as bench_app, bench_app.open():
+        bench_app.schema_manager.apply_schema()
+        processes = spawn([sys.executable, __file__, "--procrastinate-worker", str(concurrency)], env, workers)
+        time.sleep(3)  # workers connect and start listening
+        started = time.perf_counter()
+        for first in range(0, tasks, 5000):
+            noop.batch_defer(*({"i": i} for i in range(first, min(tasks, first + 5000))))
+        wait_until(url, "SELECT count(*) FROM procrastinate_jobs WHERE status = 'succeeded'", tasks)
+        elapsed = time.perf_counter() - started
+    stop(processes)
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tasks", type=int, default=20_000)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--procrastinate-worker", type=int, metavar="CONCURRENCY")
+    args = parser.parse_args()
+    if args.procrastinate_worker:
+        with app.open():
+            app.run_worker(concurrency=args.procrastinate_worker)
+        return
+    home = Path(tempfile.mkdtemp(prefix="terrace-bench-"))
+    cluster = LocalCluster(home)
+    cluster.start()
+    try:
+        for name in ("bench_terrace", "bench_procrastinate"):
+            cluster.create_database(name)
+        terrace = args.tasks / run_terrace(cluster.url("bench_terrace"), args.tasks, args.workers, args.concurrency)
+        peer = args.tasks / run_procrastinate(cluster.url("bench_procrastinate"), args.tasks, args.workers,
+                                              args.concurrency)
+    finally:
+        cluster.destroy()
+        shutil.rmtree(home, ignore_errors=True)
+    print(f"machine: {os.cpu_count()} cores; {args.workers} worker processes x concurrency {args.concurrency}; "
+          f"{args.tasks} no-op tasks; durable PostgreSQL 15 cluster")
+    print(f"terrace (CoreMachine, 2 stages) {terrace:10.0f} tasks/s")
+    print(f"procrastinate                   {peer:10.0f} jobs/s")
+    print(f"RESULT name=orchestration_noop_throughput value={terrace:.0f} unit=tasks/s peer=procrastinate "
+          f"peer_value={peer:.0f} ratio={terrace / peer:.2f}")
+
+
+if __name__ == "__main__":
+    main()
