@@ -90,7 +90,8 @@ job_events = sa.Table(
     sa.Column("message", sa.Text),
     sa.Column("duration_ms", sa.BigInteger),
     sa.Column("data", pg.JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
-    created_at(),
+    # The moment of the event, not of its transaction's start: the timeline shows real durations.
+    sa.Column("created_at", TIMESTAMP, nullable=False, server_default=sa.text("clock_timestamp()")),
     sa.Index("ix_job_events_job", "job_id", "event_id"),
     schema="app",
 )

@@ -289,6 +289,6 @@ class ChunkWriter:
     def _write(self, family: int, table: pa.Table) -> None:
         path = f"{self.params.work_prefix}/{FAMILIES[family]}-{len(self.written):05d}.parquet"
         with tempfile.NamedTemporaryFile(suffix=".parquet") as file:
-            pq.write_table(table, file.name, compression="zstd")
+            pq.write_table(table, file.name, compression="snappy")
             self.ctx.storage.put("silver", path, Path(file.name))
         self.written.append({"path": path, "family": family, "rows": len(table)})

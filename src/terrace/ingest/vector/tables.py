@@ -58,7 +58,6 @@ def create_table(
     ]
     table = sql.Identifier(schema, name)
     conn.execute(sql.SQL("CREATE TABLE {} ({})").format(table, sql.SQL(", ").join(definitions)))
-    conn.execute(sql.SQL("CREATE INDEX ON {} (etl_batch_id)").format(table))
 
 
 def drop_table(conn: Connection, schema: str, name: str) -> None:
@@ -66,10 +65,11 @@ def drop_table(conn: Connection, schema: str, name: str) -> None:
 
 
 def index_and_publish(conn: Connection, schema: str, staging: str, final: str, geometry_column: str) -> None:
-    """Spatial and metadata indexes, the updated_at trigger, statistics; then the final name."""
+    """Spatial and metadata indexes (built after the load, not maintained during it), the
+    updated_at trigger, statistics; then the final name."""
     table = sql.Identifier(schema, staging)
     conn.execute(sql.SQL("CREATE INDEX ON {} USING gist ({})").format(table, sql.Identifier(geometry_column)))
-    conn.execute(sql.SQL("CREATE INDEX ON {} (etl_job_id)").format(table))
+    conn.execute(sql.SQL("CREATE INDEX ON {} (etl_batch_id)").format(table))
     conn.execute(
         sql.SQL(
             "CREATE TRIGGER set_updated_at BEFORE UPDATE ON {} FOR EACH ROW "
