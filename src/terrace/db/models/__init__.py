@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from terrace.db.models import auth, catalog, common, orchestration, releases, vector, workers
+from terrace.db.models import auth, catalog, common, orchestration, raster, releases, vector, workers
 from terrace.db.models.base import SqlFunction, Trigger, metadata
 
 FUNCTIONS: tuple[SqlFunction, ...] = (common.SET_UPDATED_AT, *orchestration.FUNCTIONS)
-TRIGGERS: tuple[Trigger, ...] = (*catalog.TRIGGERS, *releases.TRIGGERS, *orchestration.TRIGGERS)
+TRIGGERS: tuple[Trigger, ...] = (
+    *catalog.TRIGGERS,
+    *releases.TRIGGERS,
+    *orchestration.TRIGGERS,
+    *raster.TRIGGERS,
+)
 
 __all__ = [
     "FUNCTIONS",
@@ -15,6 +20,7 @@ __all__ = [
     "catalog",
     "metadata",
     "orchestration",
+    "raster",
     "releases",
     "vector",
     "workers",

@@ -1,0 +1,23 @@
+-- name: collection_exists
+SELECT EXISTS (SELECT 1 FROM pgstac.collections WHERE id = %(collection_id)s) AS exists;
+
+-- name: create_collection
+SELECT pgstac.create_collection(%(content)s);
+
+-- name: upsert_items
+SELECT pgstac.upsert_items(%(items)s);
+
+-- name: refresh_extent
+WITH extent AS (SELECT pgstac.collection_extent(%(collection_id)s, true) AS value)
+UPDATE pgstac.collections SET content = jsonb_set(content, '{extent}', extent.value)
+FROM extent
+WHERE id = %(collection_id)s AND extent.value IS NOT NULL;
+
+-- name: delete_items
+SELECT pgstac.delete_item(id, collection) FROM pgstac.items
+WHERE collection = %(collection_id)s AND id = ANY(%(item_ids)s);
+
+-- name: delete_collection_if_empty
+SELECT pgstac.delete_collection(%(collection_id)s)
+WHERE EXISTS (SELECT 1 FROM pgstac.collections WHERE id = %(collection_id)s)
+  AND NOT EXISTS (SELECT 1 FROM pgstac.items WHERE collection = %(collection_id)s);

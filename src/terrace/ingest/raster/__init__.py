@@ -1,0 +1,1 @@
+"""Raster ingest: validate → COG → metadata; tiling for large rasters; collections of files."""

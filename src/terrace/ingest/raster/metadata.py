@@ -1,0 +1,69 @@
+"""The app.cog_metadata row of a written COG: read from the file itself, stored by upsert."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import rasterio
+from psycopg.types.json import Jsonb
+from rasterio.warp import transform_bounds, transform_geom
+
+from terrace.db.pool import Connection
+from terrace.db.queries import queries
+
+JSON_COLUMNS = ("footprint", "bands", "statistics", "rescale", "colormap")
+
+
+def describe_cog(path: Path) -> dict[str, Any]:
+    """Layout, georeferencing and bands of the COG at `path`."""
+    with rasterio.open(path) as ds:
+        left, bottom, right, top = ds.bounds
+        ring = [[left, bottom], [right, bottom], [right, top], [left, top], [left, bottom]]
+        footprint = transform_geom(ds.crs, "EPSG:4326", {"type": "Polygon", "coordinates": [ring]})
+        return {
+            "width": ds.width,
+            "height": ds.height,
+            "band_count": ds.count,
+            "dtype": ds.dtypes[0],
+            "nodata": ds.nodata,
+            "crs": ds.crs.to_string(),
+            "epsg": ds.crs.to_epsg(),
+            "transform": list(ds.transform)[:6],
+            "resolution": list(ds.res),
+            "bbox": list(ds.bounds),
+            "bbox_4326": list(transform_bounds(ds.crs, "EPSG:4326", *ds.bounds, densify_pts=21)),
+            "footprint": footprint,
+            "overviews": ds.overviews(1),
+            "block_size": list(ds.block_shapes[0]),
+            "compression": ds.compression.name.lower() if ds.compression else None,
+            "bands": [
+                {
+                    "index": index,
+                    "colorinterp": interp.name,
+                    "description": description,
+                }
+                for index, interp, description in zip(
+                    ds.indexes, ds.colorinterp, ds.descriptions, strict=True
+                )
+            ],
+        }
+
+
+def store(conn: Connection, row: dict[str, Any]) -> None:
+    """Insert or replace the row of one COG (a retried task writes the same row again)."""
+    values = {k: Jsonb(v) if k in JSON_COLUMNS and v is not None else v for k, v in row.items()}
+    conn.execute(queries("raster")["upsert_cog"], values)
+
+
+def cogs_of_job(conn: Connection, job_id: str) -> list[dict[str, Any]]:
+    return [dict(r) for r in conn.execute(queries("raster")["cogs_of_job"], {"job_id": job_id})]
+
+
+def forget_job(conn: Connection, job_id: str) -> list[dict[str, Any]]:
+    """Delete a job's rows; returns what they pointed at, for the caller to delete."""
+    return [dict(r) for r in conn.execute(queries("raster")["delete_cogs_of_job"], {"job_id": job_id})]
+
+
+def forget(conn: Connection, container: str, path: str) -> None:
+    conn.execute(queries("raster")["delete_cog"], {"container": container, "path": path})

@@ -1,0 +1,1 @@
+"""STAC: items and collections built from app.cog_metadata, loaded into pgSTAC at approval."""

@@ -1,0 +1,57 @@
+"""process_raster end to end: every kind becomes a valid COG with its metadata row and STAC item."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import rasterio
+from rio_cogeo.cogeo import cog_validate
+
+from terrace.storage import Storage
+from tests.integration.raster import files
+from tests.integration.raster.jobs import cog_rows, run, stac_item_count
+
+pytestmark = pytest.mark.usefixtures("worker")
+
+KINDS: list[tuple[str, Callable[[Path], Path], str]] = [
+    ("rgb", files.rgb, "deflate"),
+    ("rgba", files.rgba, "deflate"),
+    ("dem", files.dem, "deflate"),
+    ("continuous", files.continuous, "deflate"),
+    ("categorical", files.categorical, "deflate"),
+    ("multispectral", files.multispectral, "deflate"),
+]
+
+
+@pytest.mark.parametrize(("kind", "make", "compression"), KINDS, ids=[k[0] for k in KINDS])
+def test_each_kind_becomes_a_valid_cog_in_epsg_4326(
+    database_url: str,
+    storage: Storage,
+    tmp_path: Path,
+    kind: str,
+    make: Callable[[Path], Path],
+    compression: str,
+) -> None:
+    job = run(database_url, storage, make(tmp_path / f"{kind}.tif"))
+
+    assert job["status"] == "completed", job["error"]
+    (row,) = cog_rows(database_url)
+    cog = storage.local_path("silver", row["path"])
+    assert cog is not None and cog_validate(str(cog), quiet=True)[0]
+    with rasterio.open(cog) as ds:
+        assert ds.crs.to_epsg() == 4326
+        assert ds.block_shapes[0] == (512, 512) and ds.overviews(1)
+        assert ds.compression.name.lower() == compression
+    assert (row["kind"], row["epsg"], row["compression"]) == (kind, 4326, compression)
+    assert row["path"] == f"cogs/floods/jakarta/ord1/{kind}.tif"
+    assert row["sha256"] and row["statistics"][0]["valid_percent"] > 50
+    assert storage.exists("silver", row["thumbnail_path"])
+    item = job["result"]["outputs"]["stac"]["items"][0]
+    assert item["id"] == "floods-jakarta-draft" and item["collection"] == "floods"
+    assert item["properties"]["app:published"] is False
+    assert item["properties"]["proj:code"] == "EPSG:4326"
+    assert set(item["assets"]) == {"data", "thumbnail"}
+    assert item["assets"]["data"]["raster:bands"][0]["statistics"]["minimum"] is not None
+    assert stac_item_count(database_url) == 0  # pgSTAC gets the item at approval only
