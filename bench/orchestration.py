@@ -25,6 +25,7 @@ from terrace.db.cluster import LocalCluster
 from terrace.db.database import ensure_database
 from terrace.orchestration.machine import CoreMachine
 from terrace.pipelines import default_registry
+from terrace.storage import Storage
 
 app = App(connector=PsycopgConnector(conninfo=os.environ.get("BENCH_PROCRASTINATE_URL", "")))
 
@@ -35,8 +36,10 @@ def noop(i: int) -> None:
 
 
 def spawn(command: list[str], env: dict[str, str], count: int) -> list[subprocess.Popen[bytes]]:
-    return [subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            for _ in range(count)]
+    return [
+        subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(count)
+    ]
 
 
 def stop(processes: list[subprocess.Popen[bytes]]) -> None:
@@ -54,13 +57,18 @@ def wait_until(url: str, query: str, target: int) -> None:
 
 def run_terrace(url: str, tasks: int, workers: int, concurrency: int) -> float:
     ensure_database(url)
-    env = dict(os.environ, TERRACE_DATABASE_URL=url, TERRACE_WORKER_CONCURRENCY=str(concurrency),
-               TERRACE_STORAGE_URL=Path(tempfile.mkdtemp()).as_uri())
+    storage = Storage.local(Path(tempfile.mkdtemp()))
+    env = dict(
+        os.environ,
+        TERRACE_DATABASE_URL=url,
+        TERRACE_WORKER_CONCURRENCY=str(concurrency),
+        TERRACE_STORAGE_URL=storage.root_url,
+    )
     processes = spawn([sys.executable, "-m", "terrace", "worker"], env, workers)
     wait_until(url, "SELECT count(*) FROM app.workers WHERE stopped_at IS NULL", workers)
     started = time.perf_counter()
     with psycopg.connect(url, row_factory=psycopg.rows.dict_row) as conn:
-        CoreMachine(default_registry()).submit(conn, "hello_world", {"n": tasks // 2})
+        CoreMachine(default_registry(), storage).submit(conn, "hello_world", {"n": tasks // 2})
     wait_until(url, "SELECT count(*) FROM app.jobs WHERE status = 'completed'", 1)
     elapsed = time.perf_counter() - started
     stop(processes)
@@ -71,7 +79,9 @@ def run_procrastinate(url: str, tasks: int, workers: int, concurrency: int) -> f
     env = dict(os.environ, BENCH_PROCRASTINATE_URL=url)
     with app.replace_connector(PsycopgConnector(conninfo=url)) as bench_app, bench_app.open():
         bench_app.schema_manager.apply_schema()
-        processes = spawn([sys.executable, __file__, "--procrastinate-worker", str(concurrency)], env, workers)
+        processes = spawn(
+            [sys.executable, __file__, "--procrastinate-worker", str(concurrency)], env, workers
+        )
         time.sleep(3)  # workers connect and start listening
         started = time.perf_counter()
         for first in range(0, tasks, 5000):
@@ -83,7 +93,9 @@ def run_procrastinate(url: str, tasks: int, workers: int, concurrency: int) -> f
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--tasks", type=int, default=20_000)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--concurrency", type=int, default=8)
@@ -99,18 +111,25 @@ def main() -> None:
     try:
         for name in ("bench_terrace", "bench_procrastinate"):
             cluster.create_database(name)
-        terrace = args.tasks / run_terrace(cluster.url("bench_terrace"), args.tasks, args.workers, args.concurrency)
-        peer = args.tasks / run_procrastinate(cluster.url("bench_procrastinate"), args.tasks, args.workers,
-                                              args.concurrency)
+        terrace = args.tasks / run_terrace(
+            cluster.url("bench_terrace"), args.tasks, args.workers, args.concurrency
+        )
+        peer = args.tasks / run_procrastinate(
+            cluster.url("bench_procrastinate"), args.tasks, args.workers, args.concurrency
+        )
     finally:
         cluster.destroy()
         shutil.rmtree(home, ignore_errors=True)
-    print(f"machine: {os.cpu_count()} cores; {args.workers} worker processes x concurrency {args.concurrency}; "
-          f"{args.tasks} no-op tasks; durable PostgreSQL 15 cluster")
+    print(
+        f"machine: {os.cpu_count()} cores; {args.workers} worker processes x concurrency {args.concurrency}; "
+        f"{args.tasks} no-op tasks; durable PostgreSQL 15 cluster"
+    )
     print(f"terrace (CoreMachine, 2 stages) {terrace:10.0f} tasks/s")
     print(f"procrastinate                   {peer:10.0f} jobs/s")
-    print(f"RESULT name=orchestration_noop_throughput value={terrace:.0f} unit=tasks/s peer=procrastinate "
-          f"peer_value={peer:.0f} ratio={terrace / peer:.2f}")
+    print(
+        f"RESULT name=orchestration_noop_throughput value={terrace:.0f} unit=tasks/s peer=procrastinate "
+        f"peer_value={peer:.0f} ratio={terrace / peer:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import geopandas
@@ -61,8 +62,14 @@ def generate(path: Path, n: int, polygons: bool) -> Path:
     if polygons:
         geoms = shapely.buffer(geoms, rng.uniform(0.001, 0.01, n), quad_segs=4)
     table = pa.table({**attributes(rng, n), "geometry": shapely.to_wkb(geoms)})
-    pyogrio.write_arrow(table, path, driver="GPKG", geometry_name="geometry",
-                        geometry_type="Polygon" if polygons else "Point", crs="EPSG:4326")
+    pyogrio.write_arrow(
+        table,
+        path,
+        driver="GPKG",
+        geometry_name="geometry",
+        geometry_type="Polygon" if polygons else "Point",
+        crs="EPSG:4326",
+    )
     return path
 
 
@@ -76,19 +83,39 @@ def peak_rss_mb(pid: int) -> float:
 def terrace(url: str, storage: Storage, file: Path, table: str) -> tuple[float, float]:
     """Seconds from submit to completion, and the workers' peak RSS in MB."""
     storage.put("bronze", f"bench/{file.name}", file)
-    env = dict(os.environ, TERRACE_DATABASE_URL=url, TERRACE_STORAGE_URL=storage.root_url,
-               TERRACE_WORKER_CONCURRENCY="2")
-    workers = [subprocess.Popen([sys.executable, "-m", "terrace", "worker"], env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL) for _ in range(2)]
+    env = dict(
+        os.environ,
+        TERRACE_DATABASE_URL=url,
+        TERRACE_STORAGE_URL=storage.root_url,
+        TERRACE_WORKER_CONCURRENCY="2",
+    )
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "terrace", "worker"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(2)
+    ]
     time.sleep(2)
-    params = {"path": f"bench/{file.name}", "dataset_id": "bench", "resource_id": table, "table_name": table,
-              "access_level": "public", "chunk_size": 100_000}
+    params = {
+        "path": f"bench/{file.name}",
+        "dataset_id": "bench",
+        "resource_id": table,
+        "table_name": table,
+        "access_level": "public",
+        "chunk_size": 100_000,
+    }
     started = time.perf_counter()
     with psycopg.connect(url, row_factory=psycopg.rows.dict_row) as conn:
-        job_id, _ = CoreMachine(default_registry()).submit(conn, "process_vector", params)
+        job_id, _ = CoreMachine(default_registry(), storage).submit(conn, "process_vector", params)
     with psycopg.connect(url, autocommit=True) as conn:
-        while (status := conn.execute("SELECT status::text FROM app.jobs WHERE job_id = %s", (job_id,))
-               .fetchone()[0]) not in ("completed", "failed"):  # type: ignore[index]
+        while (
+            status := conn.execute(
+                "SELECT status::text FROM app.jobs WHERE job_id = %s", (job_id,)
+            ).fetchone()[0]
+        ) not in ("completed", "failed"):  # type: ignore[index]
             time.sleep(0.05)
     elapsed = time.perf_counter() - started
     rss = max(peak_rss_mb(w.pid) for w in workers)
@@ -104,9 +131,27 @@ def ogr2ogr(cluster: LocalCluster, database: str, file: Path, table: str) -> flo
     password = cluster.password_file.read_text().strip()
     target = f"PG:host=127.0.0.1 port={cluster.port()} dbname={database} user=terrace password={password}"
     started = time.perf_counter()
-    subprocess.run(["ogr2ogr", "-f", "PostgreSQL", target, str(file), "-nln", f"public.{table}",
-                    "-nlt", "PROMOTE_TO_MULTI", "-lco", "GEOMETRY_NAME=geom", "-lco", "SPATIAL_INDEX=GIST",
-                    "--config", "PG_USE_COPY", "YES"], check=True)
+    subprocess.run(
+        [
+            "ogr2ogr",
+            "-f",
+            "PostgreSQL",
+            target,
+            str(file),
+            "-nln",
+            f"public.{table}",
+            "-nlt",
+            "PROMOTE_TO_MULTI",
+            "-lco",
+            "GEOMETRY_NAME=geom",
+            "-lco",
+            "SPATIAL_INDEX=GIST",
+            "--config",
+            "PG_USE_COPY",
+            "YES",
+        ],
+        check=True,
+    )
     _analyze(cluster.url(database), table)
     return time.perf_counter() - started
 
@@ -117,7 +162,9 @@ def geopandas_to_postgis(url: str, file: Path, table: str) -> float:
     frame = geopandas.read_file(file, engine="pyogrio", use_arrow=True)
     frame.to_postgis(table, engine, index=False, chunksize=100_000)
     with psycopg.connect(url) as conn:
-        conn.execute(psycopg.sql.SQL("CREATE INDEX ON {} USING gist (geometry)").format(psycopg.sql.Identifier(table)))
+        conn.execute(
+            psycopg.sql.SQL("CREATE INDEX ON {} USING gist (geometry)").format(psycopg.sql.Identifier(table))
+        )
     _analyze(url, table)
     engine.dispose()
     return time.perf_counter() - started
@@ -127,12 +174,16 @@ def copy_ceiling(url: str, source: str) -> float:
     """Rows of a loaded table copied out to memory, then timed back in with one COPY."""
     buffer = io.BytesIO()
     with psycopg.connect(url) as conn:
-        with conn.cursor().copy(psycopg.sql.SQL("COPY {} TO STDOUT").format(
-                psycopg.sql.Identifier("geo_draft", source))) as copy:
+        with conn.cursor().copy(
+            psycopg.sql.SQL("COPY {} TO STDOUT").format(psycopg.sql.Identifier("geo_draft", source))
+        ) as copy:
             for data in copy:
                 buffer.write(data)
-        conn.execute(psycopg.sql.SQL("CREATE TABLE ceiling (LIKE {})").format(
-            psycopg.sql.Identifier("geo_draft", source)))
+        conn.execute(
+            psycopg.sql.SQL("CREATE TABLE ceiling (LIKE {})").format(
+                psycopg.sql.Identifier("geo_draft", source)
+            )
+        )
         started = time.perf_counter()
         with conn.cursor().copy("COPY ceiling FROM STDIN") as copy:
             copy.write(buffer.getvalue())
@@ -153,7 +204,9 @@ def measure(name: str, features: int, run: Callable[[], float]) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--points", type=int, default=1_000_000)
     parser.add_argument("--polygons", type=int, default=200_000)
     args = parser.parse_args()
@@ -167,24 +220,31 @@ def main() -> None:
         ensure_database(url)
         storage = Storage.local(home / "storage")
         storage.create_containers()
-        print(f"machine: {os.cpu_count()} cores; durable PostgreSQL 15 cluster; GDAL {pyogrio.__gdal_version_string__}")
+        gdal = pyogrio.__gdal_version_string__
+        print(f"machine: {os.cpu_count()} cores; durable PostgreSQL 15 cluster; GDAL {gdal}")
         for kind, count in (("points", args.points), ("polygons", args.polygons)):
             file = generate(home / f"{kind}.gpkg", count, polygons=kind == "polygons")
             print(f"{count:,} {kind} ({file.stat().st_size / 1e6:.0f} MB GeoPackage, 10 attribute columns)")
             seconds, rss = terrace(url, storage, file, f"t_{kind}")
             ours = count / seconds
-            print(f"  {'terrace process_vector':<28} {ours:12,.0f} features/s  (worker peak RSS {rss:.0f} MB)")
-            peer = measure("ogr2ogr (PG_USE_COPY)", count, lambda: ogr2ogr(cluster, "bench", file, f"o_{kind}"))
-            measure("geopandas.to_postgis", count, lambda: geopandas_to_postgis(url, file, f"g_{kind}"))
-            measure("raw COPY ceiling", count, lambda: copy_ceiling(url, f"t_{kind}"))
+            print(
+                f"  {'terrace process_vector':<28} {ours:12,.0f} features/s  (worker peak RSS {rss:.0f} MB)"
+            )
+            peer = measure(
+                "ogr2ogr (PG_USE_COPY)", count, partial(ogr2ogr, cluster, "bench", file, f"o_{kind}")
+            )
+            measure("geopandas.to_postgis", count, partial(geopandas_to_postgis, url, file, f"g_{kind}"))
+            measure("raw COPY ceiling", count, partial(copy_ceiling, url, f"t_{kind}"))
             ratios[kind] = (ours, peer)
     finally:
         cluster.destroy()
         shutil.rmtree(home, ignore_errors=True)
     worst = min(ratios, key=lambda k: ratios[k][0] / ratios[k][1])
     ours, peer = ratios[worst]
-    print(f"RESULT name=vector_ingest_{worst}_features_per_s value={ours:.0f} unit=features/s peer=ogr2ogr "
-          f"peer_value={peer:.0f} ratio={ours / peer:.2f}")
+    print(
+        f"RESULT name=vector_ingest_{worst}_features_per_s value={ours:.0f} unit=features/s peer=ogr2ogr "
+        f"peer_value={peer:.0f} ratio={ours / peer:.2f}"
+    )
 
 
 if __name__ == "__main__":

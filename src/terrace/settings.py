@@ -64,6 +64,17 @@ class WorkerSettings(BaseSettings):
     janitor_seconds: float = Field(default=5.0, gt=0, description="How often the janitor sweeps.")
 
 
+class ProcessingSettings(BaseSettings):
+    """Defaults the Platform API gives the processing jobs it submits."""
+
+    model_config = _CONFIG
+    raster_tile_threshold: int = Field(
+        default=2 * 1024**3,
+        ge=1,
+        description="Uncompressed bytes above which a raster is cut into tiles processed in parallel.",
+    )
+
+
 class ClientSettings(BaseSettings):
     """How the CLI reaches a Terrace API."""
 

@@ -15,6 +15,7 @@ from terrace.db.pool import open_pool
 from terrace.orchestration.machine import CoreMachine
 from terrace.orchestration.registry import JobRegistry
 from terrace.pipelines import default_registry
+from terrace.platform.processing import JobDefaults
 from terrace.storage import Storage
 
 
@@ -24,6 +25,7 @@ class AppConfig:
     storage: Storage
     registry: JobRegistry = field(default_factory=default_registry)
     upload_max_bytes: int = 5 * 1024**3
+    job_defaults: JobDefaults = field(default_factory=JobDefaults)
     pool_min_size: int = 1
     pool_max_size: int = 10
 
@@ -51,7 +53,8 @@ def create_app(config: AppConfig) -> FastAPI:
     app.state.database_url = config.database_url
     app.state.storage = config.storage
     app.state.upload_max_bytes = config.upload_max_bytes
-    app.state.machine = CoreMachine(config.registry)
+    app.state.job_defaults = config.job_defaults
+    app.state.machine = CoreMachine(config.registry, config.storage)
     install_error_handlers(app)
     for module in (health, admin, storage, jobs, platform):
         app.include_router(module.router)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from terrace.catalog import stac_items
 from terrace.catalog.identity import normalize_version, served_table_base
 from terrace.catalog.latest import refresh_latest
 from terrace.catalog.relations import DRAFT_SCHEMA, SERVED_SCHEMA, move_relation
@@ -54,6 +55,7 @@ def approve(
         },
     )
     refresh_latest(conn, release)
+    stac_items.publish(conn, release, version, actor)
     conn.execute(q["review_done"], {"job_id": release["job_id"]})
     audit(
         conn,
@@ -90,6 +92,7 @@ def revoke(conn: Connection, ref: str, actor: str, reason: str) -> Release:
     )
     refresh_latest(conn, release)
     _move_tables(conn, release, DRAFT_SCHEMA, lambda table: table["table_name"])
+    stac_items.withdraw(conn, release)
     audit(conn, release["release_id"], "revoke", actor, reason)
     return lock_release(conn, release["release_id"])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from terrace.catalog import stac_items
 from terrace.catalog.latest import refresh_latest
 from terrace.catalog.relations import drop_relation
 from terrace.catalog.releases import Release, audit, lock_release, release_tables
@@ -29,12 +30,11 @@ class UnpublishPlan:
 def plan(conn: Connection, release: Release) -> UnpublishPlan:
     """Exactly what unpublishing the release would remove."""
     outputs = release["outputs"] or {}
-    stac = outputs.get("stac_published")
     return UnpublishPlan(
         release_id=release["release_id"],
         approval_state=release["approval_state"],
         tables=[f"{t['schema_name']}.{t['table_name']}" for t in release_tables(conn, release["release_id"])],
-        stac_items=[f"{stac['collection_id']}/{stac['item_id']}"] if stac else [],
+        stac_items=stac_items.published_items(release),
         blobs=[f"{b['container']}/{b['path']}" for b in outputs.get("blobs", [])],
     )
 
@@ -65,9 +65,8 @@ def remove_outputs(conn: Connection, release: Release) -> UnpublishPlan:
     for table in reversed(release_tables(conn, release["release_id"])):  # views before their tables
         drop_relation(conn, table["schema_name"], table["table_name"])
     conn.execute(queries("releases")["delete_release_tables"], {"release_id": release["release_id"]})
-    stac = (release["outputs"] or {}).get("stac_published")
-    if stac:
-        conn.execute("SELECT pgstac.delete_item(%s, %s)", (stac["item_id"], stac["collection_id"]))
+    stac_items.withdraw(conn, release)
+    conn.execute(queries("releases")["delete_cogs_of_release"], {"release_id": release["release_id"]})
     return removal
 
 

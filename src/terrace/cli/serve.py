@@ -13,7 +13,14 @@ from terrace.api.app import AppConfig, create_app
 from terrace.cli.context import database_url, friendly_errors, storage
 from terrace.orchestration.worker import Worker, WorkerConfig
 from terrace.pipelines import default_registry
-from terrace.settings import ApiSettings, DatabaseSettings, StorageSettings, WorkerSettings
+from terrace.platform.processing import JobDefaults
+from terrace.settings import (
+    ApiSettings,
+    DatabaseSettings,
+    ProcessingSettings,
+    StorageSettings,
+    WorkerSettings,
+)
 
 
 @friendly_errors
@@ -32,6 +39,7 @@ def api(
         database_url=database_url(),
         storage=storage(),
         upload_max_bytes=StorageSettings().upload_max_bytes,
+        job_defaults=JobDefaults(raster_tile_threshold=ProcessingSettings().raster_tile_threshold),
         pool_min_size=db.pool_min_size,
         pool_max_size=db.pool_max_size,
     )

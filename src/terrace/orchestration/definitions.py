@@ -45,8 +45,8 @@ class TaskContext(Protocol):
 Handler = Callable[[TaskContext], Result]
 Planner = Callable[[Any, list[Result]], list[dict[str, Any]]]
 Finalizer = Callable[[Any, list[Result]], Result]
-# Undoes a failed job's partial outputs (staging tables ...), in the transaction that fails it.
-Cleanup = Callable[[Any, Any, str], None]  # (connection, validated parameters, job_id)
+# Undoes a failed job's partial outputs (staging tables, blobs), in the transaction that fails it.
+Cleanup = Callable[[Any, Any, Any, str], None]  # (connection, storage, validated parameters, job_id)
 
 
 @dataclass(frozen=True)

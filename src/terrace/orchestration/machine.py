@@ -19,6 +19,7 @@ from terrace.errors import InvalidInput, NotFound
 from terrace.orchestration.definitions import JobType, Result
 from terrace.orchestration.failures import describe
 from terrace.orchestration.registry import JobRegistry
+from terrace.storage import Storage
 
 
 def job_id_for(job_type: str, parameters: dict[str, Any]) -> str:
@@ -42,8 +43,9 @@ def validate(job_type: JobType, parameters: dict[str, Any]) -> BaseModel:
 
 
 class CoreMachine:
-    def __init__(self, registry: JobRegistry) -> None:
+    def __init__(self, registry: JobRegistry, storage: Storage) -> None:
         self.registry = registry
+        self.storage = storage  # for the cleanup of failed jobs
         self.q = queries("orchestration")
 
     def submit(
@@ -172,7 +174,7 @@ class CoreMachine:
         try:
             with conn.transaction():
                 job_type.on_failure(
-                    conn, job_type.parameters.model_validate(job["parameters"]), job["job_id"]
+                    conn, self.storage, job_type.parameters.model_validate(job["parameters"]), job["job_id"]
                 )
         except Exception as exc:  # recorded; the outputs it left are found by the consistency check
             self.event(conn, job["job_id"], "cleanup_failed", message=f"{type(exc).__name__}: {exc}")

@@ -61,7 +61,7 @@ class Worker:
     scheduler: Scheduler = field(default_factory=Scheduler)
 
     def __post_init__(self) -> None:
-        self.machine = CoreMachine(self.registry)
+        self.machine = CoreMachine(self.registry, self.storage)
         self.worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.q = queries("orchestration")
         self.stopping = threading.Event()

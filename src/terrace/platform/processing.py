@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from psycopg.types.json import Jsonb
@@ -15,27 +16,45 @@ from terrace.platform.requests import SubmitRequest
 DRAFT_SCHEMA = "geo_draft"
 
 
-def job_parameters(release: Release, request: SubmitRequest) -> dict[str, Any]:
-    """The processing job's parameters; `revision` makes a new revision a new job."""
-    options = request.processing_options.model_dump(exclude_defaults=True)
-    options.pop("overwrite", None)
-    files = request.files
-    return {
-        "container": request.container_name,
-        "path": files[0] if len(files) == 1 else files,
-        "dataset_id": release["dataset_id"],
-        "resource_id": release["resource_id"],
-        "release_id": release["release_id"],
-        "revision": release["revision"],
-        "table_name": draft_table_base(
-            release["dataset_id"], release["resource_id"], release["version_ordinal"]
-        ),
-        "target_schema": DRAFT_SCHEMA,
-        "access_level": release["access_level"],
-        "title": release["title"],
-        "description": release["description"],
-        **options,
-    }
+@dataclass(frozen=True)
+class JobDefaults:
+    """What the operator configures for every job the platform submits."""
+
+    raster_tile_threshold: int = 2 * 1024**3
+
+    def job_parameters(self, release: Release, request: SubmitRequest, data_type: str) -> dict[str, Any]:
+        """The processing job's parameters; `revision` makes a new revision a new job."""
+        files = request.files
+        common = {
+            "container": request.container_name,
+            "dataset_id": release["dataset_id"],
+            "resource_id": release["resource_id"],
+            "release_id": release["release_id"],
+            "revision": release["revision"],
+            "access_level": release["access_level"],
+            "title": release["title"],
+            "description": release["description"],
+            **request.processing_options.for_job(data_type),
+        }
+        if data_type == "vector":
+            table = draft_table_base(
+                release["dataset_id"], release["resource_id"], release["version_ordinal"]
+            )
+            return {**common, "path": files[0], "table_name": table, "target_schema": DRAFT_SCHEMA}
+        return {
+            **common,
+            "path": files[0] if data_type == "raster" else files,
+            "output_prefix": cog_prefix(release),
+            "tile_threshold_bytes": self.raster_tile_threshold,
+        }
+
+
+def cog_prefix(release: Release) -> str:
+    """Silver folder of a release's COGs; each revision writes its own."""
+    return (
+        f"cogs/{release['dataset_id']}/{release['resource_id']}/"
+        f"ord{release['version_ordinal']}-r{release['revision']}"
+    )
 
 
 def record_outcome(conn: Connection, job: dict[str, Any]) -> None:

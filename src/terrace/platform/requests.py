@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from terrace.db.models.catalog import ACCESS_LEVELS
 from terrace.errors import InvalidInput
+
+VECTOR_OPTIONS = frozenset(
+    {
+        "geometry_split",
+        "arcgis_mode",
+        "keep_z",
+        "layer",
+        "lat_column",
+        "lon_column",
+        "wkt_column",
+        "crs",
+        "split_column",
+    }
+)
+RASTER_OPTIONS = frozenset(
+    {"crs", "collection_id", "collection_must_exist", "target_crs", "tier", "kind", "nodata"}
+)
+JOB_OPTIONS = {"vector": VECTOR_OPTIONS, "raster": RASTER_OPTIONS, "raster_collection": RASTER_OPTIONS}
 
 
 class ProcessingOptions(BaseModel):
@@ -25,6 +45,19 @@ class ProcessingOptions(BaseModel):
     collection_must_exist: bool = False
     target_crs: str | None = None
     tier: str | None = None
+    kind: str | None = None
+    nodata: float | None = None
+
+    def for_job(self, data_type: str) -> dict[str, Any]:
+        """The options given explicitly, refusing those the data type's job does not take."""
+        given = self.model_dump(exclude_defaults=True, exclude={"overwrite"})
+        foreign = sorted(set(given) - JOB_OPTIONS[data_type])
+        if foreign:
+            raise InvalidInput(
+                f"processing_options {', '.join(foreign)} do not apply to {data_type} data.",
+                f"For {data_type} data use: {', '.join(sorted(JOB_OPTIONS[data_type]))}.",
+            )
+        return given
 
 
 class SubmitRequest(BaseModel):

@@ -42,8 +42,8 @@ JOB_TYPES = {
 
 # Submits a job inside the caller's transaction and returns its job_id (CoreMachine's submit).
 SubmitJob = Callable[[Connection, str, dict[str, Any]], str]
-# Builds a job's parameters from the release it processes.
-JobParameters = Callable[[Release, SubmitRequest], dict[str, Any]]
+# Builds a job's parameters from the release it processes and the data type.
+JobParameters = Callable[[Release, SubmitRequest, str], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,7 @@ def validate(storage: Storage, request: SubmitRequest) -> Submission:
     dataset = identity.normalize_slug(request.dataset_id, "dataset_id")
     resource = identity.normalize_slug(request.resource_id, "resource_id")
     data_type = infer_data_type(request.files)
+    request.processing_options.for_job(data_type)
     for name in request.files:
         if not storage.exists(request.container_name, name):
             raise InvalidInput(
@@ -181,7 +182,9 @@ def record(
             },
         )
     release = find_release(conn, submission.release_id)
-    job_id = submit_job(conn, JOB_TYPES[submission.data_type], job_parameters(release, request))
+    job_id = submit_job(
+        conn, JOB_TYPES[submission.data_type], job_parameters(release, request, submission.data_type)
+    )
     conn.execute(q["start_processing"], {"release_id": release["release_id"], "job_id": job_id})
     request_id = identity.request_id(release["release_id"], release["revision"])
     conn.execute(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from terrace.catalog.relations import SERVED_SCHEMA
 from terrace.catalog.releases import Release, release_tables
+from terrace.catalog.stac_items import PUBLISHED
 from terrace.db.pool import Connection
 
 RELEASE_FIELDS = (
@@ -44,12 +46,64 @@ RELEASE_FIELDS = (
 
 def describe(conn: Connection, release: Release) -> dict[str, Any]:
     """The release with its outputs (one entry per release table) and service URLs."""
+    if release["data_type"] != "vector":
+        return {
+            **{name: release[name] for name in RELEASE_FIELDS},
+            "warnings": release["warnings"],
+            "outputs": raster_outputs(release),
+            "services": raster_services(release),
+        }
     tables = release_tables(conn, release["release_id"])
     return {
         **{name: release[name] for name in RELEASE_FIELDS},
         "warnings": release["warnings"],
         "outputs": tables,
         "services": services(tables),
+    }
+
+
+def raster_outputs(release: Release) -> dict[str, Any]:
+    """The COGs written, the STAC items awaiting approval and those published."""
+    outputs = release["outputs"] or {}
+    stac = outputs.get("stac") or {}
+    return {
+        "cogs": outputs.get("cogs", []),
+        "mosaic": outputs.get("mosaic"),
+        "stac_collection": (stac.get("collection") or {}).get("id"),
+        "stac_items": [item["id"] for item in stac.get("items", [])],
+        "stac_published": outputs.get(PUBLISHED),
+    }
+
+
+def raster_services(release: Release) -> list[dict[str, str]]:
+    """Served tile URLs for the published items of an approved release; for a draft, the
+    reviewer-only preview of each COG."""
+    outputs = release["outputs"] or {}
+    published = outputs.get(PUBLISHED)
+    if published:
+        return [_served_item(published["collection_id"], item) for item in published["item_ids"]]
+    if release["approval_state"] != "pending_review":
+        return []
+    return [_draft_cog(cog["path"]) for cog in outputs.get("cogs", [])]
+
+
+def _served_item(collection_id: str, item_id: str) -> dict[str, str]:
+    item = f"/tiles/collections/{collection_id}/items/{item_id}"
+    return {
+        "stac_item": f"/stac/collections/{collection_id}/items/{item_id}",
+        "tiles": f"{item}/tiles/WebMercatorQuad/{{z}}/{{x}}/{{y}}?assets=data",
+        "tilejson": f"{item}/WebMercatorQuad/tilejson.json?assets=data",
+        "preview": f"{item}/preview?assets=data",
+    }
+
+
+def _draft_cog(path: str) -> dict[str, str]:
+    query = urlencode({"path": path})
+    return {
+        "cog": path,
+        "tiles": f"/tiles/drafts/cog/tiles/WebMercatorQuad/{{z}}/{{x}}/{{y}}?{query}",
+        "tilejson": f"/tiles/drafts/cog/WebMercatorQuad/tilejson.json?{query}",
+        "preview": f"/tiles/drafts/cog/preview?{query}",
     }
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +14,19 @@ from terrace.db.pool import Connection, fetch_one
 from terrace.db.queries import queries
 from terrace.errors import NotFound
 from terrace.stac.items import item_id
+
+# The property the serving APIs read an item's (and a collection's) access level from.
+ACCESS_PROPERTY = "terrace:access_level"
+
+
+@contextmanager
+def pgstac_search_path(conn: Connection) -> Iterator[None]:
+    """pgSTAC's functions resolve their own tables through the search path: set it for the
+    duration of the block, within the caller's transaction, and put the caller's back after."""
+    q = queries("stac")
+    previous = fetch_one(conn, q["set_search_path"], {"path": "pgstac, public"})["previous"]
+    yield
+    conn.execute(q["reset_search_path"], {"path": previous})
 
 
 def collection_exists(conn: Connection, collection_id: str) -> bool:
@@ -30,8 +45,11 @@ def require_collection(conn: Connection, collection_id: str) -> None:
         )
 
 
-def approved_item(item: dict[str, Any], version: str, approver: str, approved_at: datetime) -> dict[str, Any]:
-    """The draft item as served: its id carries the version, its properties the approval."""
+def approved_item(
+    item: dict[str, Any], version: str, approver: str, approved_at: datetime, access_level: str
+) -> dict[str, Any]:
+    """The draft item as served: its id carries the version, its properties the approval and
+    the access level the serving APIs filter on."""
     served = copy.deepcopy(item)
     props = served["properties"]
     served["id"] = item_id(
@@ -42,6 +60,7 @@ def approved_item(item: dict[str, Any], version: str, approver: str, approved_at
         "app:approved_by": approver,
         "app:approved_at": approved_at.isoformat(),
         "app:version_id": version,
+        ACCESS_PROPERTY: access_level,
     }
     return served
 
@@ -54,6 +73,7 @@ def publish(
     version: str,
     approver: str,
     approved_at: datetime,
+    access_level: str,
     must_exist: bool = False,
 ) -> dict[str, Any]:
     """Insert the approved items (and their collection if new) in the caller's transaction.
@@ -63,16 +83,24 @@ def publish(
     q = queries("stac")
     collection_id = collection["id"]
     created = False
-    if not collection_exists(conn, collection_id):
-        if must_exist:
-            require_collection(conn, collection_id)
-        conn.execute(q["create_collection"], {"content": Jsonb(collection)})
-        created = True
-    served = [approved_item(i, version, approver, approved_at) for i in items]
+    served = [approved_item(i, version, approver, approved_at, access_level) for i in items]
     for item in served:
         item["collection"] = collection_id
-    conn.execute(q["upsert_items"], {"items": Jsonb(served)})
-    conn.execute(q["refresh_extent"], {"collection_id": collection_id})
+        # STAC requires a collection link wherever `collection` is set; the STAC API rewrites
+        # links to absolute URLs when it serves the item.
+        item["links"] = [
+            *(link for link in item.get("links", []) if link.get("rel") != "collection"),
+            {"rel": "collection", "href": f"/stac/collections/{collection_id}", "type": "application/json"},
+        ]
+    with pgstac_search_path(conn):
+        if not collection_exists(conn, collection_id):
+            if must_exist:
+                require_collection(conn, collection_id)
+            content = {**collection, ACCESS_PROPERTY: access_level}
+            conn.execute(q["create_collection"], {"content": Jsonb(content)})
+            created = True
+        conn.execute(q["upsert_items"], {"items": Jsonb(served)})
+        conn.execute(q["refresh_extent"], {"collection_id": collection_id})
     return {
         "collection_id": collection_id,
         "item_ids": [i["id"] for i in served],
@@ -80,12 +108,16 @@ def publish(
     }
 
 
-def withdraw(conn: Connection, published: dict[str, Any], drop_empty_collection: bool = True) -> None:
-    """Delete the published items; the collection too once nothing is left in it."""
+def withdraw(conn: Connection, published: dict[str, Any]) -> None:
+    """Delete the published items; a collection the release created goes too once it is empty."""
     q = queries("stac")
     params = {"collection_id": published["collection_id"], "item_ids": published["item_ids"]}
-    conn.execute(q["delete_items"], params)
-    if drop_empty_collection:
-        conn.execute(q["delete_collection_if_empty"], params)
-    else:
-        conn.execute(q["refresh_extent"], params)
+    with pgstac_search_path(conn):
+        conn.execute(q["delete_items"], params)
+        # Checked apart from the delete: pgSTAC drops the collection's partition, which no
+        # statement of this session may be reading at that moment.
+        empty = not fetch_one(conn, q["collection_has_items"], params)["exists"]
+        if published["created_collection"] and empty:
+            conn.execute(q["delete_collection"], params)
+        elif not empty:
+            conn.execute(q["refresh_extent"], params)

@@ -123,6 +123,13 @@ class Storage:
     def delete(self, container: str, path: str) -> None:
         obstore.delete(self.store(container), validate_path(path))
 
+    def delete_folder(self, container: str, prefix: str) -> None:
+        """Delete every object under `prefix/`."""
+        store = self.store(container)
+        folder = validate_path(prefix).rstrip("/") + "/"
+        for batch in obstore.list(store, prefix=folder):
+            obstore.delete(store, [item["path"] for item in batch])
+
     async def upload(self, container: str, path: str, chunks: AsyncIterable[bytes], max_bytes: int) -> int:
         """Stream chunks into an object, refusing more than max_bytes; nothing stays on failure."""
         store, path = self.store(container), validate_path(path)

@@ -14,12 +14,13 @@ from psycopg.rows import dict_row
 from terrace.db.cluster import LocalCluster
 from terrace.orchestration.machine import CoreMachine
 from terrace.pipelines import default_registry
+from terrace.storage import Storage
 from tests.workers import start_worker, wait_for_job, workers
 
 
-def submit(database_url: str, job_type: str, params: dict) -> str:
+def submit(database_url: str, storage: Storage, job_type: str, params: dict) -> str:
     with psycopg.connect(database_url, row_factory=dict_row) as conn:
-        return CoreMachine(default_registry()).submit(conn, job_type, params)[0]
+        return CoreMachine(default_registry(), storage).submit(conn, job_type, params)[0]
 
 
 def query(database_url: str, sql: str, *args: object) -> list[dict]:
@@ -36,8 +37,10 @@ def wait_for_checkpoint(database_url: str, phase: str, timeout: float = 60) -> N
     raise AssertionError(f"no checkpoint {phase}")
 
 
-def test_eight_workers_race_through_a_two_stage_job(database_url: str, tmp_path: Path) -> None:
-    job_id = submit(database_url, "hello_world", {"n": 2000})
+def test_eight_workers_race_through_a_two_stage_job(
+    database_url: str, storage: Storage, tmp_path: Path
+) -> None:
+    job_id = submit(database_url, storage, "hello_world", {"n": 2000})
     with workers(database_url, tmp_path, count=8, concurrency=4):
         job = wait_for_job(database_url, job_id, timeout=240)
     assert job["status"] == "completed", job["error"]
@@ -59,9 +62,9 @@ def test_eight_workers_race_through_a_two_stage_job(database_url: str, tmp_path:
 
 
 def test_a_killed_worker_loses_its_task_to_another_which_resumes_at_the_checkpoint(
-    database_url: str, tmp_path: Path
+    database_url: str, storage: Storage, tmp_path: Path
 ) -> None:
-    job_id = submit(database_url, "phases_test", {"phases": 6, "seconds_per_phase": 0.4})
+    job_id = submit(database_url, storage, "phases_test", {"phases": 6, "seconds_per_phase": 0.4})
     doomed = start_worker(database_url, tmp_path, lease=2.0)
     try:
         wait_for_checkpoint(database_url, "phase-2")
@@ -81,8 +84,10 @@ def test_a_killed_worker_loses_its_task_to_another_which_resumes_at_the_checkpoi
     ]
 
 
-def test_the_heartbeat_keeps_a_task_longer_than_its_lease(database_url: str, tmp_path: Path) -> None:
-    job_id = submit(database_url, "phases_test", {"phases": 5, "seconds_per_phase": 0.6})
+def test_the_heartbeat_keeps_a_task_longer_than_its_lease(
+    database_url: str, storage: Storage, tmp_path: Path
+) -> None:
+    job_id = submit(database_url, storage, "phases_test", {"phases": 5, "seconds_per_phase": 0.6})
     with workers(database_url, tmp_path, lease=1.0):
         job = wait_for_job(database_url, job_id, timeout=60)
     assert job["status"] == "completed", job["error"]
@@ -90,8 +95,10 @@ def test_the_heartbeat_keeps_a_task_longer_than_its_lease(database_url: str, tmp
     assert task["attempt"] == 1 and task["result"]["ran_this_attempt"] == [1, 2, 3, 4, 5]
 
 
-def test_workers_survive_a_database_restart(cluster: LocalCluster, database_url: str, tmp_path: Path) -> None:
-    job_id = submit(database_url, "phases_test", {"phases": 6, "seconds_per_phase": 0.4})
+def test_workers_survive_a_database_restart(
+    cluster: LocalCluster, database_url: str, storage: Storage, tmp_path: Path
+) -> None:
+    job_id = submit(database_url, storage, "phases_test", {"phases": 6, "seconds_per_phase": 0.4})
     with workers(database_url, tmp_path, lease=5.0, log=tmp_path / "worker.log"):
         wait_for_checkpoint(database_url, "phase-1")
         cluster.restart()
@@ -99,8 +106,10 @@ def test_workers_survive_a_database_restart(cluster: LocalCluster, database_url:
     assert job["status"] == "completed", (job["error"], (tmp_path / "worker.log").read_text()[-3000:])
 
 
-def test_a_task_that_always_fails_fails_the_job_with_its_story(database_url: str, tmp_path: Path) -> None:
-    job_id = submit(database_url, "fail_test", {"always": True})
+def test_a_task_that_always_fails_fails_the_job_with_its_story(
+    database_url: str, storage: Storage, tmp_path: Path
+) -> None:
+    job_id = submit(database_url, storage, "fail_test", {"always": True})
     with workers(database_url, tmp_path):
         job = wait_for_job(database_url, job_id, timeout=60)
     assert job["status"] == "failed"
@@ -112,8 +121,10 @@ def test_a_task_that_always_fails_fails_the_job_with_its_story(database_url: str
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_a_stopped_worker_finishes_its_task_and_exits(database_url: str, tmp_path: Path, signum: int) -> None:
-    job_id = submit(database_url, "phases_test", {"phases": 2, "seconds_per_phase": 0.5})
+def test_a_stopped_worker_finishes_its_task_and_exits(
+    database_url: str, storage: Storage, tmp_path: Path, signum: int
+) -> None:
+    job_id = submit(database_url, storage, "phases_test", {"phases": 2, "seconds_per_phase": 0.5})
     worker = start_worker(database_url, tmp_path, grace=10.0)
     wait_for_checkpoint(database_url, "phase-1")
     worker.send_signal(signum)

@@ -12,11 +12,12 @@ from psycopg.types.json import Jsonb
 from terrace.errors import InvalidInput, NotFound
 from terrace.orchestration.machine import CoreMachine, job_id_for
 from terrace.pipelines import default_registry
+from terrace.storage import Storage
 
 
 @pytest.fixture
-def machine() -> CoreMachine:
-    return CoreMachine(default_registry())
+def machine(storage: Storage) -> CoreMachine:
+    return CoreMachine(default_registry(), storage)
 
 
 @pytest.fixture

@@ -21,9 +21,9 @@ BASE = {
 }
 
 
-def submit(database_url: str, job_type: str, params: dict[str, Any]) -> dict[str, Any]:
+def submit(database_url: str, storage: Storage, job_type: str, params: dict[str, Any]) -> dict[str, Any]:
     with psycopg.connect(database_url, row_factory=dict_row) as conn:
-        job_id, _ = CoreMachine(default_registry()).submit(conn, job_type, params)
+        job_id, _ = CoreMachine(default_registry(), storage).submit(conn, job_type, params)
     return wait_for_job(database_url, job_id, timeout=120, statuses={"completed", "failed"})
 
 
@@ -34,8 +34,8 @@ def run(database_url: str, storage: Storage, *files: Path, **options: Any) -> di
         storage.put("bronze", f"in/{file.name}", file)
         paths.append(f"in/{file.name}")
     if len(paths) == 1:
-        return submit(database_url, "process_raster", {**BASE, "path": paths[0], **options})
-    return submit(database_url, "process_raster_collection", {**BASE, "paths": paths, **options})
+        return submit(database_url, storage, "process_raster", {**BASE, "path": paths[0], **options})
+    return submit(database_url, storage, "process_raster_collection", {**BASE, "paths": paths, **options})
 
 
 def silver_files(storage: Storage) -> list[str]:

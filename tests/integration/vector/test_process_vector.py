@@ -37,7 +37,7 @@ def run(
         **options,
     }
     with psycopg.connect(database_url, row_factory=dict_row) as conn:
-        job_id, _ = CoreMachine(default_registry()).submit(conn, "process_vector", params)
+        job_id, _ = CoreMachine(default_registry(), storage).submit(conn, "process_vector", params)
     deadline = time.monotonic() + 90
     with psycopg.connect(database_url, autocommit=True, row_factory=dict_row) as conn:
         while time.monotonic() < deadline:

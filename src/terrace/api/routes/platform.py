@@ -10,7 +10,6 @@ from terrace.api.deps import Pool, StorageDep, require
 from terrace.auth import Principal, Role
 from terrace.orchestration.status import job_status
 from terrace.platform import resolve, review
-from terrace.platform.processing import job_parameters
 from terrace.platform.requests import ApproveRequest, ReasonRequest, SubmitRequest, UnpublishRequest
 from terrace.platform.status import submission_status
 from terrace.platform.submit import finish, record, validate
@@ -44,7 +43,13 @@ def submit(
                 "release_id": submission.release_id,
             }
         with conn.transaction():
-            submitted = record(conn, submission, review.actor(principal), machine.submit_in, job_parameters)
+            submitted = record(
+                conn,
+                submission,
+                review.actor(principal),
+                machine.submit_in,
+                request.app.state.job_defaults.job_parameters,
+            )
     if not submitted.response["created"]:
         response.status_code = 200
     return finish(storage, submitted)

@@ -200,3 +200,13 @@ WHERE release_id = %(release_id)s;
 -- name: review_done
 -- Review concludes the processing job that waited for it.
 UPDATE app.jobs SET status = 'completed' WHERE job_id = %(job_id)s AND status = 'awaiting_approval';
+
+-- name: set_output
+UPDATE app.asset_releases SET outputs = outputs || jsonb_build_object(%(key)s::text, %(value)s::jsonb)
+WHERE release_id = %(release_id)s;
+
+-- name: drop_output
+UPDATE app.asset_releases SET outputs = outputs - %(key)s::text WHERE release_id = %(release_id)s;
+
+-- name: delete_cogs_of_release
+DELETE FROM app.cog_metadata WHERE release_id = %(release_id)s;

@@ -17,7 +17,14 @@ WHERE id = %(collection_id)s AND extent.value IS NOT NULL;
 SELECT pgstac.delete_item(id, collection) FROM pgstac.items
 WHERE collection = %(collection_id)s AND id = ANY(%(item_ids)s);
 
--- name: delete_collection_if_empty
-SELECT pgstac.delete_collection(%(collection_id)s)
-WHERE EXISTS (SELECT 1 FROM pgstac.collections WHERE id = %(collection_id)s)
-  AND NOT EXISTS (SELECT 1 FROM pgstac.items WHERE collection = %(collection_id)s);
+-- name: collection_has_items
+SELECT EXISTS (SELECT 1 FROM pgstac.items WHERE collection = %(collection_id)s) AS exists;
+
+-- name: delete_collection
+SELECT pgstac.delete_collection(%(collection_id)s);
+
+-- name: set_search_path
+SELECT current_setting('search_path') AS previous, set_config('search_path', %(path)s, true);
+
+-- name: reset_search_path
+SELECT set_config('search_path', %(path)s, true);

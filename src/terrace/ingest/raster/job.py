@@ -11,12 +11,16 @@ from typing import Any
 
 import numpy as np
 
+from terrace.db.pool import Connection
+from terrace.ingest.raster import metadata
 from terrace.ingest.raster.collection import check_homogeneous, output_stems
+from terrace.ingest.raster.outputs import remove
 from terrace.ingest.raster.params import RasterCollectionParams, RasterOptions, RasterParams
 from terrace.ingest.raster.tasks import catalogue, inspect_source, make_cog
 from terrace.ingest.raster.tiling import Grid, windows
 from terrace.ingest.raster.validate import Source
 from terrace.orchestration.definitions import JobType, Result, Stage
+from terrace.storage import Storage
 
 
 def plan_inspections(params: RasterParams | RasterCollectionParams, _: list[Result]) -> list[dict[str, Any]]:
@@ -70,6 +74,14 @@ def _catalogued(params: RasterOptions, results: list[Result]) -> Result:
     return results[0]
 
 
+def forget_outputs(conn: Connection, storage: Storage, params: RasterOptions, job_id: str) -> None:
+    """A failed job leaves nothing behind: the COGs and thumbnails it wrote go with their rows."""
+    for row in metadata.forget_job(conn, job_id):
+        for path in (row["path"], row["thumbnail_path"]):
+            if path:
+                remove(storage, row["container"], path)
+
+
 STAGES = (
     Stage("inspect", inspect_source, plan_inspections),
     Stage("cog", make_cog, plan_cogs),
@@ -81,6 +93,7 @@ PROCESS_RASTER = JobType(
     parameters=RasterParams,
     stages=STAGES,
     finalize=_catalogued,
+    on_failure=forget_outputs,
     max_attempts=3,
     backoff_base_seconds=5.0,
     backoff_max_seconds=120.0,
@@ -91,6 +104,7 @@ PROCESS_RASTER_COLLECTION = JobType(
     parameters=RasterCollectionParams,
     stages=STAGES,
     finalize=_catalogued,
+    on_failure=forget_outputs,
     max_attempts=3,
     backoff_base_seconds=5.0,
     backoff_max_seconds=120.0,

@@ -11,10 +11,11 @@ from terrace.ingest.vector.load import load, plan_loads
 from terrace.ingest.vector.params import VectorParams
 from terrace.ingest.vector.prepare import prepare
 from terrace.orchestration.definitions import JobType, Result, Stage
+from terrace.storage import Storage
 
 
-def drop_staging(conn: Connection, params: VectorParams, job_id: str) -> None:
-    """A failed job leaves no table behind: drop its staging tables."""
+def drop_staging(conn: Connection, storage: Storage, params: VectorParams, job_id: str) -> None:
+    """A failed job leaves nothing behind: drop its staging tables, delete its chunks."""
     rows = conn.execute(
         queries("vector")["staging_tables"],
         {"schema": params.target_schema, "pattern": f"stg\\_{job_id[:12]}\\_%"},
@@ -23,6 +24,7 @@ def drop_staging(conn: Connection, params: VectorParams, job_id: str) -> None:
         conn.execute(
             sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(params.target_schema, row["table_name"]))
         )
+    storage.delete_folder("silver", params.work_prefix)
 
 
 def _single(results: list[Result]) -> Result:

@@ -1,0 +1,153 @@
+"""Bad rasters fail with a message naming the file and the fix, and leave nothing behind."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+from rasterio.transform import Affine
+
+from terrace.storage import Storage
+from tests.integration.raster import files
+from tests.integration.raster.jobs import cog_rows, run, silver_files, stac_item_count
+
+pytestmark = pytest.mark.usefixtures("worker")
+
+
+def not_a_raster(folder: Path) -> list[Path]:
+    path = folder / "notes.tif"
+    path.write_text("name,value\nriver,3\n")
+    return [path]
+
+
+def truncated(folder: Path) -> list[Path]:
+    path = files.dem(folder / "cut.tif")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    return [path]
+
+
+def zero_size(folder: Path) -> list[Path]:
+    path = folder / "empty.tif"
+    path.touch()
+    return [path]
+
+
+def no_crs(folder: Path) -> list[Path]:
+    return [files.dem(folder / "nowhere.tif", crs=None)]
+
+
+def of_type(dtype: str) -> Callable[[Path], list[Path]]:
+    def make(folder: Path) -> list[Path]:
+        return [files.write(folder / f"{dtype}.tif", np.ones((1, 64, 64), dtype=dtype))]
+
+    return make
+
+
+def almost_empty(folder: Path) -> list[Path]:
+    data = np.full((1, 256, 256), -9999.0, dtype="float32")
+    data[0, :10, :10] = 12.5
+    return [files.write(folder / "empty_dem.tif", data, nodata=-9999.0)]
+
+
+def nodata_inside_data(folder: Path) -> list[Path]:
+    """A coastal DEM with nodata 0 while its heights run from below to above sea level."""
+    return [files.dem(folder / "coast.tif", nodata=0.0, low=-20.0)]
+
+
+def nodata_not_a_value_of_the_type(folder: Path) -> list[Path]:
+    tif = files.write(folder / "counts.tif", np.ones((1, 64, 64), dtype="uint16"))
+    vrt = folder / "counts.vrt"
+    vrt.write_text(
+        '<VRTDataset rasterXSize="64" rasterYSize="64"><SRS>EPSG:32633</SRS>'
+        "<GeoTransform>500000, 30, 0, 4000000, 0, -30</GeoTransform>"
+        '<VRTRasterBand dataType="UInt16" band="1"><NoDataValue>1.5</NoDataValue><SimpleSource>'
+        f'<SourceFilename relativeToVRT="1">{tif.name}</SourceFilename><SourceBand>1</SourceBand>'
+        "</SimpleSource></VRTRasterBand></VRTDataset>"
+    )
+    return [tif, vrt]
+
+
+def absurd_values(folder: Path) -> list[Path]:
+    data = np.full((1, 128, 128), 100.0, dtype="float32")
+    data[0, :64] = -3.4e38
+    return [files.write(folder / "absurd.tif", data)]
+
+
+def mixed_crs(folder: Path) -> list[Path]:
+    return [files.dem(folder / "a.tif"), files.dem(folder / "b.tif", crs="EPSG:32634")]
+
+
+def mixed_band_counts(folder: Path) -> list[Path]:
+    return [files.rgb(folder / "a.tif"), files.rgba(folder / "b.tif")]
+
+
+BAD = [
+    ("not_a_raster", not_a_raster, "notes.tif: GDAL cannot read it as a raster"),
+    ("truncated", truncated, "cut.tif: the GeoTIFF is truncated"),
+    ("zero_size", zero_size, "empty.tif: the file is empty (0 bytes)"),
+    ("no_crs", no_crs, "nowhere.tif: it has no coordinate reference system"),
+    ("float64", of_type("float64"), "float64.tif: its data type float64 cannot be served"),
+    ("int64", of_type("int64"), "int64.tif: its data type int64 cannot be served"),
+    ("almost_empty", almost_empty, "% of its pixels are nodata"),
+    ("nodata_inside_data", nodata_inside_data, "coast.tif: its nodata value 0 lies inside the range"),
+    ("nodata_not_a_value", nodata_not_a_value_of_the_type, "counts.vrt: its nodata value 1.5 cannot occur"),
+    ("absurd_values", absurd_values, "absurd.tif: band 1 holds absurd values"),
+    ("mixed_crs", mixed_crs, "not homogeneous: in/b.tif has CRS EPSG:32634 instead of EPSG:32633"),
+    ("mixed_band_counts", mixed_band_counts, "not homogeneous: in/b.tif has band count 4 instead of 3"),
+]
+
+
+@pytest.mark.parametrize(("make", "message"), [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_bad_input_fails_clearly_and_leaves_nothing(
+    database_url: str, storage: Storage, tmp_path: Path, make: Callable[[Path], list[Path]], message: str
+) -> None:
+    made = make(tmp_path)
+    for extra in made[:-1] if made[-1].suffix == ".vrt" else []:
+        storage.put("bronze", f"in/{extra.name}", extra)
+    job = run(database_url, storage, *(made[-1:] if made[-1].suffix == ".vrt" else made))
+
+    assert job["status"] == "failed"
+    assert message in job["error"]["message"]
+    assert job["error"]["remediation"] and job["error"]["user_fixable"]
+    assert silver_files(storage) == []
+    assert cog_rows(database_url) == []
+    assert stac_item_count(database_url) == 0
+
+
+def test_a_crs_option_places_a_raster_that_names_none(
+    database_url: str, storage: Storage, tmp_path: Path
+) -> None:
+    job = run(database_url, storage, *no_crs(tmp_path), crs="EPSG:32633")
+
+    assert job["status"] == "completed", job["error"]
+    assert {"CRS_FROM_OPTIONS", "REPROJECTED"} <= {w["code"] for w in job["result"]["warnings"]}
+    (row,) = cog_rows(database_url)
+    assert row["epsg"] == 4326 and 14.9 < row["bbox_4326"][0] < 15.1
+
+
+def test_a_rotated_geotiff_is_warped_north_up(database_url: str, storage: Storage, tmp_path: Path) -> None:
+    rotated = Affine(30, 5, 500_000, 5, -30, 4_000_000)
+    job = run(
+        database_url, storage, files.dem(tmp_path / "tilted.tif", transform=rotated), target_crs="native"
+    )
+
+    assert job["status"] == "completed", job["error"]
+    assert "ROTATION_REMOVED" in {w["code"] for w in job["result"]["warnings"]}
+    (row,) = cog_rows(database_url)
+    cog = storage.local_path("silver", row["path"])
+    with rasterio.open(cog) as ds:
+        assert ds.transform.b == 0 and ds.transform.d == 0 and ds.crs.to_epsg() == 32633
+
+
+def test_a_job_without_access_level_fails_in_its_first_task(
+    database_url: str, storage: Storage, tmp_path: Path
+) -> None:
+    job = run(database_url, storage, files.dem(tmp_path / "dem.tif"), access_level=None)
+
+    assert job["status"] == "failed" and job["error"]["stage"] == 1
+    assert "The job has no access_level" in job["error"]["message"]
+    assert silver_files(storage) == []
