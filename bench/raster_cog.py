@@ -82,7 +82,11 @@ def generate(path: Path, size: int, bands: int, dtype: str, seed: int) -> Path:
 
 
 def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:  # exited between two samples
+        return 0.0
+    for line in status.splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return 0.0
@@ -128,13 +132,17 @@ def _status(conn: psycopg.Connection, job_id: str) -> str:
 
 
 def run_tool(command: list[str]) -> tuple[float, float]:
-    """Seconds the command took and its peak RSS in MB (from wait4, Linux reports kB)."""
+    """Seconds the command took and its peak RSS in MB."""
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-    _, code, usage = os.wait4(process.pid, 0)
-    if code:
-        raise SystemExit(f"{command[0]} failed with status {code}")
-    return time.perf_counter() - started, usage.ru_maxrss / 1024
+    # Sampled from /proc: wait4's ru_maxrss would count the memory of this process at fork time.
+    rss = 0.0
+    while process.poll() is None:
+        rss = max(rss, peak_rss_mb(process.pid))
+        time.sleep(0.02)
+    if process.returncode:
+        raise SystemExit(f"{command[0]} failed with status {process.returncode}")
+    return time.perf_counter() - started, rss
 
 
 def gdal_translate(file: Path, output: Path) -> tuple[float, float]:

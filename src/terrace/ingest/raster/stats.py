@@ -11,7 +11,7 @@ import numpy.typing as npt
 import rasterio
 from rasterio.enums import ColorInterp, Resampling
 
-STATS_EDGE = 2048  # statistics come from the overview nearest this size, as GDAL's approximate ones do
+STATS_EDGE = 1024  # statistics come from an overview of about this size, as GDAL's approximate ones do
 PERCENTILES = (2.0, 98.0)
 
 
