@@ -81,6 +81,14 @@ def generate(path: Path, size: int, bands: int, dtype: str, seed: int) -> Path:
     return path
 
 
+def wait_for_workers(url: str, count: int) -> None:
+    """Until the workers have registered: the clock starts once they are ready to claim."""
+    query = "SELECT count(*) FROM app.workers WHERE stopped_at IS NULL"
+    with psycopg.connect(url, autocommit=True) as conn:
+        while conn.execute(query).fetchone()[0] < count:  # type: ignore[index]
+            time.sleep(0.05)
+
+
 def peak_rss_mb(pid: int) -> float:
     try:
         status = Path(f"/proc/{pid}/status").read_text()
@@ -98,7 +106,7 @@ def terrace(url: str, storage: Storage, file: Path) -> tuple[float, float, Path]
     env = dict(os.environ, TERRACE_DATABASE_URL=url, TERRACE_STORAGE_URL=storage.root_url)
     command = [sys.executable, "-m", "terrace", "worker", "--concurrency", "1"]
     workers = [subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL) for _ in range(2)]
-    time.sleep(2)
+    wait_for_workers(url, len(workers))
     params = {
         "path": f"bench/{file.name}",
         "dataset_id": "bench",

@@ -19,7 +19,7 @@ def upload(api: httpx.Client, key: str, file: Path, path: str) -> None:
     assert response.status_code == 201, response.text
 
 
-def submit(api: httpx.Client, key: str, path: str, **extra: Any) -> httpx.Response:
+def submit(api: httpx.Client, key: str, path: str | list[str], **extra: Any) -> httpx.Response:
     body = {
         "dataset_id": "floods",
         "resource_id": "jakarta",

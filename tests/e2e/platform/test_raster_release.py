@@ -15,6 +15,7 @@ from psycopg.rows import dict_row
 from pystac.extensions.projection import ProjectionExtension
 from pystac.extensions.raster import RasterExtension
 from pystac.validation import validate_dict
+from rasterio.transform import from_origin
 
 from terrace.auth import Role
 from terrace.storage import Storage
@@ -27,7 +28,7 @@ CORE_ITEM_SCHEMA = "https://schemas.stacspec.org/v1.1.0/item-spec/json-schema/it
 
 def stac_items(database_url: str) -> list[dict[str, Any]]:
     with psycopg.connect(database_url, row_factory=dict_row) as conn:
-        return conn.execute("SELECT content FROM pgstac.items ORDER BY id").fetchall()
+        return conn.execute("SELECT id, collection FROM pgstac.items ORDER BY id").fetchall()
 
 
 def stac_item(database_url: str, collection: str, item: str) -> dict[str, Any]:
@@ -147,3 +148,33 @@ def test_vector_options_on_a_raster_are_refused_with_the_ones_that_apply(
     response = submit(api, keys[Role.submitter], "imagery/a.tif", processing_options={"layer": "roads"})
     assert response.status_code == 400
     assert "layer" in response.json()["message"] and "tier" in response.json()["remediation"]
+
+
+def test_a_list_of_files_is_one_collection_release_and_collection_must_exist_is_enforced(
+    platform_api: httpx.Client, keys: dict[Role, str], database_url: str, tmp_path: Path
+) -> None:
+    api, submitter, reviewer = platform_api, keys[Role.submitter], keys[Role.reviewer]
+    names = []
+    for i in range(2):
+        origin = from_origin(500_000 + i * 7_680, 4_000_000, 30, 30)
+        sheet = files.dem(tmp_path / f"sheet_{i}.tif", size=256, transform=origin)
+        upload(api, submitter, sheet, f"relief/{sheet.name}")
+        names.append(f"relief/{sheet.name}")
+
+    missing = submit(
+        api, submitter, names, processing_options={"collection_id": "dems", "collection_must_exist": True}
+    )
+    status = wait_done(api, submitter, missing.json()["request_id"])
+    assert status["job"]["status"] == "failed" and "'dems' does not exist" in status["error"]["message"]
+
+    submitted = submit(
+        api, submitter, names, resource_id="sheets", processing_options={"collection_id": "dems"}
+    )
+    assert submitted.status_code == 202, submitted.text
+    status = wait_done(api, submitter, submitted.json()["request_id"])
+    assert status["release"]["data_type"] == "raster_collection", status
+    assert approve(api, reviewer, submitted.json()["release_id"]).status_code == 200
+    assert stac_items(database_url) == [
+        {"id": "floods-sheets-v1-sheet_0", "collection": "dems"},
+        {"id": "floods-sheets-v1-sheet_1", "collection": "dems"},
+    ]
