@@ -28,15 +28,13 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
-import psycopg
 import rasterio
 from rasterio.transform import from_origin
 from rio_cogeo.cogeo import cog_validate
+from terrace_jobs import Timed, peak_rss_mb, run_job
 
 from terrace.db.cluster import LocalCluster
 from terrace.db.database import ensure_database
-from terrace.orchestration.machine import CoreMachine
-from terrace.pipelines import default_registry
 from terrace.storage import Storage
 
 ROWS_PER_WRITE = 1000
@@ -81,32 +79,9 @@ def generate(path: Path, size: int, bands: int, dtype: str, seed: int) -> Path:
     return path
 
 
-def wait_for_workers(url: str, count: int) -> None:
-    """Until the workers have registered: the clock starts once they are ready to claim."""
-    query = "SELECT count(*) FROM app.workers WHERE stopped_at IS NULL"
-    with psycopg.connect(url, autocommit=True) as conn:
-        while conn.execute(query).fetchone()[0] < count:  # type: ignore[index]
-            time.sleep(0.05)
-
-
-def peak_rss_mb(pid: int) -> float:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:  # exited between two samples
-        return 0.0
-    for line in status.splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def terrace(url: str, storage: Storage, file: Path) -> tuple[float, float, Path]:
-    """Seconds from submit to completion, the workers' peak RSS in MB, and the COG written."""
+def terrace(url: str, storage: Storage, file: Path) -> tuple[Timed, Path]:
+    """process_raster on 2 worker processes, from submit to completion, and the COG it wrote."""
     storage.put("bronze", f"bench/{file.name}", file)
-    env = dict(os.environ, TERRACE_DATABASE_URL=url, TERRACE_STORAGE_URL=storage.root_url)
-    command = [sys.executable, "-m", "terrace", "worker", "--concurrency", "1"]
-    workers = [subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL) for _ in range(2)]
-    wait_for_workers(url, len(workers))
     params = {
         "path": f"bench/{file.name}",
         "dataset_id": "bench",
@@ -115,28 +90,10 @@ def terrace(url: str, storage: Storage, file: Path) -> tuple[float, float, Path]
         "access_level": "public",
         "target_crs": "native",
     }
-    started = time.perf_counter()
-    with psycopg.connect(url, row_factory=psycopg.rows.dict_row) as conn:
-        job_id, _ = CoreMachine(default_registry(), storage).submit(conn, "process_raster", params)
-    with psycopg.connect(url, autocommit=True) as conn:
-        while (status := _status(conn, job_id)) not in ("completed", "failed"):
-            time.sleep(0.05)
-    elapsed = time.perf_counter() - started
-    rss = max(peak_rss_mb(w.pid) for w in workers)
-    for worker in workers:
-        worker.terminate()
-        worker.wait()
-    if status != "completed":
-        raise SystemExit(f"terrace job failed: see job {job_id}")
+    timed = run_job(url, storage, "process_raster", params, workers=2, concurrency=1)
     output = storage.local_path("silver", f"bench/{file.stem}/{file.stem}.tif")
     assert output is not None
-    return elapsed, rss, output
-
-
-def _status(conn: psycopg.Connection, job_id: str) -> str:
-    row = conn.execute("SELECT status::text FROM app.jobs WHERE job_id = %s", (job_id,)).fetchone()
-    assert row is not None
-    return str(row[0])
+    return timed, output
 
 
 def run_tool(command: list[str]) -> tuple[float, float]:
@@ -222,9 +179,10 @@ def main() -> None:
             file = generate(home / f"{name}.tif", size, bands, dtype, seed)
             megabytes = size * size * bands * np.dtype(dtype).itemsize / 1e6
             print(f"{name}: {size}x{size}x{bands} {dtype} ({megabytes:.0f} MB uncompressed, striped GeoTIFF)")
-            seconds, rss, cog = terrace(url, storage, file)
-            ours = megabytes / seconds
-            report("terrace process_raster", ours, rss, cog)
+            timed, cog = terrace(url, storage, file)
+            ours = megabytes / timed.seconds
+            report("terrace process_raster", ours, timed.peak_rss_mb, cog)
+            print(f"    {timed.stages}")
             peer = measure(
                 "gdal_translate -of COG (DEFLATE)",
                 megabytes,

@@ -18,7 +18,6 @@ import io
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -32,11 +31,10 @@ import pyarrow as pa
 import pyogrio
 import shapely
 import sqlalchemy
+from terrace_jobs import Timed, run_job
 
 from terrace.db.cluster import LocalCluster
 from terrace.db.database import ensure_database
-from terrace.orchestration.machine import CoreMachine
-from terrace.pipelines import default_registry
 from terrace.storage import Storage
 
 
@@ -73,40 +71,9 @@ def generate(path: Path, n: int, polygons: bool) -> Path:
     return path
 
 
-def wait_for_workers(url: str, count: int) -> None:
-    """Until the workers have registered: the clock starts once they are ready to claim."""
-    query = "SELECT count(*) FROM app.workers WHERE stopped_at IS NULL"
-    with psycopg.connect(url, autocommit=True) as conn:
-        while conn.execute(query).fetchone()[0] < count:  # type: ignore[index]
-            time.sleep(0.05)
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def terrace(url: str, storage: Storage, file: Path, table: str) -> tuple[float, float]:
-    """Seconds from submit to completion, and the workers' peak RSS in MB."""
+def terrace(url: str, storage: Storage, file: Path, table: str) -> Timed:
+    """process_vector on 2 worker processes x concurrency 2, from submit to completion."""
     storage.put("bronze", f"bench/{file.name}", file)
-    env = dict(
-        os.environ,
-        TERRACE_DATABASE_URL=url,
-        TERRACE_STORAGE_URL=storage.root_url,
-        TERRACE_WORKER_CONCURRENCY="2",
-    )
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "-m", "terrace", "worker"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for _ in range(2)
-    ]
-    wait_for_workers(url, len(workers))
     params = {
         "path": f"bench/{file.name}",
         "dataset_id": "bench",
@@ -115,24 +82,7 @@ def terrace(url: str, storage: Storage, file: Path, table: str) -> tuple[float, 
         "access_level": "public",
         "chunk_size": 100_000,
     }
-    started = time.perf_counter()
-    with psycopg.connect(url, row_factory=psycopg.rows.dict_row) as conn:
-        job_id, _ = CoreMachine(default_registry(), storage).submit(conn, "process_vector", params)
-    with psycopg.connect(url, autocommit=True) as conn:
-        while (
-            status := conn.execute(
-                "SELECT status::text FROM app.jobs WHERE job_id = %s", (job_id,)
-            ).fetchone()[0]
-        ) not in ("completed", "failed"):  # type: ignore[index]
-            time.sleep(0.05)
-    elapsed = time.perf_counter() - started
-    rss = max(peak_rss_mb(w.pid) for w in workers)
-    for worker in workers:
-        worker.terminate()
-        worker.wait()
-    if status != "completed":
-        raise SystemExit(f"terrace job failed: see job {job_id}")
-    return elapsed, rss
+    return run_job(url, storage, "process_vector", params, workers=2, concurrency=2)
 
 
 def ogr2ogr(cluster: LocalCluster, database: str, file: Path, table: str) -> float:
@@ -233,11 +183,12 @@ def main() -> None:
         for kind, count in (("points", args.points), ("polygons", args.polygons)):
             file = generate(home / f"{kind}.gpkg", count, polygons=kind == "polygons")
             print(f"{count:,} {kind} ({file.stat().st_size / 1e6:.0f} MB GeoPackage, 10 attribute columns)")
-            seconds, rss = terrace(url, storage, file, f"t_{kind}")
-            ours = count / seconds
+            timed = terrace(url, storage, file, f"t_{kind}")
+            ours, rss = count / timed.seconds, timed.peak_rss_mb
             print(
                 f"  {'terrace process_vector':<28} {ours:12,.0f} features/s  (worker peak RSS {rss:.0f} MB)"
             )
+            print(f"    {timed.stages}")
             peer = measure(
                 "ogr2ogr (PG_USE_COPY)", count, partial(ogr2ogr, cluster, "bench", file, f"o_{kind}")
             )

@@ -88,24 +88,20 @@ STAGES = (
     Stage("catalogue", catalogue, plan_catalogue),
 )
 
-PROCESS_RASTER = JobType(
-    name="process_raster",
-    parameters=RasterParams,
-    stages=STAGES,
-    finalize=_catalogued,
-    on_failure=forget_outputs,
-    max_attempts=3,
-    backoff_base_seconds=5.0,
-    backoff_max_seconds=120.0,
-)
 
-PROCESS_RASTER_COLLECTION = JobType(
-    name="process_raster_collection",
-    parameters=RasterCollectionParams,
-    stages=STAGES,
-    finalize=_catalogued,
-    on_failure=forget_outputs,
-    max_attempts=3,
-    backoff_base_seconds=5.0,
-    backoff_max_seconds=120.0,
-)
+def _raster_job(name: str, parameters: type[RasterOptions]) -> JobType:
+    """Both raster jobs run the same stages; only what names their files differs."""
+    return JobType(
+        name=name,
+        parameters=parameters,
+        stages=STAGES,
+        finalize=_catalogued,
+        on_failure=forget_outputs,
+        max_attempts=3,
+        backoff_base_seconds=5.0,
+        backoff_max_seconds=120.0,
+    )
+
+
+PROCESS_RASTER = _raster_job("process_raster", RasterParams)
+PROCESS_RASTER_COLLECTION = _raster_job("process_raster_collection", RasterCollectionParams)

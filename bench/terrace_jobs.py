@@ -1,0 +1,80 @@
+"""What the benchmarks share: run one job on real worker processes and time it from submit to done."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from terrace.orchestration.machine import CoreMachine
+from terrace.pipelines import default_registry
+from terrace.storage import Storage
+
+
+@dataclass
+class Timed:
+    seconds: float
+    peak_rss_mb: float  # of the largest worker
+    stages: str
+
+
+def run_job(
+    url: str, storage: Storage, job_type: str, params: dict[str, Any], workers: int, concurrency: int
+) -> Timed:
+    """Start the workers, wait until they registered, then submit and time the job to completion."""
+    env = dict(os.environ, TERRACE_DATABASE_URL=url, TERRACE_STORAGE_URL=storage.root_url)
+    command = [sys.executable, "-m", "terrace", "worker", "--concurrency", str(concurrency)]
+    processes = [subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL) for _ in range(workers)]
+    try:
+        _wait(url, "SELECT count(*) >= %s FROM app.workers WHERE stopped_at IS NULL", workers)
+        started = time.perf_counter()
+        with psycopg.connect(url, row_factory=psycopg.rows.dict_row) as conn:
+            job_id, _ = CoreMachine(default_registry(), storage).submit(conn, job_type, params)
+        _wait(url, "SELECT status::text IN ('completed', 'failed') FROM app.jobs WHERE job_id = %s", job_id)
+        elapsed = time.perf_counter() - started
+        rss = max(peak_rss_mb(p.pid) for p in processes)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait()
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT status::text FROM app.jobs WHERE job_id = %s", (job_id,)).fetchone()
+    if row is None or row[0] != "completed":
+        raise SystemExit(f"terrace job {job_id} did not complete")
+    return Timed(elapsed, rss, stage_times(url, job_id))
+
+
+def _wait(url: str, query: str, arg: object) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        while not conn.execute(query, (arg,)).fetchone()[0]:  # type: ignore[index]
+            time.sleep(0.05)
+
+
+def stage_times(url: str, job_id: str) -> str:
+    """Wall time of each stage: first task started to last task finished."""
+    query = (
+        "SELECT stage, count(*), extract(epoch FROM max(finished_at) - min(started_at)) FROM app.tasks "
+        "WHERE job_id = %s GROUP BY stage ORDER BY stage"
+    )
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(query, (job_id,)).fetchall()
+    return ", ".join(f"stage {stage} ({tasks} tasks) {seconds:.2f} s" for stage, tasks, seconds in rows)
+
+
+def peak_rss_mb(pid: int) -> float:
+    """High-water resident memory of a running process, in MB; 0 once it has exited."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return 0.0
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
