@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from terrace import __version__
 from terrace.api.errors import install_error_handlers
 from terrace.api.routes import admin, health, jobs, platform, storage
+from terrace.api.serving import mount_serving
 from terrace.db.pool import open_pool
 from terrace.orchestration.machine import CoreMachine
 from terrace.orchestration.registry import JobRegistry
@@ -40,7 +41,8 @@ def create_app(config: AppConfig) -> FastAPI:
             name="terrace-api",
         )
         try:
-            yield
+            async with serving.connected(config.database_url, config.pool_max_size):
+                yield
         finally:
             app.state.pool.close()
 
@@ -58,4 +60,5 @@ def create_app(config: AppConfig) -> FastAPI:
     install_error_handlers(app)
     for module in (health, admin, storage, jobs, platform):
         app.include_router(module.router)
+    serving = mount_serving(app, config.storage)
     return app

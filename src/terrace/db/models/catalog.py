@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
-from terrace.db.models.base import Trigger, created_at, metadata, updated_at
+from terrace.db.models.base import SqlFunction, Trigger, created_at, metadata, updated_at
 from terrace.db.models.common import SET_UPDATED_AT
 
 ACCESS_LEVELS = ("public", "ouo", "restricted")
@@ -27,11 +27,15 @@ table_catalog = sa.Table(
     sa.Column("stac_collection_id", sa.Text),
     sa.Column("keywords", pg.ARRAY(sa.Text), nullable=False, server_default=sa.text("'{}'")),
     sa.Column("access_level", access_level_enum, nullable=False, server_default="ouo"),
+    # Roles that may see a `restricted` table (a role includes those below it; admin sees all).
+    sa.Column("granted_roles", pg.ARRAY(sa.Text), nullable=False, server_default=sa.text("'{}'")),
     sa.Column("properties", pg.JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
     created_at(),
     updated_at(),
     sa.Index("ix_table_catalog_table_group", "table_group"),
     schema="geo",
 )
+
+VISIBLE_TO = SqlFunction("geo", "visible_to", "geo.access_level, text[], text[], text[]", "visible_to.sql")
 
 TRIGGERS = (Trigger("trg_table_catalog_updated_at", table_catalog, SET_UPDATED_AT, "BEFORE UPDATE"),)

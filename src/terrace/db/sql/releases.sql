@@ -78,9 +78,10 @@ WHERE schema_name = 'geo' AND properties ->> 'latest_alias_of_asset' = %(asset_i
 
 -- name: add_latest_alias_row
 INSERT INTO geo.table_catalog (schema_name, table_name, title, description, bbox, feature_count,
-    geometry_type, srid, table_group, stac_item_id, stac_collection_id, keywords, access_level, properties)
+    geometry_type, srid, table_group, stac_item_id, stac_collection_id, keywords, access_level, granted_roles,
+    properties)
 SELECT 'geo', %(alias)s, title, description, bbox, feature_count, geometry_type, srid, table_group,
-    stac_item_id, stac_collection_id, keywords, access_level,
+    stac_item_id, stac_collection_id, keywords, access_level, granted_roles,
     properties || jsonb_build_object('latest_alias_of_asset', %(asset_id)s::text, 'alias_of', %(source)s::text)
 FROM geo.table_catalog WHERE schema_name = 'geo' AND table_name = %(source)s;
 

@@ -1,0 +1,32 @@
+"""Mounting the serving APIs: the caller is resolved as everywhere else, errors render as everywhere else."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fastapi import FastAPI
+from starlette.routing import Mount
+
+from terrace.api.deps import current_principal
+from terrace.api.errors import terrace_error
+from terrace.errors import TerraceError
+from terrace.serving import Gate, ServingApps
+from terrace.storage import Storage
+
+
+def mount_serving(app: FastAPI, storage: Storage) -> ServingApps:
+    """Mount `/features`, `/stac` and `/tiles` on `app`; open their pools with `connected`."""
+    serving = ServingApps(Gate(lambda request: current_principal(request, app.state.pool)), storage)
+    for prefix, mounted in serving.mounts.items():
+        for sub in _apps(mounted):
+            sub.add_exception_handler(TerraceError, terrace_error)
+        app.mount(prefix, mounted)
+    return serving
+
+
+def _apps(app: FastAPI) -> Iterator[FastAPI]:
+    """The app and the apps mounted inside it (the reviewer preview APIs)."""
+    yield app
+    for route in app.routes:
+        if isinstance(route, Mount) and isinstance(route.app, FastAPI):
+            yield from _apps(route.app)

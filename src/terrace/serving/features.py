@@ -1,0 +1,132 @@
+"""OGC API – Features and vector tiles over served tables: tipg, fed by the catalog per request.
+
+Collections are the served tables of `geo` under their stable names (a release's versioned name
+and its "latest" view). Reviewers preview drafts of `geo_draft` under `/drafts`, a separate API
+that needs the reviewer role on every route.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, cast
+
+from fastapi import Depends, FastAPI, Path, Query, Request
+from tipg.collections import Collection, CollectionList
+from tipg.database import close_db_connection, connect_to_db
+from tipg.dependencies import bbox_query
+from tipg.errors import DEFAULT_STATUS_CODES, add_exception_handlers
+from tipg.factory import Endpoints
+from tipg.settings import PostgresSettings
+
+from terrace import __version__
+from terrace.auth import Role
+from terrace.catalog.relations import DRAFT_SCHEMA, SERVED_SCHEMA
+from terrace.errors import NotFound
+from terrace.serving.tables import TableCatalog
+from terrace.serving.visibility import Audience, Gate
+
+AudienceOf = Callable[[Request], Awaitable[Audience]]
+
+
+def create_features_app(gate: Gate, mount: str) -> FastAPI:
+    """The API mounted at `mount` (its links carry that prefix); its pool is opened by `connect`."""
+    app = _api("Terrace OGC API – Features", "Served vector releases as features and vector tiles.")
+    _add_endpoints(app, TableCatalog(SERVED_SCHEMA), gate.audience, "Terrace OGC API – Features", mount)
+
+    async def reviewer(request: Request) -> None:
+        await gate.require(request, Role.reviewer)
+
+    async def everything(_: Request) -> Audience:
+        return Audience.everything()
+
+    drafts = _api(
+        "Terrace draft preview – Features",
+        "Vector drafts awaiting review; every route needs the reviewer role.",
+        dependencies=[Depends(reviewer)],
+    )
+    _add_endpoints(drafts, TableCatalog(DRAFT_SCHEMA), everything, "Terrace draft preview", f"{mount}/drafts")
+    app.mount("/drafts", drafts)
+    app.state.drafts = drafts
+    return app
+
+
+async def connect(app: FastAPI, database_url: str, max_size: int) -> None:
+    """Open the asyncpg pool tipg queries with (its connections carry tipg's helper functions)."""
+    settings = PostgresSettings.model_validate(
+        {"database_url": database_url, "db_min_conn_size": 1, "db_max_conn_size": max_size}
+    )
+    await connect_to_db(app, schemas=[SERVED_SCHEMA, DRAFT_SCHEMA], settings=settings)
+    app.state.drafts.state.pool = app.state.pool
+
+
+async def close(app: FastAPI) -> None:
+    await close_db_connection(app)
+
+
+def _api(title: str, description: str, dependencies: list | None = None) -> FastAPI:
+    app = FastAPI(
+        title=title,
+        description=description,
+        version=__version__,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        dependencies=dependencies,
+    )
+    add_exception_handlers(app, DEFAULT_STATUS_CODES)
+    return app
+
+
+def _add_endpoints(
+    app: FastAPI, catalog: TableCatalog, audience_of: AudienceOf, title: str, mount: str
+) -> None:
+    endpoints = Endpoints(
+        title=title,
+        router_prefix=mount,
+        # tipg types its dependencies as plain functions; FastAPI awaits coroutine ones alike.
+        collection_dependency=cast(Any, _collection_dependency(catalog, audience_of)),
+        collections_dependency=cast(Any, _collections_dependency(catalog, audience_of)),
+    )
+    app.include_router(endpoints.router)
+
+
+def _collection_dependency(catalog: TableCatalog, audience_of: AudienceOf) -> Callable[..., Awaitable]:
+    async def collection(
+        request: Request,
+        collectionId: Annotated[str, Path(description="Collection identifier: a served table name.")],
+    ) -> Collection:
+        audience = await audience_of(request)
+        async with request.app.state.pool.acquire() as conn:
+            found = await catalog.get(conn, collectionId, audience)
+        if found is None:
+            # The same answer whether the table is missing or hidden: existence is not disclosed.
+            raise NotFound(
+                f"No collection {collectionId!r}.",
+                "List the collections you may see at ./collections; some need an API key.",
+            )
+        return found
+
+    return collection
+
+
+def _collections_dependency(catalog: TableCatalog, audience_of: AudienceOf) -> Callable[..., Awaitable]:
+    async def collections(
+        request: Request,
+        bbox_filter: Annotated[list[float] | None, Depends(bbox_query)],
+        limit: Annotated[int | None, Query(ge=0, le=1000, description="Collections per page.")] = None,
+        offset: Annotated[int | None, Query(ge=0, description="Starts the page at this offset.")] = None,
+    ) -> CollectionList:
+        audience = await audience_of(request)
+        start = offset or 0
+        async with request.app.state.pool.acquire() as conn:
+            rows = await catalog.listing(conn, audience, bbox_filter)
+            page = rows[start : start + limit] if limit else rows[start:]
+            described = await catalog.describe(conn, page)
+        end = start + len(page)
+        return CollectionList(
+            collections=described,
+            matched=len(rows),
+            next=end if end < len(rows) else None,
+            prev=max(start - (limit or 0), 0) if start else None,
+        )
+
+    return collections

@@ -1,0 +1,151 @@
+"""STAC API over pgSTAC: stac-fastapi-pgstac, with every read narrowed by the visibility rule.
+
+Collections carry `terrace:access_level` (and `terrace:granted_roles` when restricted) as
+top-level fields, items as properties. Item reads all pass through `_search_base`, which ANDs
+the rule into the caller's CQL2 filter so pgSTAC itself never returns a hidden item; collection
+reads check the collection's own fields. pgSTAC is queried live on every request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import attr
+from fastapi import FastAPI, Request
+from stac_fastapi.api.app import StacApi
+from stac_fastapi.extensions import (
+    FieldsExtension,
+    ItemCollectionFilterExtension,
+    SearchFilterExtension,
+    TokenPaginationExtension,
+)
+from stac_fastapi.extensions.fields import FieldsConformanceClasses
+from stac_fastapi.extensions.sort import ItemCollectionSortExtension, SearchSortExtension
+from stac_fastapi.pgstac.app import instantiate_api
+from stac_fastapi.pgstac.config import ServerSettings, Settings
+from stac_fastapi.pgstac.core import CoreCrudClient
+from stac_fastapi.pgstac.db import con_init, get_connection
+from stac_fastapi.pgstac.extensions.filter import FiltersClient
+from stac_fastapi.pgstac.models.extensions import Extensions
+from stac_fastapi.pgstac.types.search import PgstacSearch
+from stac_fastapi.types.stac import Collection, Collections, ItemCollection
+
+from terrace import __version__
+from terrace.db.queries import queries
+from terrace.errors import NotFound
+from terrace.serving.visibility import ACCESS_PROPERTY, GRANTS_PROPERTY, Gate
+
+EXTENSIONS = ["filter", "sort", "fields", "pagination"]
+
+
+@attr.s
+class VisibleCoreClient(CoreCrudClient):
+    """stac-fastapi-pgstac's client, showing each caller only what the rule lets it see."""
+
+    async def all_collections(self, request: Request, **kwargs: Any) -> Collections:  # type: ignore[override]
+        collections = await super().all_collections(request, **kwargs)
+        audience = await _gate(request).audience(request)
+        shown = [c for c in collections["collections"] if audience.sees(*_access(c))]
+        collections["collections"] = shown
+        collections["numberMatched"] = collections["numberReturned"] = len(shown)
+        return collections
+
+    async def get_collection(self, collection_id: str, request: Request, **kwargs: Any) -> Collection:  # type: ignore[override]
+        collection = await super().get_collection(collection_id, request, **kwargs)
+        await _require_visible(request, collection_id, collection)
+        return collection
+
+    async def _search_base(self, search_request: PgstacSearch, request: Request) -> ItemCollection:  # type: ignore[override]
+        audience = await _gate(request).audience(request)
+        narrowed = search_request.model_copy(
+            update={"filter_expr": audience.restrict(search_request.filter_expr), "filter_lang": "cql2-json"}
+        )
+        return await super()._search_base(narrowed, request)
+
+
+class VisibleFiltersClient(FiltersClient):
+    """Queryables of a collection only for callers who may see that collection."""
+
+    async def get_queryables(  # type: ignore[override]
+        self, request: Request, collection_id: str | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        if collection_id is not None:
+            async with request.app.state.get_connection(request, "r") as conn:
+                collection = await conn.fetchval(queries("serving")["stac_collection"], collection_id)
+            await _require_visible(request, collection_id, collection)
+        return await super().get_queryables(request, collection_id, **kwargs)
+
+
+def create_stac_app(gate: Gate, mount: str) -> FastAPI:
+    """The `/stac` API. Mounted apps get no lifespan of their own: Terrace's opens the pool."""
+    settings = Settings(
+        stac_fastapi_title="Terrace STAC API",
+        stac_fastapi_description="Approved raster and vector releases as STAC collections and items.",
+        stac_fastapi_version=__version__,
+        stac_fastapi_landing_id="terrace",
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        enabled_extensions=EXTENSIONS,
+        enable_transactions_extensions=False,
+    )
+    api: StacApi = instantiate_api(
+        client=VisibleCoreClient,
+        extensions=_extensions(settings),
+        settings=settings,
+    )
+    api.app.state.gate = gate
+    api.app.state.router_prefix = mount  # stac-fastapi builds every link from it
+    return api.app
+
+
+async def connect(app: FastAPI, database_url: str, max_size: int) -> None:
+    """Open the asyncpg pool stac-fastapi-pgstac reads through (search_path pgstac, public)."""
+    app.state.readpool = await asyncpg.create_pool(
+        database_url,
+        min_size=1,
+        max_size=max_size,
+        init=con_init,
+        server_settings=ServerSettings().model_dump(),
+    )
+    app.state.get_connection = get_connection
+
+
+async def close(app: FastAPI) -> None:
+    await app.state.readpool.close()
+
+
+def _extensions(settings: Settings) -> Extensions:
+    filters = VisibleFiltersClient()
+    return Extensions(
+        search_map={
+            "filter": SearchFilterExtension(client=filters),
+            "sort": SearchSortExtension(),
+            "fields": FieldsExtension(),
+            "pagination": TokenPaginationExtension(),
+        },
+        item_collection_map={
+            "filter": ItemCollectionFilterExtension(client=filters),
+            "sort": ItemCollectionSortExtension(),
+            "fields": FieldsExtension(conformance_classes=[FieldsConformanceClasses.ITEMS]),
+            "pagination": TokenPaginationExtension(),
+        },
+        settings=settings,
+    )
+
+
+def _gate(request: Request) -> Gate:
+    return request.app.state.gate
+
+
+def _access(collection: dict[str, Any]) -> tuple[Any, Any]:
+    return collection.get(ACCESS_PROPERTY), collection.get(GRANTS_PROPERTY)
+
+
+async def _require_visible(request: Request, collection_id: str, collection: dict[str, Any] | None) -> None:
+    audience = await _gate(request).audience(request)
+    if collection is None or not audience.sees(*_access(collection)):
+        raise NotFound(
+            f"No STAC collection {collection_id!r}.",
+            "List the collections you may see at /stac/collections; some need an API key.",
+        )
