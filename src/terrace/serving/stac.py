@@ -29,7 +29,8 @@ from stac_fastapi.pgstac.db import con_init, get_connection
 from stac_fastapi.pgstac.extensions.filter import FiltersClient
 from stac_fastapi.pgstac.models.extensions import Extensions
 from stac_fastapi.pgstac.types.search import PgstacSearch
-from stac_fastapi.types.stac import Collection, Collections, ItemCollection
+from stac_fastapi.types.requests import get_base_url
+from stac_fastapi.types.stac import Collection, Collections, ItemCollection, LandingPage
 
 from terrace import __version__
 from terrace.db.queries import queries
@@ -42,6 +43,16 @@ EXTENSIONS = ["filter", "sort", "fields", "pagination"]
 @attr.s
 class VisibleCoreClient(CoreCrudClient):
     """stac-fastapi-pgstac's client, showing each caller only what the rule lets it see."""
+
+    async def landing_page(self, **kwargs: Any) -> LandingPage:
+        """The landing page, its OpenAPI links pointing into this API rather than the host app."""
+        landing = await super().landing_page(**kwargs)
+        base = get_base_url(kwargs["request"])
+        own = {"service-desc": "openapi.json", "service-doc": "docs"}
+        for link in landing["links"]:
+            if link["rel"] in own:
+                link["href"] = base + own[link["rel"]]
+        return landing
 
     async def all_collections(self, request: Request, **kwargs: Any) -> Collections:  # type: ignore[override]
         collections = await super().all_collections(request, **kwargs)

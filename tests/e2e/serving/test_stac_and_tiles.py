@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -106,3 +109,19 @@ def test_draft_cogs_preview_for_reviewers_only(
     assert platform_api.get(draft["preview"], headers=bearer(keys[Role.reader])).status_code == 403
     preview = platform_api.get(draft["preview"], headers=bearer(keys[Role.reviewer]))
     assert preview.status_code == 200 and preview.headers["content-type"] == "image/png"
+
+
+def test_stac_api_validator_passes_core_and_item_search(
+    platform_api: httpx.Client, rasters: dict[str, str]
+) -> None:
+    validator = Path(sys.executable).with_name("stac-api-validator")
+    area = {
+        "type": "Polygon",
+        "coordinates": [[[14.9, 35.9], [15.3, 35.9], [15.3, 36.3], [14.9, 36.3], [14.9, 35.9]]],
+    }
+    command = [str(validator), "--root-url", str(platform_api.base_url.join("/stac"))]
+    command += ["--conformance", "core", "--conformance", "item-search", "--collection", "floods"]
+    command += ["--geometry", json.dumps(area)]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Errors: none" in run.stdout, run.stdout
