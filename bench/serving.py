@@ -62,7 +62,8 @@ def build_table(url: str, points: int) -> None:
         conn.execute(
             psycopg.sql.SQL("CREATE INDEX ON geo.{} USING gist (geom)").format(psycopg.sql.Identifier(TABLE))
         )
-        conn.execute(psycopg.sql.SQL("ANALYZE geo.{}").format(psycopg.sql.Identifier(TABLE)))
+        # VACUUM too, so that no autovacuum of the fresh table runs during one server's turn.
+        conn.execute(psycopg.sql.SQL("VACUUM ANALYZE geo.{}").format(psycopg.sql.Identifier(TABLE)))
         conn.execute(
             "INSERT INTO geo.table_catalog (schema_name, table_name, title, bbox, feature_count, "
             "geometry_type, srid, access_level) "
@@ -113,8 +114,8 @@ def tiles(collection: str, rng: random.Random, count: int) -> list[str]:
     return paths
 
 
-async def load(base: str, paths: list[str]) -> tuple[float, float, float]:
-    """(p50 ms, p95 ms, requests/s) of `paths` with IN_FLIGHT requests at a time."""
+async def load(base: str, paths: list[str]) -> tuple[list[float], float]:
+    """Latency of each request of `paths` (s) and the wall time, IN_FLIGHT requests at a time."""
     latencies: list[float] = []
     queue: asyncio.Queue[str] = asyncio.Queue()
     for path in paths:
@@ -133,17 +134,31 @@ async def load(base: str, paths: list[str]) -> tuple[float, float, float]:
         started = time.perf_counter()
         await asyncio.gather(*(client(http) for _ in range(IN_FLIGHT)))
         elapsed = time.perf_counter() - started
-    p50, p95 = np.percentile(np.array(latencies) * 1000, [50, 95])
-    return float(p50), float(p95), len(paths) / elapsed
+    return latencies, elapsed
 
 
-def measure(
-    name: str, base: str, collection: str, make: Callable[[str, random.Random, int], list[str]], count: int
-) -> float:
-    asyncio.run(load(base, make(collection, random.Random(1), 20)))  # warm catalogs and connection pools
-    p50, p95, rate = asyncio.run(load(base, make(collection, random.Random(7), count)))
-    print(f"  {name:<44} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  {rate:7.1f} req/s", flush=True)
-    return rate
+Server = tuple[str, str, str]  # name, base URL, collection id
+Workload = Callable[[str, random.Random, int], list[str]]
+
+
+def compare(servers: list[Server], make: Workload, count: int) -> list[float]:
+    """Requests/s of each server; the load runs in two halves in alternating order, so that
+    neither server always runs first (cold caches, background work)."""
+    latencies: dict[str, list[float]] = {name: [] for name, _, _ in servers}
+    seconds = dict.fromkeys(latencies, 0.0)
+    for _, base, collection in servers:
+        asyncio.run(load(base, make(collection, random.Random(1), 20)))  # warm catalogs and pools
+    for half, order in enumerate((servers, servers[::-1])):
+        for name, base, collection in order:
+            taken, elapsed = asyncio.run(load(base, make(collection, random.Random(7 + half), count // 2)))
+            latencies[name] += taken
+            seconds[name] += elapsed
+    rates = []
+    for name, _, _ in servers:
+        p50, p95 = np.percentile(np.array(latencies[name]) * 1000, [50, 95])
+        rates.append(len(latencies[name]) / seconds[name])
+        print(f"  {name:<44} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  {rates[-1]:7.1f} req/s", flush=True)
+    return rates
 
 
 def main() -> None:
@@ -177,10 +192,9 @@ def main() -> None:
         workloads = (("feature pages (limit 1000, 2° bbox)", feature_pages), ("vector tiles z6-12", tiles))
         for workload, make in workloads:
             print(workload)
-            rate = measure(
-                "terrace /features (visibility rule)", f"{ours}/features", TABLE, make, args.requests
-            )
-            peer = measure("tipg standalone", theirs, f"geo.{TABLE}", make, args.requests)
+            pair = [("terrace /features (visibility rule)", f"{ours}/features", TABLE)]
+            pair.append(("tipg standalone", theirs, f"geo.{TABLE}"))
+            rate, peer = compare(pair, make, args.requests)
             ratios[workload] = (rate, peer)
     finally:
         for server in servers:
