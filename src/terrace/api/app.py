@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from terrace.orchestration.registry import JobRegistry
 from terrace.pipelines import default_registry
 from terrace.platform.processing import JobDefaults
 from terrace.storage import Storage
+from terrace.web.app import MOUNT, create_interface
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,8 @@ class AppConfig:
     job_defaults: JobDefaults = field(default_factory=JobDefaults)
     pool_min_size: int = 1
     pool_max_size: int = 10
+    # Signs the web UI's session cookies; unset: a random one, and sessions end with the process.
+    session_secret: str | None = None
 
 
 def create_app(config: AppConfig) -> FastAPI:
@@ -61,4 +65,5 @@ def create_app(config: AppConfig) -> FastAPI:
     for module in (health, admin, storage, jobs, platform):
         app.include_router(module.router)
     serving = mount_serving(app, config.storage)
+    app.mount(MOUNT, create_interface(app.state, config.session_secret or secrets.token_urlsafe(32)))
     return app

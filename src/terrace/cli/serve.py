@@ -42,6 +42,7 @@ def api(
         job_defaults=JobDefaults(raster_tile_threshold=ProcessingSettings().raster_tile_threshold),
         pool_min_size=db.pool_min_size,
         pool_max_size=db.pool_max_size,
+        session_secret=settings.session_secret.get_secret_value() if settings.session_secret else None,
     )
     uvicorn.run(
         create_app(config),

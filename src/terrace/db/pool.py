@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import ConnectionPool
 
@@ -32,7 +33,7 @@ def connect(url: str, *, autocommit: bool = False) -> Connection:
     return psycopg.connect(url, autocommit=autocommit, row_factory=dict_row)
 
 
-def fetch_one(conn: Connection, query: str, params: dict[str, Any] | None = None) -> DictRow:
+def fetch_one(conn: Connection, query: str | sql.Composed, params: dict[str, Any] | None = None) -> DictRow:
     """The single row a query always returns (aggregates, RETURNING of a known row)."""
     row = conn.execute(query, params).fetchone()
     if row is None:

@@ -8,6 +8,7 @@ reads check the collection's own fields. pgSTAC is queried live on every request
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
@@ -29,6 +30,7 @@ from stac_fastapi.pgstac.db import con_init, get_connection
 from stac_fastapi.pgstac.extensions.filter import FiltersClient
 from stac_fastapi.pgstac.models.extensions import Extensions
 from stac_fastapi.pgstac.types.search import PgstacSearch
+from stac_fastapi.types.errors import NotFoundError
 from stac_fastapi.types.requests import get_base_url
 from stac_fastapi.types.stac import Collection, Collections, ItemCollection, LandingPage
 
@@ -63,8 +65,12 @@ class VisibleCoreClient(CoreCrudClient):
         return collections
 
     async def get_collection(self, collection_id: str, request: Request, **kwargs: Any) -> Collection:  # type: ignore[override]
-        collection = await super().get_collection(collection_id, request, **kwargs)
+        try:
+            collection: Collection | None = await super().get_collection(collection_id, request, **kwargs)
+        except NotFoundError:
+            collection = None  # answered exactly as a hidden one is: existence is not disclosed
         await _require_visible(request, collection_id, collection)
+        assert collection is not None
         return collection
 
     async def _search_base(self, search_request: PgstacSearch, request: Request) -> ItemCollection:  # type: ignore[override]
@@ -149,11 +155,13 @@ def _gate(request: Request) -> Gate:
     return request.app.state.gate
 
 
-def _access(collection: dict[str, Any]) -> tuple[Any, Any]:
+def _access(collection: Mapping[str, Any]) -> tuple[Any, Any]:
     return collection.get(ACCESS_PROPERTY), collection.get(GRANTS_PROPERTY)
 
 
-async def _require_visible(request: Request, collection_id: str, collection: dict[str, Any] | None) -> None:
+async def _require_visible(
+    request: Request, collection_id: str, collection: Mapping[str, Any] | None
+) -> None:
     audience = await _gate(request).audience(request)
     if collection is None or not audience.sees(*_access(collection)):
         raise NotFound(

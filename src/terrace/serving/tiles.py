@@ -157,6 +157,12 @@ def _visible_mosaic(request: Request, collection_id: str, audience: Audience) ->
     return get_collection_id(
         request.app.state.dbpool,
         collection_id=collection_id,
+        # Its cache keys on every argument, so all are passed.
+        ids=None,
+        bbox=None,
+        datetime=None,
+        query=None,
+        sortby=None,
         filter_expr=json.dumps(audience.cql2()),
         filter_lang="cql2-json",
     )

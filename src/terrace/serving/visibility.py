@@ -5,6 +5,16 @@ Only approved, served releases reach the served schema and pgSTAC; of those, a c
 role granted to them (a role includes the roles below it; admin sees everything). The rule has
 three renderings, all built from one `Audience`: Python (`sees`), SQL (`geo.visible_to`, given
 `levels` and `roles`) and CQL2 for pgSTAC (`cql2`).
+
+The contract publishers must follow (it is all the serving layer reads):
+- Vector: a served table has a `geo.table_catalog` row in schema `geo` with `access_level` and,
+  when restricted, `granted_roles`. No row, no collection.
+- STAC: every item carries `properties["terrace:access_level"]` (and
+  `properties["terrace:granted_roles"]`, a list of role names, when restricted); every
+  collection carries the same two fields at its top level. Items are filtered by their own
+  fields, collections (listing, metadata, queryables, item routes, mosaics) by theirs, so a
+  collection's level is the most open level of its items. A missing level hides the object
+  from everyone but admins: the rule fails closed.
 """
 
 from __future__ import annotations

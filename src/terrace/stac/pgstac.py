@@ -99,6 +99,9 @@ def publish(
             content = {**collection, ACCESS_PROPERTY: access_level}
             conn.execute(q["create_collection"], {"content": Jsonb(content)})
             created = True
+        else:
+            # A collection is as open as its most open item, or its public items stay hidden.
+            conn.execute(q["open_collection"], {"collection_id": collection_id, "level": access_level})
         conn.execute(q["upsert_items"], {"items": Jsonb(served)})
         conn.execute(q["refresh_extent"], {"collection_id": collection_id})
     return {

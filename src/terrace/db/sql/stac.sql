@@ -28,3 +28,11 @@ SELECT current_setting('search_path') AS previous, set_config('search_path', %(p
 
 -- name: reset_search_path
 SELECT set_config('search_path', %(path)s, true);
+
+-- name: open_collection
+-- Levels from most to least open: public, ouo, restricted; a collection without one counts as closed.
+UPDATE pgstac.collections
+SET content = jsonb_set(content, '{terrace:access_level}', to_jsonb(%(level)s::text))
+WHERE id = %(collection_id)s
+  AND array_position(ARRAY['public', 'ouo', 'restricted'], %(level)s::text)
+      < coalesce(array_position(ARRAY['public', 'ouo', 'restricted'], content ->> 'terrace:access_level'), 4);

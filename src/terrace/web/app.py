@@ -1,0 +1,48 @@
+"""The /interface app: session cookie, static files, pages; it shares the host app's state."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import State
+from starlette.middleware.sessions import SessionMiddleware
+
+from terrace.api.errors import status_of
+from terrace.errors import TerraceError
+from terrace.web.pages import assets, catalog, jobs, overview, review, submit
+from terrace.web.session import LoginRequired
+from terrace.web.templating import FOLDER, render
+
+MOUNT = "/interface"
+
+
+def create_interface(state: State, session_secret: str) -> FastAPI:
+    """Pages read the pool, storage and CoreMachine from the host app's `state`."""
+    interface = FastAPI(title="Terrace interface", docs_url=None, redoc_url=None, openapi_url=None)
+    interface.state = state
+    interface.add_middleware(
+        SessionMiddleware,
+        secret_key=session_secret,
+        session_cookie="terrace_session",
+        path=MOUNT,
+        same_site="strict",
+        max_age=8 * 3600,
+    )
+    interface.mount("/static", StaticFiles(directory=FOLDER / "static"), name="static")
+    for module in (overview, jobs, submit, review, assets, catalog):
+        interface.include_router(module.router)
+    interface.add_exception_handler(LoginRequired, _login)
+    interface.add_exception_handler(TerraceError, _error)
+    return interface
+
+
+async def _login(request: Request, _: Exception) -> Response:
+    if request.headers.get("hx-request"):
+        return Response(status_code=401, headers={"HX-Redirect": f"{MOUNT}/login"})
+    return RedirectResponse(f"{MOUNT}/login?next={request.url.path}", status_code=303)
+
+
+async def _error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, TerraceError)
+    return render(request, "error.html", status_code=status_of(exc), error=exc)

@@ -1,0 +1,82 @@
+"""An asset's page: its releases (versions, revisions, states, reviewers, audit), the latest marker,
+and the revoke and unpublish actions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+
+from terrace.auth import Principal, Role
+from terrace.db.queries import queries
+from terrace.errors import TerraceError
+from terrace.platform import resolve, review
+from terrace.platform.requests import ReasonRequest, UnpublishRequest
+from terrace.web.forms import invalid_input
+from terrace.web.session import User, needs
+from terrace.web.templating import render
+
+router = APIRouter(prefix="/assets")
+Reviewer = Annotated[Principal, Depends(needs(Role.reviewer))]
+
+
+@router.get("/{dataset_id}/{resource_id}")
+def asset(request: Request, dataset_id: str, resource_id: str, user: User) -> Response:
+    with request.app.state.pool.connection() as conn:
+        found = resolve.asset(conn, dataset_id, resource_id)
+        releases = resolve.releases(conn, dataset_id, resource_id, "all")
+        audits = {
+            r["release_id"]: [dict(a) for a in conn.execute(queries("releases")["audit_of_release"], r)]
+            for r in releases
+        }
+    served = [r for r in releases if r["approval_state"] == "approved" and r["is_served"]]
+    latest = max(served, key=lambda r: r["version_ordinal"])["release_id"] if served else None
+    return render(
+        request, "asset.html", user=user, asset=found, releases=releases, audits=audits, latest=latest
+    )
+
+
+@router.post("/{dataset_id}/{resource_id}/{release_id}/revoke")
+def revoke(
+    request: Request,
+    dataset_id: str,
+    resource_id: str,
+    release_id: str,
+    user: Reviewer,
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    def action() -> Any:
+        return review.revoke(
+            request.app.state.pool, ReasonRequest(release_id=release_id, reason=reason), user
+        )
+
+    return _act(request, f"/interface/assets/{dataset_id}/{resource_id}", user, action)
+
+
+@router.post("/{dataset_id}/{resource_id}/{release_id}/unpublish")
+def unpublish(
+    request: Request,
+    dataset_id: str,
+    resource_id: str,
+    release_id: str,
+    user: Reviewer,
+    force_approved: Annotated[bool, Form()] = False,
+) -> Response:
+    def action() -> Any:
+        body = UnpublishRequest(release_id=release_id, dry_run=False, force_approved=force_approved)
+        return review.remove(request.app.state.pool, request.app.state.storage, body, user)
+
+    return _act(request, f"/interface/assets/{dataset_id}/{resource_id}", user, action)
+
+
+def _act(request: Request, back: str, user: Principal, action: Callable[[], Any]) -> Response:
+    try:
+        action()
+    except ValidationError as exc:
+        return render(request, "error.html", status_code=400, user=user, error=invalid_input(exc), back=back)
+    except TerraceError as exc:
+        return render(request, "error.html", status_code=400, user=user, error=exc, back=back)
+    return RedirectResponse(back, status_code=303)

@@ -1,0 +1,60 @@
+"""The catalog browser: every served collection the user may see, features and STAC alike, with a
+map viewer per collection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from terrace.auth import Principal
+from terrace.catalog.relations import SERVED_SCHEMA
+from terrace.db.pool import Connection
+from terrace.db.queries import queries
+from terrace.errors import NotFound
+from terrace.serving.visibility import Audience
+from terrace.web import previews
+from terrace.web.session import User
+from terrace.web.templating import render
+
+router = APIRouter(prefix="/catalog")
+
+
+@router.get("")
+def browse(request: Request, user: User, q: str = "") -> Response:
+    audience = Audience.of(user)
+    search = q.strip() or None
+    with request.app.state.pool.connection() as conn:
+        params = {"levels": list(audience.levels), "roles": list(audience.roles), "search": search}
+        tables = [dict(r) for r in conn.execute(queries("web")["visible_served_tables"], params)]
+        collections = [
+            dict(r)
+            for r in conn.execute(queries("web")["stac_collections"], {"search": search})
+            if audience.sees(r["access_level"])
+        ]
+    return render(request, "catalog.html", user=user, tables=tables, collections=collections, q=q)
+
+
+@router.get("/features/{table}")
+def viewer(request: Request, table: str, user: User) -> Response:
+    with request.app.state.pool.connection() as conn:
+        row = _visible(conn, table, user)
+        bounds = previews.extent(conn, SERVED_SCHEMA, table)
+    return render(request, "viewer.html", user=user, table=row, bounds=bounds)
+
+
+@router.get("/features/{table}/features.geojson")
+def features(request: Request, table: str, user: User) -> Response:
+    with request.app.state.pool.connection() as conn:
+        _visible(conn, table, user)
+        return JSONResponse(previews.features(conn, SERVED_SCHEMA, table))
+
+
+def _visible(conn: Connection, table: str, user: Principal) -> dict[str, Any]:
+    audience = Audience.of(user)
+    params = {"table": table, "levels": list(audience.levels), "roles": list(audience.roles)}
+    row = conn.execute(queries("web")["visible_served_table"], params).fetchone()
+    if row is None:
+        raise NotFound(f"No served collection {table!r}.", "Pick one from the catalog.")
+    return dict(row)

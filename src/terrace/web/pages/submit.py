@@ -1,0 +1,102 @@
+"""Submit: upload a file to bronze and check the submission (dry run), then submit it for processing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+
+from terrace.auth import Principal, Role
+from terrace.catalog import identity
+from terrace.errors import InvalidInput, TerraceError
+from terrace.platform.requests import ProcessingOptions, SubmitRequest
+from terrace.platform.review import actor
+from terrace.platform.submit import finish, record, validate
+from terrace.web.forms import invalid_input
+from terrace.web.session import User, needs
+from terrace.web.templating import render
+
+router = APIRouter(prefix="/submit")
+Submitter = Annotated[Principal, Depends(needs(Role.submitter))]
+CHUNK = 1024 * 1024
+FIELDS = ("dataset_id", "resource_id", "access_level", "title", "version_id", "options")
+
+
+@router.get("")
+def form(request: Request, user: User) -> Response:
+    return render(request, "submit.html", user=user, values={"access_level": "ouo"})
+
+
+@router.post("/check")
+async def check(request: Request, user: Submitter, file: Annotated[UploadFile, File()]) -> Response:
+    """Upload the file to bronze and validate the submission; nothing else is created."""
+    values = await _values(request)
+    try:
+        values["path"] = await _upload(request, values, file)
+        submission = validate(request.app.state.storage, _request(values))
+    except TerraceError as exc:
+        return render(request, "submit.html", status_code=400, user=user, values=values, error=exc)
+    return render(request, "submit.html", user=user, values=values, checked=submission)
+
+
+@router.post("/live")
+async def live(request: Request, user: Submitter, path: Annotated[str, Form()]) -> Response:
+    """Submit the checked, uploaded file for processing and follow its job."""
+    values = {**await _values(request), "path": path}
+    try:
+        submission = validate(request.app.state.storage, _request(values))
+        state = request.app.state
+        with state.pool.connection() as conn, conn.transaction():
+            submitted = record(
+                conn, submission, actor(user), state.machine.submit_in, state.job_defaults.job_parameters
+            )
+        response = finish(state.storage, submitted)
+    except TerraceError as exc:
+        return render(request, "submit.html", status_code=400, user=user, values=values, error=exc)
+    return RedirectResponse(f"/interface/jobs/{response['job_id']}", status_code=303)
+
+
+async def _values(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {name: str(form.get(name, "")) for name in FIELDS}
+
+
+async def _upload(request: Request, values: dict[str, str], file: UploadFile) -> str:
+    """The uploaded file in bronze, under the dataset and resource it is submitted as."""
+    name = (file.filename or "").rsplit("/", 1)[-1]
+    if not name:
+        raise InvalidInput("No file was chosen.", "Choose the file to publish.")
+    dataset = identity.normalize_slug(values["dataset_id"], "dataset_id")
+    resource = identity.normalize_slug(values["resource_id"], "resource_id")
+
+    async def chunks() -> AsyncIterator[bytes]:
+        while chunk := await file.read(CHUNK):
+            yield chunk
+
+    path = f"{dataset}/{resource}/{name}"
+    await request.app.state.storage.upload("bronze", path, chunks(), request.app.state.upload_max_bytes)
+    return path
+
+
+def _request(values: dict[str, str]) -> SubmitRequest:
+    try:
+        options = json.loads(values["options"]) if values["options"].strip() else {}
+        return SubmitRequest(
+            dataset_id=values["dataset_id"],
+            resource_id=values["resource_id"],
+            file_name=values["path"],
+            access_level=values["access_level"] or "ouo",
+            title=values["title"] or None,
+            version_id=values["version_id"] or None,
+            processing_options=ProcessingOptions.model_validate(options),
+        )
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(
+            f"Processing options are not JSON: {exc}.", 'Write them as {"layer": "roads"}.'
+        ) from None
+    except ValidationError as exc:
+        raise invalid_input(exc) from None

@@ -1,0 +1,88 @@
+"""Who is using the UI: an API key kept in the signed, HttpOnly session cookie, and its CSRF token.
+
+The key is checked against `app.api_keys` on every request, so a revoked key logs its user out at
+once. Every form and HTMX request carries the session's CSRF token; a POST without it is refused.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import Depends, Form, Request
+
+from terrace.auth import Principal, Role
+from terrace.auth.keys import verify_key
+from terrace.errors import Forbidden, TerraceError
+
+KEY = "api_key"
+CSRF = "csrf"
+
+
+class LoginRequired(TerraceError):
+    """Raised by pages that need a signed-in user; the UI answers with the login page."""
+
+
+def sign_in(request: Request, key: str) -> Principal | None:
+    with request.app.state.pool.connection() as conn:
+        principal = verify_key(conn, key.strip())
+    if principal is not None:
+        request.session.clear()
+        request.session[KEY] = key.strip()
+        request.session[CSRF] = secrets.token_urlsafe(32)
+    return principal
+
+
+def sign_out(request: Request) -> None:
+    request.session.clear()
+
+
+def current_user(request: Request) -> Principal | None:
+    key = request.session.get(KEY)
+    if not key:
+        return None
+    with request.app.state.pool.connection() as conn:
+        principal = verify_key(conn, key)
+    if principal is None:
+        request.session.clear()
+    return principal
+
+
+def csrf_token(request: Request) -> str:
+    return str(request.session.get(CSRF, ""))
+
+
+def signed_in(request: Request) -> Principal:
+    principal = current_user(request)
+    if principal is None:
+        raise LoginRequired("Sign in with your API key to use the interface.", "Open /interface/login.")
+    return principal
+
+
+def checked_csrf(request: Request, csrf: Annotated[str, Form()] = "") -> None:
+    """Every POST: the token of the form (or the X-CSRF-Token header of HTMX) must match."""
+    sent = csrf or request.headers.get("x-csrf-token", "")
+    expected = csrf_token(request)
+    if not expected or not secrets.compare_digest(sent, expected):
+        raise Forbidden(
+            "The form's security token is missing or stale.", "Reload the page and submit the form again."
+        )
+
+
+def needs(role: Role):  # type: ignore[no-untyped-def]
+    """A dependency for actions: a signed-in user holding `role`, with a valid CSRF token."""
+
+    def dependency(
+        principal: Annotated[Principal, Depends(signed_in)], _: Annotated[None, Depends(checked_csrf)]
+    ) -> Principal:
+        if not principal.has(role):
+            raise Forbidden(
+                f"Your key has the {principal.role.value} role; this action needs {role.value}.",
+                "Ask an admin for a key with the required role.",
+            )
+        return principal
+
+    return dependency
+
+
+User = Annotated[Principal, Depends(signed_in)]

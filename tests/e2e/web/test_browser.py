@@ -1,0 +1,118 @@
+"""The web UI in a real browser (Debian's chromium through Playwright) against the live API and a worker:
+sign in, upload and submit, watch the job, review on the map, approve, browse, and the role and CSRF
+guards. Screenshots of the key pages land in test-artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from tests.e2e.platform.client import submit, upload, wait_done
+from tests.e2e.platform.data import write_points
+
+from terrace.auth import Role
+
+SCREENSHOTS = Path(__file__).parents[3] / "test-artifacts" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        # SwiftShader gives headless chromium the WebGL 2 that MapLibre draws with.
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--enable-unsafe-swiftshader", "--use-angle=swiftshader"]
+        )
+        yield launched
+        launched.close()
+
+
+def signed_in(browser: Browser, base: str, key: str) -> Page:
+    page = browser.new_context(base_url=base).new_page()
+    page.goto("/interface/")
+    expect(page).to_have_url(re.compile(r"/interface/login"))
+    page.fill("input[name=key]", key)
+    page.click("button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Overview")
+    return page
+
+
+def shoot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def test_submit_review_approve_and_browse_in_the_browser(
+    platform_api: httpx.Client, keys: dict[Role, str], browser: Browser, tmp_path: Path
+) -> None:
+    page = signed_in(browser, str(platform_api.base_url), keys[Role.admin])
+    shoot(page, "home")
+
+    page.goto("/interface/submit")
+    page.set_input_files("input[name=file]", str(write_points(tmp_path / "jakarta.gpkg", 40)))
+    page.fill("input[name=dataset_id]", "floods")
+    page.fill("input[name=resource_id]", "jakarta")
+    page.select_option("select[name=access_level]", "public")
+    page.click("#check")
+    expect(page.locator("h2").first).to_have_text("Checked: ready to submit")
+    shoot(page, "submit-checked")
+    page.click("#submit-live")
+    expect(page).to_have_url(re.compile(r"/interface/jobs/[0-9a-f]+$"))
+    expect(page.locator(".badge-awaiting_approval").first).to_be_visible(timeout=90_000)
+    shoot(page, "job-awaiting-approval")
+
+    page.goto("/interface/review")
+    page.click("text=floods/jakarta")
+    expect(page.locator("#review-map")).to_have_attribute("data-rendered", "true", timeout=30_000)
+    drawn = page.evaluate("window.terraceMaps[0].queryRenderedFeatures().length")
+    assert drawn > 0
+    expect(page.locator("table").filter(has_text="depth")).to_be_visible()
+    shoot(page, "review")
+
+    page.fill("input[name=version_id]", "v1")
+    page.click("#approve")
+    expect(page).to_have_url(re.compile(r"/interface/assets/floods/jakarta$"))
+    latest = page.locator("#releases tr.latest")
+    expect(latest).to_contain_text("v1")
+    expect(latest).to_contain_text("latest")
+    shoot(page, "asset")
+
+    page.goto("/interface/catalog")
+    expect(page.locator("#feature-collections")).to_contain_text("floods_jakarta_v1")
+    shoot(page, "catalog")
+    page.click("text=floods_jakarta_v1")
+    expect(page.locator("#viewer-map")).to_have_attribute("data-rendered", "true", timeout=30_000)
+    shoot(page, "viewer")
+
+    page.goto("/interface/health")
+    expect(page.locator("#health table")).to_contain_text("database")
+    shoot(page, "health")
+
+
+def test_a_reader_sees_no_review_buttons_and_forged_posts_are_refused(
+    platform_api: httpx.Client, keys: dict[Role, str], browser: Browser, tmp_path: Path
+) -> None:
+    upload(platform_api, keys[Role.submitter], write_points(tmp_path / "draft.gpkg", 10), "floods/draft.gpkg")
+    submitted = submit(platform_api, keys[Role.submitter], "floods/draft.gpkg")
+    wait_done(platform_api, keys[Role.submitter], submitted.json()["request_id"])
+    release = submitted.json()["release_id"]
+
+    reader = signed_in(browser, str(platform_api.base_url), keys[Role.reader])
+    reader.goto(f"/interface/review/{release}")
+    expect(reader.locator("h1")).to_contain_text("Review floods/jakarta")
+    assert reader.locator("#approve").count() == 0
+    assert reader.locator("a[href='/interface/submit']").count() == 0
+    refused = reader.context.request.post(f"/interface/review/{release}/approve", form={"version_id": "v9"})
+    assert refused.status == 403
+
+    reviewer = signed_in(browser, str(platform_api.base_url), keys[Role.reviewer])
+    forged = reviewer.context.request.post(f"/interface/review/{release}/approve", form={"version_id": "v9"})
+    assert forged.status == 403  # signed in as a reviewer, but without the session's CSRF token
+    status = platform_api.get(
+        f"/api/platform/status/{release}", headers={"Authorization": f"Bearer {keys[Role.reader]}"}
+    )
+    assert status.json()["release"]["approval_state"] == "pending_review"
