@@ -18,10 +18,10 @@ from tipg.errors import DEFAULT_STATUS_CODES, add_exception_handlers
 from tipg.factory import Endpoints
 from tipg.settings import PostgresSettings
 
-from terrace import __version__
 from terrace.auth import Role
 from terrace.catalog.relations import DRAFT_SCHEMA, SERVED_SCHEMA
 from terrace.errors import NotFound
+from terrace.serving.subapp import serving_app
 from terrace.serving.tables import TableCatalog
 from terrace.serving.visibility import Audience, Gate
 
@@ -64,16 +64,7 @@ async def close(app: FastAPI) -> None:
 
 
 def _api(title: str, description: str, dependencies: list | None = None) -> FastAPI:
-    app = FastAPI(
-        title=title,
-        description=description,
-        version=__version__,
-        openapi_url="/openapi.json",
-        docs_url="/docs",
-        dependencies=dependencies,
-    )
-    add_exception_handlers(app, DEFAULT_STATUS_CODES)
-    return app
+    return serving_app(title, description, add_exception_handlers, DEFAULT_STATUS_CODES, dependencies)
 
 
 def _add_endpoints(

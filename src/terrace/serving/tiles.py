@@ -27,10 +27,10 @@ from titiler.pgstac.factory import MosaicTilerFactory
 from titiler.pgstac.reader import PgSTACReader
 from titiler.pgstac.settings import PostgresSettings
 
-from terrace import __version__
 from terrace.auth import Role
 from terrace.db.queries import queries
 from terrace.errors import NotFound, Unavailable
+from terrace.serving.subapp import serving_app
 from terrace.serving.visibility import ACCESS_PROPERTY, GRANTS_PROPERTY, Audience, Gate
 from terrace.storage import Storage
 
@@ -90,16 +90,7 @@ async def close(app: FastAPI) -> None:
 
 
 def _api(title: str, description: str, dependencies: list | None = None) -> FastAPI:
-    app = FastAPI(
-        title=title,
-        description=description,
-        version=__version__,
-        openapi_url="/openapi.json",
-        docs_url="/docs",
-        dependencies=dependencies,
-    )
-    add_exception_handlers(app, ERRORS)
-    return app
+    return serving_app(title, description, add_exception_handlers, ERRORS, dependencies)
 
 
 def _item_tiler(gate: Gate, prefix: str) -> MultiBaseTilerFactory:
