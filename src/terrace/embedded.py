@@ -174,6 +174,7 @@ def _print_banner(
             [
                 "Terrace is running.",
                 f"  API        {base}  (OpenAPI: {base}/docs)",
+                f"  Interface  {base}/interface/  (sign in with the admin key)",
                 f"  Health     {base}/api/health",
                 f"  Admin key  {key}  ({key_source})",
                 f"  Database   {database}",

@@ -62,13 +62,20 @@ def _summary(status: dict[str, Any]) -> None:
     """What a submitter needs after processing: outcome, outputs, warnings, next step."""
     release, job = status["release"], status["job"]
     typer.echo(f"status:     {job['status']}")
-    for output in status["outputs"]:
-        typer.echo(
-            f"output:     {output['schema_name']}.{output['table_name']}  {output['geometry_type']}  "
-            f"{output['feature_count']} features"
-        )
+    outputs = status["outputs"]
+    if isinstance(outputs, dict):  # a raster release: its COGs and STAC items
+        for cog in outputs["cogs"]:
+            typer.echo(f"output:     silver/{cog['path']}  {cog['size_bytes'] / 1e6:.1f} MB")
+        typer.echo(f"stac:       {outputs['stac_collection']}: {', '.join(outputs['stac_items'])}")
+    else:
+        for output in outputs:
+            typer.echo(
+                f"output:     {output['schema_name']}.{output['table_name']}  {output['geometry_type']}  "
+                f"{output['feature_count']} features"
+            )
     for warning in status["warnings"]:
-        typer.echo(f"warning:    {warning['code']} ({warning['count']}): {warning['message']}")
+        count = f" ({warning['count']})" if "count" in warning else ""
+        typer.echo(f"warning:    {warning['code']}{count}: {warning['message']}")
     if status["error"]:
         typer.echo(
             f"error:      {status['error']['message']}\nfix:        {status['error'].get('remediation', '')}"
@@ -87,7 +94,10 @@ def _release(release: dict[str, Any]) -> None:
         f"{', served' if release['is_served'] else ''}"
     )
     for service in release["services"]:
-        typer.echo(f"  {service['table_name']}: {service['items']}")
+        if "table_name" in service:
+            typer.echo(f"  {service['table_name']}: {service['items']}")
+        else:
+            typer.echo(f"  {service['stac_item']}\n  tiles: {service['tiles']}")
 
 
 def _options(pairs: list[str]) -> dict[str, Any]:

@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from terrace.api.app import AppConfig, create_app
 from terrace.cli.context import database_url, friendly_errors, storage
 from terrace.orchestration.worker import Worker, WorkerConfig
 from terrace.pipelines import default_registry
@@ -33,6 +32,9 @@ def api(
     ] = None,
 ) -> None:
     """Run the HTTP API (Platform, Jobs, admin, serving, web UI) in this process."""
+    # Imported here: the serving libraries take seconds to import, which client commands skip.
+    from terrace.api.app import AppConfig, create_app
+
     settings = ApiSettings()
     db = DatabaseSettings()
     config = AppConfig(
