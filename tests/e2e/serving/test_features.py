@@ -98,3 +98,14 @@ def collection_ids_of(api: httpx.Client, path: str, headers: dict[str, str]) -> 
     response = api.get(path, headers=headers)
     assert response.status_code == 200, response.text
     return [c["id"] for c in response.json()["collections"]]
+
+
+@pytest.mark.parametrize("api_path", ["/features", "/stac", "/tiles"])
+def test_every_mounted_api_documents_itself_and_lists_its_conformance(
+    api: httpx.Client, api_path: str
+) -> None:
+    openapi = api.get(f"{api_path}/openapi.json")
+    assert openapi.status_code == 200 and openapi.json()["paths"], openapi.text[:200]
+    assert api.get(f"{api_path}/docs").status_code == 200
+    conformance = api.get(f"{api_path}/conformance")
+    assert conformance.status_code == 200 and conformance.json()["conformsTo"]
