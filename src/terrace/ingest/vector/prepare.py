@@ -21,7 +21,7 @@ import shapely
 
 from terrace.errors import InvalidInput
 from terrace.ingest.vector.columns import Column, plan_columns
-from terrace.ingest.vector.geometry import FAMILIES, clean
+from terrace.ingest.vector.geometry import FAMILIES, clean, ewkb_hex
 from terrace.ingest.vector.params import VectorParams
 from terrace.ingest.vector.sources import GEOMETRY, ReadOptions, open_source
 from terrace.ingest.vector.tables import SUFFIXES, create_table, require_free, staging_name
@@ -129,10 +129,8 @@ def _read(
             mask = cleaned.families == family
             stats["families"][int(family)] += int(mask.sum())
             _grow(stats["bounds"], int(family), shapely.total_bounds(cleaned.geometries[mask]))
-            ewkb = shapely.to_wkb(
-                shapely.set_srid(cleaned.geometries[mask], 4326), hex=True, include_srid=True
-            )
-            chunks.add(int(family), attributes.filter(pa.array(mask)).append_column("geom", pa.array(ewkb)))
+            ewkb = ewkb_hex(cleaned.geometries[mask])
+            chunks.add(int(family), attributes.filter(pa.array(mask)).append_column("geom", ewkb))
         ctx.progress(0, f"{stats['rows']} features read")
     return stats
 
