@@ -94,6 +94,7 @@ def _served_item(collection_id: str, item_id: str) -> dict[str, str]:
         "tiles": f"{item}/tiles/WebMercatorQuad/{{z}}/{{x}}/{{y}}?assets=data",
         "tilejson": f"{item}/WebMercatorQuad/tilejson.json?assets=data",
         "preview": f"{item}/preview?assets=data",
+        "viewer": f"/interface/catalog/stac/{collection_id}/{item_id}",
     }
 
 

@@ -11,8 +11,11 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from tests.conftest import bearer
 from tests.e2e.platform.client import submit, upload, wait_done
 from tests.e2e.platform.data import write_points
+from tests.e2e.serving.test_stac_and_tiles import publish_raster
+from tests.integration.raster import files
 
 from terrace.auth import Role
 
@@ -116,3 +119,18 @@ def test_a_reader_sees_no_review_buttons_and_forged_posts_are_refused(
         f"/api/platform/status/{release}", headers={"Authorization": f"Bearer {keys[Role.reader]}"}
     )
     assert status.json()["release"]["approval_state"] == "pending_review"
+
+
+def test_a_served_raster_opens_in_the_viewer_its_status_links_to(
+    platform_api: httpx.Client, keys: dict[Role, str], browser: Browser, tmp_path: Path
+) -> None:
+    release = publish_raster(
+        platform_api, keys, files.rgb(tmp_path / "scene.tif", size=300), "scene", "public"
+    )
+    status = platform_api.get(f"/api/platform/status/{release}", headers=bearer(keys[Role.reader])).json()
+    (service,) = status["services"]
+    page = signed_in(browser, str(platform_api.base_url), keys[Role.reader])
+    page.goto(service["viewer"])
+    expect(page.locator("h1")).to_contain_text("floods-scene-v1")
+    expect(page.locator("#viewer-map")).to_have_attribute("data-rendered", "true", timeout=30_000)
+    shoot(page, "raster-viewer")

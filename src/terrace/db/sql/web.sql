@@ -32,3 +32,6 @@ ORDER BY id;
 -- name: cogs_of_release
 SELECT container, path, part, thumbnail_path, statistics, bbox_4326, width, height, band_count, dtype, kind
 FROM app.cog_metadata WHERE release_id = %(release_id)s ORDER BY part;
+
+-- name: stac_item
+SELECT pgstac.get_item(%(item_id)s, %(collection_id)s) AS item;

@@ -4,6 +4,7 @@ map viewer per collection."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -13,7 +14,7 @@ from terrace.catalog.relations import SERVED_SCHEMA
 from terrace.db.pool import Connection
 from terrace.db.queries import queries
 from terrace.errors import NotFound
-from terrace.serving.visibility import Audience
+from terrace.serving.visibility import ACCESS_PROPERTY, GRANTS_PROPERTY, Audience
 from terrace.web import previews
 from terrace.web.session import User
 from terrace.web.templating import render
@@ -49,6 +50,29 @@ def features(request: Request, table: str, user: User) -> Response:
     with request.app.state.pool.connection() as conn:
         _visible(conn, table, user)
         return JSONResponse(previews.features(conn, SERVED_SCHEMA, table))
+
+
+@router.get("/stac/{collection_id}/{item_id}")
+def raster_viewer(request: Request, collection_id: str, item_id: str, user: User) -> Response:
+    """A served raster item on a map, drawn from its /tiles URL with its default rendering."""
+    with request.app.state.pool.connection() as conn:
+        row = conn.execute(queries("web")["stac_item"], {"collection_id": collection_id, "item_id": item_id})
+        item = (row.fetchone() or {}).get("item")
+    properties = (item or {}).get("properties", {})
+    if not item or not Audience.of(user).sees(
+        properties.get(ACCESS_PROPERTY), properties.get(GRANTS_PROPERTY)
+    ):
+        raise NotFound(f"No served raster {collection_id}/{item_id}.", "Pick one from the catalog.")
+    render_query = {"assets": "data", "tilesize": "256", **_rescale(item)}
+    tiles = f"/tiles/collections/{collection_id}/items/{item_id}/tiles/WebMercatorQuad/{{z}}/{{x}}/{{y}}"
+    return render(request, "viewer.html", user=user, item=item, tiles=f"{tiles}?{urlencode(render_query)}")
+
+
+def _rescale(item: dict[str, Any]) -> dict[str, str]:
+    """The item's default rendering as titiler query parameters (its rescale range per band)."""
+    default = item["properties"].get("renders", {}).get("default", {})
+    ranges = default.get("rescale") or []
+    return {"rescale": ",".join(f"{low},{high}" for low, high in ranges[:1])} if ranges else {}
 
 
 def _visible(conn: Connection, table: str, user: Principal) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 // Terrace map previews: every element with class "map" becomes a MapLibre map of its GeoJSON
-// (data-geojson) or image (data-image) fitted to data-bounds [west, south, east, north].
+// (data-geojson), image (data-image) or raster tiles (data-tiles) fitted to data-bounds [west, south, east, north].
 // No basemap: nothing is loaded from outside Terrace. Each map sets data-rendered="true" once its
 // data is drawn, and window.terraceMaps lists the maps (browser tests read both).
 (function () {
@@ -12,6 +12,11 @@
   };
 
   function addData(map, element, bounds) {
+    if (element.dataset.tiles) {
+      map.addSource("data", { type: "raster", tiles: [element.dataset.tiles], tileSize: 256, bounds: bounds });
+      map.addLayer({ id: "tiles", type: "raster", source: "data" });
+      return;
+    }
     if (element.dataset.image) {
       const [w, s, e, n] = bounds;
       map.addSource("data", { type: "image", url: element.dataset.image, coordinates: [[w, n], [e, n], [e, s], [w, s]] });
