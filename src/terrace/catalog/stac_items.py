@@ -27,6 +27,7 @@ def publish(conn: Connection, release: Release, version: str, approver: str) -> 
         approver=approver,
         approved_at=datetime.now(UTC),
         access_level=release["access_level"],
+        granted_roles=release["granted_roles"],
         must_exist=bool((release["processing_options"] or {}).get("collection_must_exist")),
     )
     conn.execute(

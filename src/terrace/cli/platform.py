@@ -28,6 +28,9 @@ def submit(
     version: Annotated[str | None, typer.Option(help="Suggested version id.")] = None,
     access_level: Annotated[str, typer.Option(help="public, ouo or restricted.")] = "ouo",
     title: Annotated[str | None, typer.Option()] = None,
+    grant: Annotated[
+        list[str] | None, typer.Option(help="A role that may see it when restricted (repeatable).")
+    ] = None,
     option: Annotated[
         list[str] | None, typer.Option(help="Processing option KEY=VALUE (JSON value).")
     ] = None,
@@ -42,6 +45,7 @@ def submit(
         "file_name": path,
         "access_level": access_level,
         "title": title,
+        "granted_roles": grant or [],
         "processing_options": _options(option or []),
     }
     with make_client() as client:

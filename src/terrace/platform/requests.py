@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from terrace.auth import Role
 from terrace.db.models.catalog import ACCESS_LEVELS
 from terrace.errors import InvalidInput
 
@@ -71,6 +72,9 @@ class SubmitRequest(BaseModel):
     title: str | None = None
     description: str | None = None
     access_level: str = "ouo"
+    granted_roles: list[str] = Field(
+        default_factory=list, description="Roles that may see a restricted release once served."
+    )
     processing_options: ProcessingOptions = Field(default_factory=ProcessingOptions)
 
     @field_validator("access_level")
@@ -82,6 +86,19 @@ class SubmitRequest(BaseModel):
                 f"access_level {value!r} is not allowed.", f"Use one of: {', '.join(ACCESS_LEVELS)}."
             )
         return level
+
+    @model_validator(mode="after")
+    def _grants(self) -> SubmitRequest:
+        roles = [role.value for role in Role]
+        unknown = sorted(set(self.granted_roles) - set(roles))
+        if unknown:
+            raise InvalidInput(f"granted_roles {unknown} are not roles.", f"Use some of: {', '.join(roles)}.")
+        if self.granted_roles and self.access_level != "restricted":
+            raise InvalidInput(
+                "granted_roles apply only to restricted releases.",
+                "Set access_level to restricted, or leave granted_roles out.",
+            )
+        return self
 
     @property
     def files(self) -> list[str]:

@@ -162,6 +162,7 @@ def record(
         "title": request.title,
         "description": request.description,
         "access_level": request.access_level,
+        "granted_roles": request.granted_roles,
         "source": Jsonb({"container": request.container_name, "files": request.files}),
         "processing_options": Jsonb(request.processing_options.model_dump(exclude_defaults=True)),
     }

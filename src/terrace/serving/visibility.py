@@ -29,9 +29,7 @@ from starlette.requests import Request
 from terrace.auth import Principal, Role
 from terrace.db.models.catalog import ACCESS_LEVELS
 from terrace.errors import Forbidden, Unauthenticated
-
-ACCESS_PROPERTY = "terrace:access_level"
-GRANTS_PROPERTY = "terrace:granted_roles"
+from terrace.stac.pgstac import ACCESS_PROPERTY, GRANTS_PROPERTY
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from terrace.stac.items import item_id
 
 # The property the serving APIs read an item's (and a collection's) access level from.
 ACCESS_PROPERTY = "terrace:access_level"
+GRANTS_PROPERTY = "terrace:granted_roles"  # roles that see a restricted item or collection
 
 
 @contextmanager
@@ -46,7 +47,7 @@ def require_collection(conn: Connection, collection_id: str) -> None:
 
 
 def approved_item(
-    item: dict[str, Any], version: str, approver: str, approved_at: datetime, access_level: str
+    item: dict[str, Any], version: str, approver: str, approved_at: datetime, access: dict[str, Any]
 ) -> dict[str, Any]:
     """The draft item as served: its id carries the version, its properties the approval and
     the access level the serving APIs filter on."""
@@ -60,7 +61,7 @@ def approved_item(
         "app:approved_by": approver,
         "app:approved_at": approved_at.isoformat(),
         "app:version_id": version,
-        ACCESS_PROPERTY: access_level,
+        **access,
     }
     return served
 
@@ -74,6 +75,7 @@ def publish(
     approver: str,
     approved_at: datetime,
     access_level: str,
+    granted_roles: list[str],
     must_exist: bool = False,
 ) -> dict[str, Any]:
     """Insert the approved items (and their collection if new) in the caller's transaction.
@@ -83,7 +85,8 @@ def publish(
     q = queries("stac")
     collection_id = collection["id"]
     created = False
-    served = [approved_item(i, version, approver, approved_at, access_level) for i in items]
+    access = {ACCESS_PROPERTY: access_level, GRANTS_PROPERTY: granted_roles}
+    served = [approved_item(i, version, approver, approved_at, access) for i in items]
     for item in served:
         item["collection"] = collection_id
         # STAC requires a collection link wherever `collection` is set; the STAC API rewrites
@@ -96,12 +99,13 @@ def publish(
         if not collection_exists(conn, collection_id):
             if must_exist:
                 require_collection(conn, collection_id)
-            content = {**collection, ACCESS_PROPERTY: access_level}
+            content = {**collection, **access}
             conn.execute(q["create_collection"], {"content": Jsonb(content)})
             created = True
         else:
             # A collection is as open as its most open item, or its public items stay hidden.
-            conn.execute(q["open_collection"], {"collection_id": collection_id, "level": access_level})
+            params = {"collection_id": collection_id, "level": access_level, "roles": granted_roles}
+            conn.execute(q["open_collection"], params)
         conn.execute(q["upsert_items"], {"items": Jsonb(served)})
         conn.execute(q["refresh_extent"], {"collection_id": collection_id})
     return {

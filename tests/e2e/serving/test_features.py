@@ -109,3 +109,26 @@ def test_every_mounted_api_documents_itself_and_lists_its_conformance(
     assert api.get(f"{api_path}/docs").status_code == 200
     conformance = api.get(f"{api_path}/conformance")
     assert conformance.status_code == 200 and conformance.json()["conformsTo"]
+
+
+def test_a_restricted_release_is_seen_by_the_roles_granted_it(
+    platform_api: httpx.Client, keys: dict[Role, str], tmp_path: Path
+) -> None:
+    api, submitter = platform_api, keys[Role.submitter]
+    upload(api, submitter, write_points(tmp_path / "secret.gpkg", 20), "floods/secret.gpkg")
+    wrong = submit(api, submitter, "floods/secret.gpkg", resource_id="secret", granted_roles=["reviewer"])
+    assert wrong.status_code == 400 and "restricted" in wrong.json()["remediation"]
+    unknown = submit(api, submitter, "floods/secret.gpkg", access_level="restricted", granted_roles=["boss"])
+    assert unknown.status_code == 400 and "reviewer" in unknown.json()["remediation"]
+
+    body = {"resource_id": "secret", "access_level": "restricted", "granted_roles": ["reviewer"]}
+    submitted = submit(api, submitter, "floods/secret.gpkg", **body)
+    wait_done(api, submitter, submitted.json()["request_id"])
+    assert approve(api, keys[Role.reviewer], submitted.json()["release_id"]).status_code == 200
+    assert "floods_secret_v1" not in collection_ids(api)
+    assert "floods_secret_v1" not in collection_ids(api, bearer(keys[Role.reader]))
+    assert {"floods_secret_v1", "floods_secret_latest"} <= set(
+        collection_ids(api, bearer(keys[Role.reviewer]))
+    )
+    items = api.get("/features/collections/floods_secret_latest/items", headers=bearer(keys[Role.reviewer]))
+    assert items.json()["numberMatched"] == 20

@@ -22,9 +22,11 @@ from tests.integration.raster import files
 BBOX = [14.9, 35.9, 15.3, 36.3]
 
 
-def publish_raster(api: httpx.Client, keys: dict[Role, str], file: Path, resource: str, access: str) -> str:
+def publish_raster(
+    api: httpx.Client, keys: dict[Role, str], file: Path, resource: str, access: str, **extra: object
+) -> str:
     upload(api, keys[Role.submitter], file, f"imagery/{file.name}")
-    body = {"resource_id": resource, "access_level": access}
+    body = {"resource_id": resource, "access_level": access, **extra}
     submitted = submit(api, keys[Role.submitter], f"imagery/{file.name}", **body)
     assert submitted.status_code == 202, submitted.text
     status = wait_done(api, keys[Role.submitter], submitted.json()["request_id"])
@@ -125,3 +127,14 @@ def test_stac_api_validator_passes_core_and_item_search(
     run = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "Errors: none" in run.stdout, run.stdout
+
+
+def test_a_restricted_raster_is_found_only_by_the_roles_granted_it(
+    platform_api: httpx.Client, keys: dict[Role, str], tmp_path: Path
+) -> None:
+    scene = files.rgb(tmp_path / "restricted.tif", size=300)
+    publish_raster(platform_api, keys, scene, "secret", "restricted", granted_roles=["reviewer"])
+    assert search_ids(platform_api, bearer(keys[Role.reader])) == []
+    assert search_ids(platform_api, bearer(keys[Role.reviewer])) == ["floods-secret-v1"]
+    collection = platform_api.get("/stac/collections/floods", headers=bearer(keys[Role.reviewer])).json()
+    assert collection["terrace:granted_roles"] == ["reviewer"]

@@ -53,6 +53,8 @@ asset_releases = sa.Table(
     sa.Column("title", sa.Text),
     sa.Column("description", sa.Text),
     sa.Column("access_level", access_level_enum, nullable=False),
+    # Roles that may see the release once served when its access level is `restricted`.
+    sa.Column("granted_roles", pg.ARRAY(sa.Text), nullable=False, server_default=sa.text("'{}'")),
     sa.Column("source", pg.JSONB, nullable=False),
     sa.Column("processing_options", pg.JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
     sa.Column("outputs", pg.JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),

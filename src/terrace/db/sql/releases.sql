@@ -104,11 +104,11 @@ SELECT coalesce(max(version_ordinal), 0) + 1 AS ordinal FROM app.asset_releases 
 
 -- name: insert_release
 INSERT INTO app.asset_releases (release_id, asset_id, submission_key, suggested_version_id, version_ordinal,
-    previous_release_id, title, description, access_level, source, processing_options)
+    previous_release_id, title, description, access_level, granted_roles, source, processing_options)
 VALUES (%(release_id)s, %(asset_id)s, %(submission_key)s, %(suggested_version_id)s, %(version_ordinal)s,
     (SELECT release_id FROM app.asset_releases WHERE asset_id = %(asset_id)s
      ORDER BY version_ordinal DESC LIMIT 1),
-    %(title)s, %(description)s, %(access_level)s, %(source)s, %(processing_options)s);
+    %(title)s, %(description)s, %(access_level)s, %(granted_roles)s, %(source)s, %(processing_options)s);
 
 -- name: new_revision
 UPDATE app.asset_releases
@@ -116,7 +116,7 @@ SET revision = revision + 1, processing_status = 'pending', processing_started_a
     processing_completed_at = NULL, last_error = NULL, warnings = '[]'::jsonb, outputs = '{}'::jsonb,
     approval_state = 'pending_review', reviewer = NULL, reviewed_at = NULL, rejection_reason = NULL,
     title = %(title)s, description = %(description)s, access_level = %(access_level)s,
-    source = %(source)s, processing_options = %(processing_options)s, unpublished_at = NULL
+    granted_roles = %(granted_roles)s, source = %(source)s, processing_options = %(processing_options)s, unpublished_at = NULL
 WHERE release_id = %(release_id)s
 RETURNING revision;
 
@@ -201,6 +201,12 @@ WHERE release_id = %(release_id)s;
 -- name: review_done
 -- Review concludes the processing job that waited for it.
 UPDATE app.jobs SET status = 'completed' WHERE job_id = %(job_id)s AND status = 'awaiting_approval';
+
+-- name: grant_served_tables
+-- The release's grants on the catalog rows of its served tables (read by the serving rule).
+UPDATE geo.table_catalog c SET granted_roles = r.granted_roles
+FROM app.asset_releases r JOIN app.release_tables t USING (release_id)
+WHERE r.release_id = %(release_id)s AND c.schema_name = t.schema_name AND c.table_name = t.table_name;
 
 -- name: set_output
 UPDATE app.asset_releases SET outputs = outputs || jsonb_build_object(%(key)s::text, %(value)s::jsonb)

@@ -30,9 +30,16 @@ SELECT current_setting('search_path') AS previous, set_config('search_path', %(p
 SELECT set_config('search_path', %(path)s, true);
 
 -- name: open_collection
--- Levels from most to least open: public, ouo, restricted; a collection without one counts as closed.
+-- A collection is as open as its most open item (levels from most to least open: public, ouo,
+-- restricted; none counts as closed), and a restricted one is granted to every role its items are.
 UPDATE pgstac.collections
-SET content = jsonb_set(content, '{terrace:access_level}', to_jsonb(%(level)s::text))
-WHERE id = %(collection_id)s
-  AND array_position(ARRAY['public', 'ouo', 'restricted'], %(level)s::text)
-      < coalesce(array_position(ARRAY['public', 'ouo', 'restricted'], content ->> 'terrace:access_level'), 4);
+SET content = content || jsonb_build_object(
+    'terrace:access_level',
+    CASE WHEN array_position(ARRAY['public', 'ouo', 'restricted'], %(level)s::text)
+              < coalesce(array_position(ARRAY['public', 'ouo', 'restricted'], content ->> 'terrace:access_level'), 4)
+         THEN %(level)s::text ELSE content ->> 'terrace:access_level' END,
+    'terrace:granted_roles',
+    (SELECT coalesce(jsonb_agg(DISTINCT role), '[]'::jsonb)
+     FROM (SELECT jsonb_array_elements_text(coalesce(content -> 'terrace:granted_roles', '[]'::jsonb)) AS role
+           UNION SELECT unnest(%(roles)s::text[])) AS roles))
+WHERE id = %(collection_id)s;

@@ -23,7 +23,7 @@ from terrace.web.templating import render
 router = APIRouter(prefix="/submit")
 Submitter = Annotated[Principal, Depends(needs(Role.submitter))]
 CHUNK = 1024 * 1024
-FIELDS = ("dataset_id", "resource_id", "access_level", "title", "version_id", "options")
+FIELDS = ("dataset_id", "resource_id", "access_level", "granted_roles", "title", "version_id", "options")
 
 
 @router.get("")
@@ -90,6 +90,7 @@ def _request(values: dict[str, str]) -> SubmitRequest:
             resource_id=values["resource_id"],
             file_name=values["path"],
             access_level=values["access_level"] or "ouo",
+            granted_roles=values["granted_roles"].split(),
             title=values["title"] or None,
             version_id=values["version_id"] or None,
             processing_options=ProcessingOptions.model_validate(options),
