@@ -44,7 +44,12 @@ def create_key(conn: Connection, name: str, role: Role) -> tuple[str, str]:
 
 
 def verify_key(conn: Connection, key: str) -> Principal | None:
-    row = conn.execute(queries("auth")["find_active_key"], {"key_hash": hash_key(key)}).fetchone()
+    return principal_of(conn, hash_key(key))
+
+
+def principal_of(conn: Connection, key_hash: str) -> Principal | None:
+    """The holder of the active key with this hash (sessions keep the hash, never the key)."""
+    row = conn.execute(queries("auth")["find_active_key"], {"key_hash": key_hash}).fetchone()
     if row is None:
         return None
     if row["stale"] is not False:

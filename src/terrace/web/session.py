@@ -1,7 +1,8 @@
-"""Who is using the UI: an API key kept in the signed, HttpOnly session cookie, and its CSRF token.
+"""Who is using the UI: the API key signed in with, kept in the signed, HttpOnly session cookie as
+its hash (a leaked cookie gives no key for the API), and the session's CSRF token.
 
-The key is checked against `app.api_keys` on every request, so a revoked key logs its user out at
-once. Every form and HTMX request carries the session's CSRF token; a POST without it is refused.
+The hash is looked up in `app.api_keys` on every request, so a revoked key signs its user out at
+once. Every form and HTMX request carries the CSRF token; a POST without it is refused.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from typing import Annotated
 from fastapi import Depends, Form, Request
 
 from terrace.auth import Principal, Role
-from terrace.auth.keys import verify_key
+from terrace.auth.keys import hash_key, principal_of, verify_key
 from terrace.errors import Forbidden, TerraceError
 
-KEY = "api_key"
+KEY = "key_hash"
 CSRF = "csrf"
 
 
@@ -28,7 +29,7 @@ def sign_in(request: Request, key: str) -> Principal | None:
         principal = verify_key(conn, key.strip())
     if principal is not None:
         request.session.clear()
-        request.session[KEY] = key.strip()
+        request.session[KEY] = hash_key(key.strip())
         request.session[CSRF] = secrets.token_urlsafe(32)
     return principal
 
@@ -38,11 +39,11 @@ def sign_out(request: Request) -> None:
 
 
 def current_user(request: Request) -> Principal | None:
-    key = request.session.get(KEY)
-    if not key:
+    key_hash = request.session.get(KEY)
+    if not key_hash:
         return None
     with request.app.state.pool.connection() as conn:
-        principal = verify_key(conn, key)
+        principal = principal_of(conn, key_hash)
     if principal is None:
         request.session.clear()
     return principal

@@ -4,11 +4,13 @@ guards. Screenshots of the key pages land in test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from tests.conftest import bearer
@@ -17,7 +19,7 @@ from tests.e2e.platform.data import write_points
 from tests.e2e.serving.test_stac_and_tiles import publish_raster
 from tests.integration.raster import files
 
-from terrace.auth import Role
+from terrace.auth import Role, revoke_key
 
 SCREENSHOTS = Path(__file__).parents[3] / "test-artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
@@ -134,3 +136,31 @@ def test_a_served_raster_opens_in_the_viewer_its_status_links_to(
     expect(page.locator("h1")).to_contain_text("floods-scene-v1")
     expect(page.locator("#viewer-map")).to_have_attribute("data-rendered", "true", timeout=30_000)
     shoot(page, "raster-viewer")
+
+
+def test_the_session_cookie_holds_no_key_and_a_revoked_key_signs_its_user_out(
+    api: httpx.Client, keys: dict[Role, str], browser: Browser, database_url: str
+) -> None:
+    page = signed_in(browser, str(api.base_url), keys[Role.reader])
+    (cookie,) = page.context.cookies()
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/interface"
+    assert keys[Role.reader] not in base64.b64decode(cookie["value"].split(".")[0] + "==").decode(
+        errors="ignore"
+    )
+    with psycopg.connect(database_url) as conn:
+        revoke_key(conn, keys[Role.reader].split("_")[1])
+    page.goto("/interface/jobs")
+    expect(page).to_have_url(re.compile(r"/interface/login"))
+
+
+def test_a_failed_job_shows_its_last_successful_step(
+    worker: None, api: httpx.Client, keys: dict[Role, str], browser: Browser
+) -> None:
+    admin = bearer(keys[Role.admin])
+    job = api.post("/api/jobs/submit/fail_test", json={"always": True}, headers=admin)
+    assert job.status_code in (200, 202), job.text
+    page = signed_in(browser, str(api.base_url), keys[Role.admin])
+    page.goto(f"/interface/jobs/{job.json()['job_id']}")
+    expect(page.locator(".badge-failed").first).to_be_visible(timeout=60_000)
+    expect(page.locator("tr.last-success")).to_have_count(1)
+    shoot(page, "failed-job")
