@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import psycopg
 from psycopg import sql
 from pypgstac import __version__ as PGSTAC_VERSION
 from pypgstac.db import PgstacDB
@@ -11,7 +10,6 @@ from pypgstac.migrate import Migrate
 from terrace.db import models, schema
 from terrace.db.pool import Connection, connect
 from terrace.db.schema import Difference, SchemaModel
-from terrace.errors import Unavailable
 
 MODEL = SchemaModel(
     metadata=models.metadata,
@@ -59,17 +57,6 @@ def pgstac_version(conn: Connection) -> str | None:
         return None
     row = conn.execute("SELECT pgstac.get_version() AS version").fetchone()
     return row["version"] if row else None
-
-
-def check_reachable(url: str) -> None:
-    try:
-        with connect(url) as conn:
-            conn.execute("SELECT 1")
-    except psycopg.OperationalError as exc:
-        raise Unavailable(
-            f"The database is not reachable: {exc}".strip(),
-            "Start it (`terrace up` starts the embedded one) or fix TERRACE_DATABASE_URL.",
-        ) from exc
 
 
 def _ensure_extensions(url: str) -> list[str]:

@@ -30,6 +30,3 @@ SELECT * FROM app.cog_metadata WHERE job_id = %(job_id)s ORDER BY part;
 
 -- name: delete_cogs_of_job
 DELETE FROM app.cog_metadata WHERE job_id = %(job_id)s RETURNING container, path, thumbnail_path;
-
--- name: delete_cog
-DELETE FROM app.cog_metadata WHERE container = %(container)s AND path = %(path)s;

@@ -18,7 +18,7 @@ from rasterio.vrt import WarpedVRT
 
 from terrace.errors import InvalidInput
 from terrace.ingest.raster.kinds import CogProfile
-from terrace.ingest.raster.tiling import Grid, Window, native_grid, window_grid
+from terrace.ingest.raster.tiling import Grid, Window, window_grid
 from terrace.ingest.raster.validate import Source
 
 # GDAL messages that mean the source's pixels cannot be decoded, as opposed to a failing disk.
@@ -83,7 +83,3 @@ def _dataset(
         ds = stack.enter_context(rasterio.open(source.open_uri(local)))
         piece = window_grid(grid, window) if window else grid
         yield stack.enter_context(WarpedVRT(ds, **_warp_options(source, piece, profile)))
-
-
-def source_grid(uri: str, source: Source, crs: CRS, warp: bool) -> Grid:
-    return warped_grid(uri, crs) if warp else native_grid(source)

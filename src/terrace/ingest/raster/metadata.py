@@ -63,7 +63,3 @@ def cogs_of_job(conn: Connection, job_id: str) -> list[dict[str, Any]]:
 def forget_job(conn: Connection, job_id: str) -> list[dict[str, Any]]:
     """Delete a job's rows; returns what they pointed at, for the caller to delete."""
     return [dict(r) for r in conn.execute(queries("raster")["delete_cogs_of_job"], {"job_id": job_id})]
-
-
-def forget(conn: Connection, container: str, path: str) -> None:
-    conn.execute(queries("raster")["delete_cog"], {"container": container, "path": path})

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from psycopg import sql
-
 from terrace.db.pool import Connection
 from terrace.db.queries import queries
 from terrace.ingest.vector.finalize import finalize
 from terrace.ingest.vector.load import load, plan_loads
 from terrace.ingest.vector.params import VectorParams
 from terrace.ingest.vector.prepare import prepare
+from terrace.ingest.vector.tables import drop_table
 from terrace.orchestration.definitions import JobType, Result, Stage
 from terrace.storage import Storage
 
@@ -21,9 +20,7 @@ def drop_staging(conn: Connection, storage: Storage, params: VectorParams, job_i
         {"schema": params.target_schema, "pattern": f"stg\\_{job_id[:12]}\\_%"},
     ).fetchall()
     for row in rows:
-        conn.execute(
-            sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(params.target_schema, row["table_name"]))
-        )
+        drop_table(conn, params.target_schema, row["table_name"])
     storage.delete_folder("silver", params.work_prefix)
 
 
