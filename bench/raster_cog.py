@@ -31,7 +31,7 @@ import numpy as np
 import rasterio
 from rasterio.transform import from_origin
 from rio_cogeo.cogeo import cog_validate
-from terrace_jobs import Timed, peak_rss_mb, run_job
+from terrace_jobs import Timed, peak_rss_mb, print_result, run_job
 
 from terrace.db.cluster import LocalCluster
 from terrace.db.database import ensure_database
@@ -199,12 +199,7 @@ def main() -> None:
     finally:
         cluster.destroy()
         shutil.rmtree(home, ignore_errors=True)
-    worst = min(ratios, key=lambda k: ratios[k][0] / ratios[k][1])
-    ours, peer = ratios[worst]
-    print(
-        f"RESULT name=raster_cog_{worst}_mb_per_s value={ours:.1f} unit=MB/s peer=gdal_translate "
-        f"peer_value={peer:.1f} ratio={ours / peer:.2f}"
-    )
+    print_result("raster_cog_{case}_mb_per_s", "MB/s", "gdal_translate", ratios)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ import httpx
 import morecantile
 import numpy as np
 import psycopg
+from terrace_jobs import print_result
 
 from terrace.db.cluster import LocalCluster
 from terrace.db.database import ensure_database
@@ -189,26 +190,21 @@ def main() -> None:
         print(
             f"machine: {os.cpu_count()} cores; {args.points:,} points served; {IN_FLIGHT} requests in flight"
         )
-        workloads = (("feature pages (limit 1000, 2° bbox)", feature_pages), ("vector tiles z6-12", tiles))
-        for workload, make in workloads:
+        workloads = (("features", "feature pages (limit 1000, 2° bbox)", feature_pages),
+                     ("tiles", "vector tiles z6-12", tiles))  # fmt: skip
+        for case, workload, make in workloads:
             print(workload)
             pair = [("terrace /features (visibility rule)", f"{ours}/features", TABLE)]
             pair.append(("tipg standalone", theirs, f"geo.{TABLE}"))
             rate, peer = compare(pair, make, args.requests)
-            ratios[workload] = (rate, peer)
+            ratios[case] = (rate, peer)
     finally:
         for server in servers:
             server.terminate()
             server.wait()
         cluster.destroy()
         shutil.rmtree(home, ignore_errors=True)
-    worst = min(ratios, key=lambda k: ratios[k][0] / ratios[k][1])
-    rate, peer = ratios[worst]
-    metric = "serving_features_rps" if worst.startswith("feature") else "serving_tiles_rps"
-    figures = (
-        f"value={rate:.1f} unit=req/s peer=tipg-standalone peer_value={peer:.1f} ratio={rate / peer:.2f}"
-    )
-    print(f"RESULT name={metric} {figures}")
+    print_result("serving_{case}_req_per_s", "req/s", "tipg-standalone", ratios)
 
 
 if __name__ == "__main__":

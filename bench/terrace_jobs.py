@@ -78,3 +78,14 @@ def peak_rss_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def print_result(metric: str, unit: str, peer: str, ratios: dict[str, tuple[float, float]]) -> None:
+    """SPEC §15's RESULT line for the case where Terrace fares worst against its peer;
+    `metric` may name that case with `{case}`."""
+    worst = min(ratios, key=lambda case: ratios[case][0] / ratios[case][1])
+    ours, theirs = ratios[worst]
+    print(
+        f"RESULT name={metric.format(case=worst)} value={ours:.1f} unit={unit} peer={peer} "
+        f"peer_value={theirs:.1f} ratio={ours / theirs:.2f}"
+    )

@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyogrio
 import shapely
 import sqlalchemy
-from terrace_jobs import Timed, run_job
+from terrace_jobs import Timed, print_result, run_job
 
 from terrace.db.cluster import LocalCluster
 from terrace.db.database import ensure_database
@@ -198,12 +198,7 @@ def main() -> None:
     finally:
         cluster.destroy()
         shutil.rmtree(home, ignore_errors=True)
-    worst = min(ratios, key=lambda k: ratios[k][0] / ratios[k][1])
-    ours, peer = ratios[worst]
-    print(
-        f"RESULT name=vector_ingest_{worst}_features_per_s value={ours:.0f} unit=features/s peer=ogr2ogr "
-        f"peer_value={peer:.0f} ratio={ours / peer:.2f}"
-    )
+    print_result("vector_ingest_{case}_features_per_s", "features/s", "ogr2ogr", ratios)
 
 
 if __name__ == "__main__":
