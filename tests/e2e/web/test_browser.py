@@ -13,6 +13,7 @@ import httpx
 import psycopg
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from rasterio.transform import from_origin
 from tests.conftest import bearer
 from tests.e2e.platform.client import submit, upload, wait_done
 from tests.e2e.platform.data import write_points
@@ -164,3 +165,25 @@ def test_a_failed_job_shows_its_last_successful_step(
     expect(page.locator(".badge-failed").first).to_be_visible(timeout=60_000)
     expect(page.locator("tr.last-success")).to_have_count(1)
     shoot(page, "failed-job")
+
+
+def test_several_rasters_submitted_together_become_one_collection_release(
+    platform_api: httpx.Client, keys: dict[Role, str], browser: Browser, tmp_path: Path
+) -> None:
+    sheets = [
+        files.dem(
+            tmp_path / f"sheet_{i}.tif",
+            size=256,
+            transform=from_origin(500_000 + i * 7_680, 4_000_000, 30, 30),
+        )
+        for i in range(2)
+    ]
+    page = signed_in(browser, str(platform_api.base_url), keys[Role.submitter])
+    page.goto("/interface/submit")
+    page.set_input_files("input[name=file]", [str(sheet) for sheet in sheets])
+    page.fill("input[name=dataset_id]", "relief")
+    page.fill("input[name=resource_id]", "sheets")
+    page.click("#check")
+    expect(page.locator("dl")).to_contain_text("raster_collection")
+    page.click("#submit-live")
+    expect(page.locator(".badge-awaiting_approval").first).to_be_visible(timeout=90_000)

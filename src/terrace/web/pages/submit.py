@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
@@ -32,11 +32,12 @@ def form(request: Request, user: User) -> Response:
 
 
 @router.post("/check")
-async def check(request: Request, user: Submitter, file: Annotated[UploadFile, File()]) -> Response:
-    """Upload the file to bronze and validate the submission; nothing else is created."""
-    values = await _values(request)
+async def check(request: Request, user: Submitter, file: Annotated[list[UploadFile], File()]) -> Response:
+    """Upload the file (several rasters make a collection) to bronze and validate the submission;
+    nothing else is created."""
+    values: dict[str, Any] = await _values(request)
     try:
-        values["path"] = await _upload(request, values, file)
+        values["paths"] = [await _upload(request, values, one) for one in file]
         submission = validate(request.app.state.storage, _request(values))
     except TerraceError as exc:
         return render(request, "submit.html", status_code=400, user=user, values=values, error=exc)
@@ -44,9 +45,9 @@ async def check(request: Request, user: Submitter, file: Annotated[UploadFile, F
 
 
 @router.post("/live")
-async def live(request: Request, user: Submitter, path: Annotated[str, Form()]) -> Response:
-    """Submit the checked, uploaded file for processing and follow its job."""
-    values = {**await _values(request), "path": path}
+async def live(request: Request, user: Submitter, path: Annotated[list[str], Form()]) -> Response:
+    """Submit the checked, uploaded file(s) for processing and follow its job."""
+    values: dict[str, Any] = {**await _values(request), "paths": path}
     try:
         submission = validate(request.app.state.storage, _request(values))
         state = request.app.state
@@ -60,12 +61,12 @@ async def live(request: Request, user: Submitter, path: Annotated[str, Form()]) 
     return RedirectResponse(f"/interface/jobs/{response['job_id']}", status_code=303)
 
 
-async def _values(request: Request) -> dict[str, str]:
+async def _values(request: Request) -> dict[str, Any]:
     form = await request.form()
     return {name: str(form.get(name, "")) for name in FIELDS}
 
 
-async def _upload(request: Request, values: dict[str, str], file: UploadFile) -> str:
+async def _upload(request: Request, values: dict[str, Any], file: UploadFile) -> str:
     """The uploaded file in bronze, under the dataset and resource it is submitted as."""
     name = (file.filename or "").rsplit("/", 1)[-1]
     if not name:
@@ -82,13 +83,13 @@ async def _upload(request: Request, values: dict[str, str], file: UploadFile) ->
     return path
 
 
-def _request(values: dict[str, str]) -> SubmitRequest:
+def _request(values: dict[str, Any]) -> SubmitRequest:
     try:
         options = json.loads(values["options"]) if values["options"].strip() else {}
         return SubmitRequest(
             dataset_id=values["dataset_id"],
             resource_id=values["resource_id"],
-            file_name=values["path"],
+            file_name=values["paths"] if len(values["paths"]) > 1 else values["paths"][0],
             access_level=values["access_level"] or "ouo",
             granted_roles=values["granted_roles"].split(),
             title=values["title"] or None,
