@@ -24,7 +24,7 @@ from terrace.ingest.vector.columns import Column, plan_columns
 from terrace.ingest.vector.geometry import FAMILIES, clean, ewkb_hex
 from terrace.ingest.vector.params import VectorParams
 from terrace.ingest.vector.sources import GEOMETRY, ReadOptions, open_source
-from terrace.ingest.vector.tables import SUFFIXES, create_table, require_free, staging_name
+from terrace.ingest.vector.tables import SUFFIXES, create_table, drop_table, require_free, staging_name
 from terrace.orchestration.definitions import Result, TaskContext
 
 EARLIEST, LATEST = pa.scalar(-62135596800, pa.int64()), pa.scalar(253402300799, pa.int64())  # years 1..9999
@@ -215,11 +215,7 @@ def _create_tables(
             suffix = SUFFIXES[family] if len(families) > 1 else ""
             final, staging = params.table_name + suffix, staging_name(ctx.job_id, family)
             require_free(conn, params.target_schema, final)
-            conn.execute(
-                psycopg.sql.SQL("DROP TABLE IF EXISTS {}").format(
-                    psycopg.sql.Identifier(params.target_schema, staging)
-                )
-            )
+            drop_table(conn, params.target_schema, staging)  # left by an earlier attempt
             create_table(
                 conn,
                 params.target_schema,
