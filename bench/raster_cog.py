@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from functools import partial
@@ -31,10 +29,8 @@ import numpy as np
 import rasterio
 from rasterio.transform import from_origin
 from rio_cogeo.cogeo import cog_validate
-from terrace_jobs import Timed, peak_rss_mb, print_result, run_job
+from terrace_jobs import Timed, bench_cluster, peak_rss_mb, print_result, run_job
 
-from terrace.db.cluster import LocalCluster
-from terrace.db.database import ensure_database
 from terrace.storage import Storage
 
 ROWS_PER_WRITE = 1000
@@ -138,7 +134,8 @@ def check_cog(path: Path) -> str:
     if not valid:
         raise SystemExit(f"{path} is not a valid COG: {errors}")
     with rasterio.open(path) as ds:
-        return f"{path.stat().st_size / 1e6:.0f} MB, {len(ds.overviews(1))} overviews, {ds.compression.name}"
+        compression = ds.compression.name if ds.compression else "uncompressed"
+        return f"{path.stat().st_size / 1e6:.0f} MB, {len(ds.overviews(1))} overviews, {compression}"
 
 
 def measure(name: str, megabytes: float, run: Callable[[], tuple[float, float]], output: Path) -> float:
@@ -159,14 +156,8 @@ def main() -> None:
     )
     parser.add_argument("--scale", type=float, default=1.0, help="Edge length factor for quick runs.")
     args = parser.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="terrace-bench-"))
-    cluster = LocalCluster(home)
-    cluster.start()
     ratios = {}
-    try:
-        cluster.create_database("bench")
-        url = cluster.url("bench")
-        ensure_database(url)
+    with bench_cluster() as (cluster, url, home):
         storage = Storage.local(home / "storage")
         storage.create_containers()
         versions = f"GDAL {rasterio.__gdal_version__}; rasterio {rasterio.__version__}"
@@ -196,9 +187,6 @@ def main() -> None:
                 home / "r.tif",
             )
             ratios[name] = (ours, peer)
-    finally:
-        cluster.destroy()
-        shutil.rmtree(home, ignore_errors=True)
     print_result("raster_cog_{case}_mb_per_s", "MB/s", "gdal_translate", ratios)
 
 

@@ -18,23 +18,17 @@ import argparse
 import asyncio
 import os
 import random
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import httpx
 import morecantile
 import numpy as np
 import psycopg
-from terrace_jobs import print_result
-
-from terrace.db.cluster import LocalCluster
-from terrace.db.database import ensure_database
+from terrace_jobs import bench_cluster, print_result
 
 TABLE = "bench_points_v1"
 EXTENT = (95.0, -11.0, 141.0, 6.0)  # the Indonesian archipelago
@@ -169,41 +163,34 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=400, help="Requests per workload and server.")
     args = parser.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="terrace-bench-"))
-    cluster = LocalCluster(home)
-    cluster.start()
     servers: list[subprocess.Popen[bytes]] = []
     ratios = {}
-    try:
-        cluster.create_database("bench")
-        url = cluster.url("bench")
-        ensure_database(url)
-        build_table(url, args.points)
-        ours, theirs = f"http://127.0.0.1:{free_port()}", f"http://127.0.0.1:{free_port()}"
-        storage = (home / "storage").as_uri()
-        terrace_env = dict(os.environ, TERRACE_DATABASE_URL=url, TERRACE_STORAGE_URL=storage)
-        terrace = [sys.executable, "-m", "terrace", "api", "--port", ours.rsplit(":", 1)[1]]
-        servers.append(start(terrace, terrace_env, f"{ours}/features", TABLE))
-        tipg_env = dict(os.environ, DATABASE_URL=url, TIPG_DB_SCHEMAS='["geo"]')
-        tipg = [sys.executable, "-m", "uvicorn", "tipg.main:app", "--port", theirs.rsplit(":", 1)[1]]
-        servers.append(start(tipg, tipg_env, theirs, f"geo.{TABLE}"))  # tipg names collections schema.table
-        print(
-            f"machine: {os.cpu_count()} cores; {args.points:,} points served; {IN_FLIGHT} requests in flight"
-        )
-        workloads = (("features", "feature pages (limit 1000, 2° bbox)", feature_pages),
-                     ("tiles", "vector tiles z6-12", tiles))  # fmt: skip
-        for case, workload, make in workloads:
-            print(workload)
-            pair = [("terrace /features (visibility rule)", f"{ours}/features", TABLE)]
-            pair.append(("tipg standalone", theirs, f"geo.{TABLE}"))
-            rate, peer = compare(pair, make, args.requests)
-            ratios[case] = (rate, peer)
-    finally:
-        for server in servers:
-            server.terminate()
-            server.wait()
-        cluster.destroy()
-        shutil.rmtree(home, ignore_errors=True)
+    with bench_cluster() as (cluster, url, home):
+        try:
+            build_table(url, args.points)
+            ours, theirs = f"http://127.0.0.1:{free_port()}", f"http://127.0.0.1:{free_port()}"
+            storage = (home / "storage").as_uri()
+            terrace_env = dict(os.environ, TERRACE_DATABASE_URL=url, TERRACE_STORAGE_URL=storage)
+            terrace = [sys.executable, "-m", "terrace", "api", "--port", ours.rsplit(":", 1)[1]]
+            servers.append(start(terrace, terrace_env, f"{ours}/features", TABLE))
+            tipg_env = dict(os.environ, DATABASE_URL=url, TIPG_DB_SCHEMAS='["geo"]')
+            tipg = [sys.executable, "-m", "uvicorn", "tipg.main:app", "--port", theirs.rsplit(":", 1)[1]]
+            # tipg names its collections schema.table
+            servers.append(start(tipg, tipg_env, theirs, f"geo.{TABLE}"))
+            load = f"{args.points:,} points served; {IN_FLIGHT} requests in flight"
+            print(f"machine: {os.cpu_count()} cores; {load}")
+            workloads = (("features", "feature pages (limit 1000, 2° bbox)", feature_pages),
+                         ("tiles", "vector tiles z6-12", tiles))  # fmt: skip
+            for case, workload, make in workloads:
+                print(workload)
+                pair = [("terrace /features (visibility rule)", f"{ours}/features", TABLE)]
+                pair.append(("tipg standalone", theirs, f"geo.{TABLE}"))
+                rate, peer = compare(pair, make, args.requests)
+                ratios[case] = (rate, peer)
+        finally:
+            for server in servers:
+                server.terminate()
+                server.wait()
     print_result("serving_{case}_req_per_s", "req/s", "tipg-standalone", ratios)
 
 

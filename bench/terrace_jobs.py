@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psycopg
 
+from terrace.db.cluster import LocalCluster
+from terrace.db.database import ensure_database
 from terrace.orchestration.machine import CoreMachine
 from terrace.pipelines import default_registry
 from terrace.storage import Storage
@@ -89,3 +95,20 @@ def print_result(metric: str, unit: str, peer: str, ratios: dict[str, tuple[floa
         f"RESULT name={metric.format(case=worst)} value={ours:.1f} unit={unit} peer={peer} "
         f"peer_value={theirs:.1f} ratio={ours / theirs:.2f}"
     )
+
+
+@contextmanager
+def bench_cluster() -> Iterator[tuple[LocalCluster, str, Path]]:
+    """A durable throwaway cluster with an ensured database `bench`: (cluster, its URL, a scratch
+    folder); all of it is deleted afterwards."""
+    home = Path(tempfile.mkdtemp(prefix="terrace-bench-"))
+    cluster = LocalCluster(home)
+    cluster.start()
+    try:
+        cluster.create_database("bench")
+        url = cluster.url("bench")
+        ensure_database(url)
+        yield cluster, url, home
+    finally:
+        cluster.destroy()
+        shutil.rmtree(home, ignore_errors=True)

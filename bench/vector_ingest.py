@@ -16,9 +16,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import shutil
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable
 from functools import partial
@@ -31,10 +29,9 @@ import pyarrow as pa
 import pyogrio
 import shapely
 import sqlalchemy
-from terrace_jobs import Timed, print_result, run_job
+from terrace_jobs import Timed, bench_cluster, print_result, run_job
 
 from terrace.db.cluster import LocalCluster
-from terrace.db.database import ensure_database
 from terrace.storage import Storage
 
 
@@ -168,14 +165,8 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=1_000_000)
     parser.add_argument("--polygons", type=int, default=200_000)
     args = parser.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="terrace-bench-"))
-    cluster = LocalCluster(home)
-    cluster.start()
     ratios = {}
-    try:
-        cluster.create_database("bench")
-        url = cluster.url("bench")
-        ensure_database(url)
+    with bench_cluster() as (cluster, url, home):
         storage = Storage.local(home / "storage")
         storage.create_containers()
         gdal = pyogrio.__gdal_version_string__
@@ -195,9 +186,6 @@ def main() -> None:
             measure("geopandas.to_postgis", count, partial(geopandas_to_postgis, url, file, f"g_{kind}"))
             measure("raw COPY ceiling", count, partial(copy_ceiling, url, f"t_{kind}"))
             ratios[kind] = (ours, peer)
-    finally:
-        cluster.destroy()
-        shutil.rmtree(home, ignore_errors=True)
     print_result("vector_ingest_{case}_features_per_s", "features/s", "ogr2ogr", ratios)
 
 
