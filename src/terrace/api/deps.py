@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from terrace.auth import Principal, Role, verify_key
+from terrace.auth import Principal, Role, require_role, verify_key
 from terrace.db import pool as db
-from terrace.errors import Forbidden, Unauthenticated
+from terrace.errors import Unauthenticated
 from terrace.storage import Storage
 
 
@@ -47,16 +47,6 @@ def require(role: Role) -> Callable[..., Principal]:
     """A dependency that admits callers holding `role` (or a higher one)."""
 
     def dependency(principal: Annotated[Principal | None, Depends(current_principal)]) -> Principal:
-        if principal is None:
-            raise Unauthenticated(
-                f"This endpoint needs an API key with the {role.value} role.",
-                "Send `Authorization: Bearer <key>`.",
-            )
-        if not principal.has(role):
-            raise Forbidden(
-                f"Your key has the {principal.role.value} role; this endpoint needs {role.value}.",
-                "Ask an admin for a key with the required role.",
-            )
-        return principal
+        return require_role(principal, role, "this endpoint")
 
     return dependency

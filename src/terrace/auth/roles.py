@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from terrace.db.models.auth import ROLES
+from terrace.errors import Forbidden, Unauthenticated
 
 
 class Role(StrEnum):
@@ -29,3 +30,18 @@ class Principal:
 
     def has(self, role: Role) -> bool:
         return self.role.rank >= role.rank
+
+
+def require_role(principal: Principal | None, role: Role, what: str) -> Principal:
+    """The caller, who must hold `role` (or a higher one) to use `what` ("this endpoint" ...)."""
+    if principal is None:
+        raise Unauthenticated(
+            f"{what[:1].upper()}{what[1:]} needs an API key with the {role.value} role.",
+            "Send `Authorization: Bearer <key>`.",
+        )
+    if not principal.has(role):
+        raise Forbidden(
+            f"Your key has the {principal.role.value} role; {what} needs {role.value}.",
+            f"Ask an admin for a key with the {role.value} role.",
+        )
+    return principal

@@ -26,9 +26,8 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from terrace.auth import Principal, Role
+from terrace.auth import Principal, Role, require_role
 from terrace.db.models.catalog import ACCESS_LEVELS
-from terrace.errors import Forbidden, Unauthenticated
 from terrace.stac.pgstac import ACCESS_PROPERTY, GRANTS_PROPERTY
 
 
@@ -100,15 +99,4 @@ class Gate:
 
     async def require(self, request: Request, role: Role) -> Principal:
         """The caller, who must hold `role`: the reviewer preview routes use this."""
-        principal = await self.principal(request)
-        if principal is None:
-            raise Unauthenticated(
-                f"Draft previews need an API key with the {role.value} role.",
-                "Send `Authorization: Bearer <key>`.",
-            )
-        if not principal.has(role):
-            raise Forbidden(
-                f"Your key has the {principal.role.value} role; draft previews need {role.value}.",
-                "Ask an admin for a key with the reviewer role.",
-            )
-        return principal
+        return require_role(await self.principal(request), role, "draft previews")

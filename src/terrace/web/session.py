@@ -12,7 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends, Form, Request
 
-from terrace.auth import Principal, Role
+from terrace.auth import Principal, Role, require_role
 from terrace.auth.keys import hash_key, principal_of, verify_key
 from terrace.errors import Forbidden, TerraceError
 
@@ -76,12 +76,7 @@ def needs(role: Role):  # type: ignore[no-untyped-def]
     def dependency(
         principal: Annotated[Principal, Depends(signed_in)], _: Annotated[None, Depends(checked_csrf)]
     ) -> Principal:
-        if not principal.has(role):
-            raise Forbidden(
-                f"Your key has the {principal.role.value} role; this action needs {role.value}.",
-                "Ask an admin for a key with the required role.",
-            )
-        return principal
+        return require_role(principal, role, "this action")
 
     return dependency
 

@@ -10,11 +10,11 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from terrace.auth import Principal, Role
+from terrace.auth import Principal, Role, require_role
 from terrace.catalog.relations import DRAFT_SCHEMA
 from terrace.catalog.releases import find_release
 from terrace.db.queries import queries
-from terrace.errors import Forbidden, NotFound, TerraceError
+from terrace.errors import NotFound, TerraceError
 from terrace.platform import resolve, review
 from terrace.platform.requests import ApproveRequest, ReasonRequest
 from terrace.platform.views import describe
@@ -52,7 +52,7 @@ def page(request: Request, release_id: str, user: User) -> Response:
 @router.get("/{release_id}/features.geojson")
 def draft_features(request: Request, release_id: str, user: User) -> Response:
     """The draft's features for the review map: reviewers only, drafts are not served."""
-    _require_reviewer(user)
+    require_role(user, Role.reviewer, "draft previews")
     with request.app.state.pool.connection() as conn:
         table = previews.primary_table(conn, find_release(conn, release_id))
         if table is None or table["schema_name"] != DRAFT_SCHEMA:
@@ -63,7 +63,7 @@ def draft_features(request: Request, release_id: str, user: User) -> Response:
 @router.get("/{release_id}/thumbnails/{index}.png")
 def thumbnail(request: Request, release_id: str, index: int, user: User) -> Response:
     """The thumbnail of the release's `index`-th COG, for the review map of a raster draft."""
-    _require_reviewer(user)
+    require_role(user, Role.reviewer, "draft previews")
     with request.app.state.pool.connection() as conn:
         cogs = [dict(r) for r in conn.execute(queries("web")["cogs_of_release"], {"release_id": release_id})]
     if not 0 <= index < len(cogs) or not cogs[index]["thumbnail_path"]:
@@ -103,11 +103,6 @@ def reject(
         )
 
     return _act(request, release_id, user, action)
-
-
-def _require_reviewer(user: Principal) -> None:
-    if not user.has(Role.reviewer):
-        raise Forbidden("Draft previews need the reviewer role.", "Ask an admin for a reviewer key.")
 
 
 def _act(
