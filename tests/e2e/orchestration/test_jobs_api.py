@@ -109,4 +109,4 @@ def test_the_repair_report_downloads_as_csv(
     wait(api, submitter, job_id, {"completed"})
     report = api.get(f"/api/jobs/{job_id}/repair-report.csv", headers=bearer(submitter))
     assert report.status_code == 200 and report.headers["content-type"].startswith("text/csv")
-    assert report.text.splitlines() == ["source_row,reason", "0,GEOMETRY_REPAIRED"]
+    assert report.text.splitlines() == ["source_fid,reason", "0,GEOMETRY_REPAIRED"]

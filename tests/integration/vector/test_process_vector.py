@@ -165,7 +165,7 @@ def test_repairs_are_counted_and_reported(database_url: str, storage: Storage, t
     assert job["status"] == "completed", job["error"]
     assert warnings(job) == {"GEOMETRY_REPAIRED": 1, "NULL_GEOMETRY_DROPPED": 1}
     report = storage.get("silver", job["result"]["outputs"]["repair_report"]["path"]).decode().splitlines()
-    assert report == ["source_row,reason", "2,NULL_GEOMETRY_DROPPED", "0,GEOMETRY_REPAIRED"]
+    assert report == ["source_fid,reason", "2,NULL_GEOMETRY_DROPPED", "0,GEOMETRY_REPAIRED"]
     ccw = one(
         database_url, "SELECT bool_and(ST_IsPolygonCCW(geom)) AS ccw FROM geo_draft.floods_jakarta_ord1"
     )
@@ -322,7 +322,7 @@ def test_chunks_load_in_parallel_tasks_without_duplicates(
     job = run(database_url, storage, write(tmp_path / "z.gpkg", polygons(1000)), chunk_size=150)
     assert job["status"] == "completed", job["error"]
     with psycopg.connect(database_url) as conn:
-        loads = conn.execute("SELECT count(*) FROM app.tasks WHERE stage = 2").fetchone()[0]
+        loads = conn.execute("SELECT count(*) FROM app.tasks WHERE stage = 4").fetchone()[0]
         rows = conn.execute(
             "SELECT count(*), count(DISTINCT etl_batch_id) FROM geo_draft.floods_jakarta_ord1"
         )

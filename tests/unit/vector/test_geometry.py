@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import shapely
 
-from terrace.ingest.vector.geometry import _multi, ewkb_hex
+from terrace.ingest.vector.geometry import multi_wkb
 
 SAMPLES = {
     "points": shapely.points(np.arange(5.0), np.arange(5.0)),
@@ -23,18 +23,21 @@ FAMILY = {"points": 0, "points_z": 0, "lines": 1, "polygons": 2}
 
 
 @pytest.mark.parametrize("name", SAMPLES)
-def test_multi_wraps_single_parts_and_keeps_multis(name: str) -> None:
-    multi = _multi(SAMPLES[name], FAMILY[name])
-    assert set(shapely.get_type_id(multi)) == {4 + FAMILY[name]}
-    assert shapely.equals(multi, SAMPLES[name]).all()
+def test_every_geometry_becomes_its_multi_type(name: str) -> None:
+    geoms = SAMPLES[name]
+    written = shapely.from_wkb(
+        multi_wkb(geoms, np.full(len(geoms), FAMILY[name])).to_numpy(zero_copy_only=False)
+    )
+    assert set(shapely.get_type_id(written)) == {4 + FAMILY[name]}
+    assert shapely.equals(written, geoms).all()
+    assert (shapely.has_z(written) == shapely.has_z(geoms)).all()
 
 
-@pytest.mark.parametrize("name", SAMPLES)
-def test_hex_ewkb_is_what_geos_writes(name: str) -> None:
-    geoms = _multi(SAMPLES[name], FAMILY[name])
-    expected = shapely.to_wkb(shapely.set_srid(geoms, 4326), hex=True, include_srid=True)
-    assert ewkb_hex(geoms).to_pylist() == list(expected)
+def test_wrapped_wkb_is_byte_for_byte_what_geos_writes_for_the_multi() -> None:
+    polygons = np.array([shapely.box(0, 0, 1, 1), shapely.box(2, 2, 3, 3)], dtype=object)
+    expected = shapely.to_wkb(shapely.multipolygons(polygons[:, np.newaxis]), flavor="iso", byte_order=1)
+    assert multi_wkb(polygons, np.full(2, 2)).to_pylist() == list(expected)
 
 
-def test_hex_ewkb_of_nothing_is_empty() -> None:
-    assert len(ewkb_hex(np.array([], dtype=object))) == 0
+def test_multi_wkb_of_nothing_is_empty() -> None:
+    assert len(multi_wkb(np.array([], dtype=object), np.array([], dtype=np.int8))) == 0

@@ -50,6 +50,18 @@ RESERVED = frozenset(
 )
 
 
+COLUMN_TYPES = {
+    "boolean": pa.bool_(),
+    "smallint": pa.int16(),
+    "integer": pa.int32(),
+    "bigint": pa.int64(),
+    "double precision": pa.float64(),
+    "text": pa.string(),
+    "date": pa.date32(),
+    "time": pa.time64("us"),
+}
+
+
 @dataclass(frozen=True)
 class Column:
     source: str
@@ -82,6 +94,21 @@ def pg_type(arrow: pa.DataType) -> str | None:
     if pa.types.is_time(arrow):
         return "time"
     return None
+
+
+def as_column_type(array: pa.Array | pa.ChunkedArray, pg: str) -> pa.Array | pa.ChunkedArray:
+    """`array` in the Arrow type whose binary COPY form is that of PostgreSQL type `pg`.
+
+    A float32 goes through its shortest decimal text, so 0.1 stays 0.1 in double precision.
+    Timestamps without a zone are taken as UTC.
+    """
+    if pg == "double precision" and pa.types.is_float32(array.type):
+        return array.cast(pa.string()).cast(pa.float64())
+    if pg == "timestamptz":
+        return array.cast(pa.timestamp("us", tz=array.type.tz or "UTC"))
+    if pg == "numeric":
+        return array if pa.types.is_decimal(array.type) else array.cast(pa.decimal128(20, 0))
+    return array.cast(COLUMN_TYPES[pg])
 
 
 def sanitize(name: str) -> str:

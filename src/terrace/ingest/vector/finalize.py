@@ -1,4 +1,5 @@
-"""Stage 3 of process_vector: index, check counts, take the final names, register the tables."""
+"""Stage 5 of process_vector: check counts, complete and index the tables, take the final names,
+register them."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from terrace.db.pool import Connection
 from terrace.db.queries import queries
 from terrace.errors import InvalidInput
 from terrace.ingest.vector.params import VectorParams
-from terrace.ingest.vector.tables import index_and_publish
+from terrace.ingest.vector.tables import complete_table, publish
 from terrace.orchestration.definitions import Result, TaskContext
 
 MAX_SPLIT_VALUES = 20
@@ -26,10 +27,20 @@ def finalize(ctx: TaskContext) -> Result:
     summary = json.loads(ctx.storage.get("silver", f"{params.work_prefix}/prepare.json"))
     schema = params.target_schema
     produced: list[dict[str, Any]] = []
+    source = summary["source"]
+    constants = {
+        "source_file": source["file"],
+        "source_format": source["format"],
+        "source_crs": source["crs"],
+        "etl_job_id": ctx.job_id,
+    }
     with psycopg.connect(ctx.database_url, row_factory=dict_row) as conn:
         for table in summary["tables"]:
             _check_count(conn, schema, table)
-            index_and_publish(conn, schema, table["staging"], table["table_name"], params.geometry_column)
+            complete_table(
+                conn, schema, table["staging"], table["expected"], params.geometry_column, constants
+            )
+            publish(conn, schema, table["staging"], table["table_name"])
             role = "geometry_split" if table["suffix"] else "primary"
             produced.append(
                 _register(conn, ctx, params, summary, table, table["table_name"], role, table["suffix"])

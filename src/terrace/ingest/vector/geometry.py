@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyproj
 import shapely
 
@@ -17,41 +18,48 @@ FAMILY_OF_TYPE = {0: 0, 1: 1, 2: 1, 3: 2, 4: 0, 5: 1, 6: 2}
 # the same as an array indexed by type id + 1 (type id -1 is a missing geometry, 7 a collection)
 FAMILY_LOOKUP = np.array([-1, 0, 1, 1, 2, 0, 1, 2, -1], dtype=np.int8)
 MULTI = (shapely.multipoints, shapely.multilinestrings, shapely.multipolygons)
-SINGLE_TYPE = (0, 1, 3)  # shapely type id of Point, LineString, Polygon by family
-MULTI_TYPE = (4, 5, 6)  # and of MultiPoint, MultiLineString, MultiPolygon
-# The two upper-case hex digits of every byte value, as one uint16 each (their bytes in order).
-HEX_PAIRS = np.array([f"{i:02X}".encode() for i in range(256)], dtype="S2").view(np.uint16)
+# shapely type id → True for the single-part types (Point, LineString, LinearRing, Polygon)
+SINGLE = np.array([True, True, True, True, False, False, False, False])
+# A MULTI WKB header holding one part, little-endian, by family (+3 with Z): the ISO WKB of a
+# single geometry becomes its MULTI type by prepending this; the part keeps its own bytes.
+MULTI_HEADERS = pa.array(
+    [b""]
+    + [
+        b"\x01" + code.to_bytes(4, "little") + (1).to_bytes(4, "little")
+        for code in (4, 5, 6, 1004, 1005, 1006)
+    ],
+    pa.binary(),
+)
 WORLD = shapely.box(-180, -90, 180, 90)
 EAST_OF_ANTIMERIDIAN = shapely.box(180, -90, 540, 90)
 
 
 @dataclass
 class Cleaned:
-    geometries: np.ndarray  # MULTI geometries in EPSG:4326 of the kept rows
+    geometries: np.ndarray  # geometries in EPSG:4326 of the kept rows, single or MULTI
     families: np.ndarray  # family index of each kept row
     kept: np.ndarray  # boolean mask over the batch's rows
     counts: Counter[str] = field(default_factory=Counter)
-    report: list[tuple[int, str]] = field(default_factory=list)  # (source row, reason code)
+    report: list[tuple[int, str]] = field(default_factory=list)  # (row in the batch, reason code)
 
 
-def clean(wkb: np.ndarray, first_row: int, transformer: pyproj.Transformer | None, keep_z: bool) -> Cleaned:
-    """Clean one batch of WKB geometries whose first row is source row `first_row`; a transformer
-    reprojects to EPSG:4326."""
+def clean(wkb: np.ndarray, transformer: pyproj.Transformer | None, keep_z: bool) -> Cleaned:
+    """Clean one batch of WKB geometries; a transformer reprojects to EPSG:4326."""
     result = Cleaned(np.empty(0, dtype=object), np.empty(0, dtype=np.int8), np.ones(len(wkb), dtype=bool))
     geoms = shapely.from_wkb(wkb, on_invalid="ignore")
-    _drop(result, shapely.is_missing(geoms) | shapely.is_empty(geoms), first_row, "NULL_GEOMETRY_DROPPED")
+    _drop(result, shapely.is_missing(geoms) | shapely.is_empty(geoms), "NULL_GEOMETRY_DROPPED")
     geoms = geoms.copy()
     geoms[~result.kept] = None
-    geoms, families = _families(result, geoms, first_row)
+    geoms, families = _families(result, geoms)
     invalid = result.kept & ~shapely.is_valid(geoms)
     if invalid.any():
         geoms[invalid] = _keep_family(shapely.make_valid(geoms[invalid]), families[invalid])
-        _note(result, invalid, first_row, "GEOMETRY_REPAIRED")
+        _note(result, invalid, "GEOMETRY_REPAIRED")
     if not keep_z:
         has_z = result.kept & shapely.has_z(geoms)
         if has_z.any():
             geoms[has_z] = shapely.force_2d(geoms[has_z])
-            _note(result, has_z, first_row, "Z_DROPPED")
+            _note(result, has_z, "Z_DROPPED")
     kept = result.kept
     if transformer is not None:  # None: the data is in EPSG:4326 already
         geoms[kept] = shapely.transform(geoms[kept], _projector(transformer), include_z=keep_z)
@@ -59,11 +67,7 @@ def clean(wkb: np.ndarray, first_row: int, transformer: pyproj.Transformer | Non
     crossing[kept] = np.diff(shapely.bounds(geoms[kept])[:, [0, 2]], axis=1)[:, 0] > 180
     if crossing.any():
         geoms[crossing] = _split_at_antimeridian(geoms[crossing])
-        _note(result, crossing, first_row, "ANTIMERIDIAN_FIXED")
-    for family in range(3):
-        mask = kept & (families == family)
-        if mask.any():
-            geoms[mask] = _multi(geoms[mask], family)
+        _note(result, crossing, "ANTIMERIDIAN_FIXED")
     polygons = kept & (families == 2)
     geoms[polygons] = shapely.orient_polygons(geoms[polygons], exterior_cw=False)
     result.geometries, result.families = geoms[kept], families[kept]
@@ -78,7 +82,7 @@ def _projector(transformer: pyproj.Transformer):  # type: ignore[no-untyped-def]
     return project
 
 
-def _families(result: Cleaned, geoms: np.ndarray, first_row: int) -> tuple[np.ndarray, np.ndarray]:
+def _families(result: Cleaned, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Family of each geometry; a collection of one family becomes that family, mixed ones drop."""
     types = shapely.get_type_id(geoms)
     families = FAMILY_LOOKUP[np.clip(types, -1, 7) + 1]
@@ -91,10 +95,10 @@ def _families(result: Cleaned, geoms: np.ndarray, first_row: int) -> tuple[np.nd
             family = kinds.pop()
             families[index], geoms[index] = family, MULTI[family](parts)
             result.counts["COLLECTION_CONVERTED"] += 1
-            result.report.append((first_row + int(index), "COLLECTION_CONVERTED"))
+            result.report.append((int(index), "COLLECTION_CONVERTED"))
         else:
             mixed[index] = True
-    _drop(result, mixed, first_row, "MIXED_COLLECTION_DROPPED")
+    _drop(result, mixed, "MIXED_COLLECTION_DROPPED")
     return geoms, families
 
 
@@ -108,28 +112,17 @@ def _keep_family(geoms: np.ndarray, families: np.ndarray) -> np.ndarray:
     return out
 
 
-def _multi(geoms: np.ndarray, family: int) -> np.ndarray:
-    """Every geometry of one family as its MULTI type; single parts wrap in one vectorized call."""
-    types = shapely.get_type_id(geoms)
-    out = geoms.copy()
-    single = types == SINGLE_TYPE[family]
-    if single.any():
-        out[single] = MULTI[family](geoms[single][:, np.newaxis])
-    other = ~single & (types != MULTI_TYPE[family])
-    if other.any():  # a LinearRing among lines: rebuilt from its parts
-        parts, index = shapely.get_parts(geoms[other], return_index=True)
-        out[other] = MULTI[family](parts, indices=index)
-    return out
+def multi_wkb(geoms: np.ndarray, families: np.ndarray) -> pa.BinaryArray:
+    """ISO WKB of `geoms` (of the given families), each as its family's MULTI type.
 
-
-def ewkb_hex(geoms: np.ndarray, srid: int = 4326) -> pa.StringArray:
-    """Hex EWKB (what PostGIS reads from text COPY) of `geoms`: GEOS writes binary WKB, numpy
-    turns all of it into hex at once, several times faster than GEOS' own hex writer."""
-    binary = pa.array(shapely.to_wkb(shapely.set_srid(geoms, srid), include_srid=True), pa.binary())
-    _, offsets, data = binary.buffers()
-    ends = np.frombuffer(offsets, dtype=np.int32)[: len(binary) + 1]
-    hexed = HEX_PAIRS[np.frombuffer(data, dtype=np.uint8)[: ends[-1]]] if len(binary) else HEX_PAIRS[:0]
-    return pa.StringArray.from_buffers(len(binary), pa.py_buffer(ends * 2), pa.py_buffer(hexed.tobytes()))
+    GEOS writes every geometry once; single parts are wrapped by prepending a one-part MULTI
+    header in one Arrow kernel, instead of building a MULTI object per geometry. PostGIS takes
+    the SRID from the column type.
+    """
+    wkb = pa.array(shapely.to_wkb(geoms, flavor="iso", output_dimension=3), pa.binary())
+    single = SINGLE[np.clip(shapely.get_type_id(geoms), 0, 7)]
+    header = np.where(single, families.astype(np.int64) + 1 + 3 * shapely.has_z(geoms), 0)
+    return pc.binary_join_element_wise(MULTI_HEADERS.take(pa.array(header)), wkb, pa.scalar(b"", pa.binary()))
 
 
 def _split_at_antimeridian(geoms: np.ndarray) -> np.ndarray:
@@ -149,14 +142,14 @@ def _split_at_antimeridian(geoms: np.ndarray) -> np.ndarray:
     return shapely.union(west, east)
 
 
-def _drop(result: Cleaned, mask: np.ndarray, first_row: int, code: str) -> None:
+def _drop(result: Cleaned, mask: np.ndarray, code: str) -> None:
     mask = mask & result.kept
     if mask.any():
         result.kept &= ~mask
-        _note(result, mask, first_row, code)
+        _note(result, mask, code)
 
 
-def _note(result: Cleaned, mask: np.ndarray, first_row: int, code: str) -> None:
+def _note(result: Cleaned, mask: np.ndarray, code: str) -> None:
     rows = np.flatnonzero(mask)
     result.counts[code] += len(rows)
-    result.report.extend((first_row + int(r), code) for r in rows)
+    result.report.extend((int(r), code) for r in rows)

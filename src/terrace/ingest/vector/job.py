@@ -1,13 +1,16 @@
-"""The process_vector job: prepare (one task) → load (one task per chunk) → finalize (one task)."""
+"""The process_vector job: inspect (one task) → prepare (one task per part of the file) → stage
+(one task: checks, staging tables) → load (one task per chunk) → finalize (one task)."""
 
 from __future__ import annotations
 
 from terrace.db.pool import Connection
 from terrace.db.queries import queries
 from terrace.ingest.vector.finalize import finalize
+from terrace.ingest.vector.inspect import inspect
 from terrace.ingest.vector.load import load, plan_loads
 from terrace.ingest.vector.params import VectorParams
-from terrace.ingest.vector.prepare import prepare
+from terrace.ingest.vector.prepare import plan_parts, prepare
+from terrace.ingest.vector.staging import create_staging, plan_staging
 from terrace.ingest.vector.tables import drop_table
 from terrace.orchestration.definitions import JobType, Result, Stage
 from terrace.storage import Storage
@@ -32,7 +35,9 @@ PROCESS_VECTOR = JobType(
     name="process_vector",
     parameters=VectorParams,
     stages=(
-        Stage("prepare", prepare, lambda params, _: [{}]),
+        Stage("inspect", inspect, lambda params, _: [{}]),
+        Stage("prepare", prepare, plan_parts),
+        Stage("stage", create_staging, plan_staging),
         Stage("load", load, plan_loads),
         Stage("finalize", finalize, lambda params, _: [{}]),
     ),

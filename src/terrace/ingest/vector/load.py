@@ -1,52 +1,64 @@
-"""Stage 2 of process_vector: one task per chunk COPYs it into its staging table.
+"""Stage 4 of process_vector: one task per chunk COPYs it into its staging table.
 
-The chunk becomes CSV inside Arrow's C++ writer and streams to COPY, so no Python loop touches a
-row. A retry first deletes the rows of its own batch (a scan, but retries are rare, and no index
-slows down every first attempt): a chunk is never loaded twice.
+The chunk's Arrow columns already have the table's types; ADBC's PostgreSQL driver streams them
+as binary COPY (geometry as WKB into PostGIS' binary input), so no row passes through Python or
+through text. objectid is numbered per table in chunk order. A retry first deletes the rows of
+its own batch, so a chunk is never loaded twice.
 """
 
 from __future__ import annotations
 
-import io
+from typing import Any
 
+import adbc_driver_postgresql.dbapi as adbc
+import numpy as np
 import psycopg
 import pyarrow as pa
-import pyarrow.csv as pcsv
-import pyarrow.parquet as pq
+import pyarrow.ipc as ipc
 from psycopg import sql
 
 from terrace.orchestration.definitions import Result, TaskContext
 
 
-def plan_loads(params: object, results: list[Result]) -> list[dict[str, object]]:
-    (prepared,) = results
-    return [
-        {
-            "chunk": chunk["path"],
-            "staging": prepared["tables"][str(chunk["family"])],
-            "columns": prepared["columns"],
-            "geometry_column": prepared["geometry_column"],
-        }
-        for chunk in prepared["chunks"]
-    ]
+def plan_loads(params: object, results: list[Result]) -> list[dict[str, Any]]:
+    (staged,) = results
+    next_objectid: dict[int, int] = {}
+    loads = []
+    for chunk in staged["chunks"]:
+        first = next_objectid.get(chunk["family"], 1)
+        next_objectid[chunk["family"]] = first + chunk["rows"]
+        loads.append(
+            {
+                "chunk": chunk["path"],
+                "staging": staged["tables"][str(chunk["family"])],
+                "first_objectid": first,
+                "columns": staged["columns"],
+                "geometry_column": staged["geometry_column"],
+            }
+        )
+    return loads
 
 
 def load(ctx: TaskContext) -> Result:
     p = ctx.params
-    batch_id = p["chunk"].rsplit("/", 1)[-1].removesuffix(".parquet")
-    table = pq.read_table(io.BytesIO(ctx.storage.get("silver", p["chunk"])), columns=[*p["columns"], "geom"])
-    table = table.append_column("etl_batch_id", pa.array([batch_id] * len(table), pa.string()))
-    buffer = io.BytesIO()
-    pcsv.write_csv(table, buffer, pcsv.WriteOptions(include_header=False))
-    target = sql.Identifier(ctx.job_params["target_schema"], p["staging"])
-    names = [*p["columns"], p["geometry_column"], "etl_batch_id"]
-    with psycopg.connect(ctx.database_url) as conn:
-        conn.execute("SET TIME ZONE 'UTC'")
-        if ctx.attempt > 1:  # an earlier attempt may have committed this chunk
-            conn.execute(sql.SQL("DELETE FROM {} WHERE etl_batch_id = %s").format(target), (batch_id,))
-        statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
-            target, sql.SQL(", ").join(map(sql.Identifier, names))
-        )
-        with conn.cursor().copy(statement) as copy:
-            copy.write(buffer.getbuffer())
-    return {"staging": p["staging"], "rows": len(table), "batch": batch_id}
+    schema = ctx.job_params["target_schema"]
+    batch_id = p["chunk"].rsplit("/", 1)[-1].removesuffix(".arrow")
+    table = ipc.open_file(pa.py_buffer(ctx.storage.get("silver", p["chunk"]))).read_all()
+    table = table.select([*p["columns"], "geom"]).rename_columns([*p["columns"], p["geometry_column"]])
+    rows = len(table)
+    table = table.add_column(
+        0, "objectid", pa.array(np.arange(p["first_objectid"], p["first_objectid"] + rows, dtype=np.int64))
+    ).append_column("etl_batch_id", pa.repeat(pa.scalar(batch_id), rows))
+    if ctx.attempt > 1:  # an earlier attempt may have committed this chunk
+        with psycopg.connect(ctx.database_url) as conn:
+            conn.execute(
+                sql.SQL("DELETE FROM {} WHERE etl_batch_id = %s").format(
+                    sql.Identifier(schema, p["staging"])
+                ),
+                (batch_id,),
+            )
+    with adbc.connect(ctx.database_url) as conn:
+        with conn.cursor() as cursor:
+            cursor.adbc_ingest(p["staging"], table, mode="append", db_schema_name=schema)
+        conn.commit()
+    return {"staging": p["staging"], "rows": rows, "batch": batch_id}

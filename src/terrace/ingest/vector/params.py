@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from terrace.ingest.vector.sources import ReadOptions
+
 IDENTIFIER = r"^[a-z_][a-z0-9_]{0,54}$"
 
 
@@ -31,7 +33,9 @@ class VectorParams(BaseModel):
     split_column: str | None = None
     arcgis_mode: bool = False
     keep_z: bool = False
-    chunk_size: int = Field(default=200_000, ge=100, le=5_000_000)
+    chunk_size: int = Field(
+        default=200_000, ge=100, le=5_000_000, description="Features per part read and per chunk loaded."
+    )
 
     @property
     def geometry_column(self) -> str:
@@ -40,3 +44,7 @@ class VectorParams(BaseModel):
     @property
     def work_prefix(self) -> str:
         return f"ingest/{self.dataset_id}/{self.resource_id}/{self.table_name}-r{self.revision}"
+
+    @property
+    def read_options(self) -> ReadOptions:
+        return ReadOptions(self.layer, self.lat_column, self.lon_column, self.wkt_column)

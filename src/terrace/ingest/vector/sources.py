@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pyogrio
@@ -43,6 +45,26 @@ FORMATS = {
 }
 
 
+@dataclass(frozen=True)
+class Part:
+    """A part of a layer that one prepare task reads: a FID range [fid_from, fid_to) for a
+    GeoPackage, `count` features from `skip` where the driver seeks fast (Shapefile), row groups
+    of a GeoParquet file, or, for formats read front to back only, the whole layer."""
+
+    fid_from: int | None = None
+    fid_to: int | None = None
+    skip: int = 0
+    count: int | None = None
+    row_groups: tuple[int, ...] | None = None
+    first_row: int = 0  # source row number of the part's first feature (GeoParquet)
+
+
+@dataclass
+class Batch:
+    records: pa.RecordBatch  # attributes and WKB `geometry`
+    fids: np.ndarray  # the features' ids in the source (GDAL FID; row number for GeoParquet)
+
+
 @dataclass
 class VectorSource:
     """An opened layer: its Arrow schema (geometry as WKB in `geometry`), CRS and batches."""
@@ -52,7 +74,8 @@ class VectorSource:
     layer: str | None
     schema: pa.Schema
     crs: str | None
-    batches: Iterator[pa.RecordBatch]
+    batches: Iterator[Batch]
+    parts: Callable[[int], list[Part]]  # the layer cut into parts of about n features
 
 
 @dataclass(frozen=True)
@@ -75,32 +98,91 @@ def source_format(path: Path) -> str:
 
 
 @contextmanager
-def open_source(path: Path, options: ReadOptions) -> Iterator[VectorSource]:
-    """Open `path` for streaming; every failure is an InvalidInput naming the file and the fix."""
+def open_source(path: Path, options: ReadOptions, part: Part | None = None) -> Iterator[VectorSource]:
+    """Open `path` (only `part` of it, if given) for streaming; every failure is an InvalidInput
+    naming the file and the fix."""
     if not path.exists() or path.stat().st_size == 0:
         raise InvalidInput(f"{path.name} is empty.", "Upload the complete file again.")
     fmt = source_format(path)
+    part = part or Part()
     if fmt == "GeoParquet":
-        yield _geoparquet(path, options)
+        yield _geoparquet(path, options, part)
         return
     gdal_path, fmt = (_zip_member(path), "Shapefile (zip)") if fmt == "zip" else (str(path), fmt)
     layer = _choose_layer(path, gdal_path, options.layer)
+    where = (
+        None if part.fid_from is None else f"FID >= {int(part.fid_from)} AND FID < {int(part.fid_to or 0)}"
+    )
     try:
         with pyogrio.open_arrow(
             gdal_path,
             layer=layer,
             batch_size=options.batch_size,
             use_pyarrow=True,
+            return_fids=True,
+            where=where,
+            skip_features=part.skip,
             **_open_options(fmt, options),
         ) as (meta, reader):
             schema = _rename_geometry(reader.schema, meta.get("geometry_name") or "wkb_geometry")
-            batches = (pa.RecordBatch.from_arrays(b.columns, schema=schema) for b in reader)
-            yield VectorSource(path, fmt, layer, schema, meta.get("crs"), batches)
+            fid_index = schema.get_field_index(meta.get("fid_column") or "OGC_FID")
+            schema = schema.remove(fid_index)
+            batches = (
+                Batch(
+                    pa.RecordBatch.from_arrays(
+                        b.columns[:fid_index] + b.columns[fid_index + 1 :], schema=schema
+                    ),
+                    b.column(fid_index).to_numpy(),
+                )
+                for b in _limit(reader, part.count)
+            )
+            yield VectorSource(
+                path, fmt, layer, schema, meta.get("crs"), batches, partial(_gdal_parts, gdal_path, layer)
+            )
     except (DataSourceError, DataLayerError) as exc:
         raise InvalidInput(
             f"{path.name} cannot be read as {fmt}: {exc}",
             "Check that the file is complete and of the type its extension says.",
         ) from exc
+
+
+def _limit(batches: Iterable[pa.RecordBatch], count: int | None) -> Iterator[pa.RecordBatch]:
+    """The first `count` rows of `batches` (all of them for None)."""
+    left = count
+    for batch in batches:
+        if left is not None and batch.num_rows >= left:
+            if left:
+                yield batch.slice(0, left)
+            return
+        if left is not None:
+            left -= batch.num_rows
+        yield batch
+
+
+def _gdal_parts(gdal_path: str, layer: str | None, size: int) -> list[Part]:
+    """Parts for parallel prepare tasks; a layer GDAL can only read front to back is one part."""
+    info = pyogrio.read_info(gdal_path, layer=layer)
+    count = max(int(info["features"]), 0)
+    pieces = -(-count // size)
+    if info["driver"] == "GPKG" and pieces > 1:
+        # a FID range is a range scan of the GeoPackage's primary key
+        fid, table = _quoted(info["fid_column"]), _quoted(str(layer))
+        meta, fids = pyogrio.read_arrow(
+            gdal_path,
+            # SQLite, on the uploaded file only; both names are quoted identifiers
+            sql=f"SELECT MIN({fid}) AS lo, MAX({fid}) AS hi FROM {table}",  # noqa: S608
+            read_geometry=False,
+        )
+        low, high = fids.column("lo")[0].as_py(), fids.column("hi")[0].as_py() + 1
+        step = -(-(high - low) // pieces)
+        return [Part(fid_from=start, fid_to=min(start + step, high)) for start in range(low, high, step)]
+    if info["capabilities"].get("fast_set_next_by_index") and pieces > 1:
+        return [Part(skip=start, count=size) for start in range(0, count, size)]
+    return [Part()]
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _rename_geometry(schema: pa.Schema, name: str) -> pa.Schema:
@@ -178,7 +260,7 @@ def _zip_member(path: Path) -> str:
     return f"/vsizip/{path}/{shapefiles[0]}"
 
 
-def _geoparquet(path: Path, options: ReadOptions) -> VectorSource:
+def _geoparquet(path: Path, options: ReadOptions, part: Part) -> VectorSource:
     try:
         parquet = pq.ParquetFile(path)
     except (pa.ArrowInvalid, OSError) as exc:
@@ -197,10 +279,37 @@ def _geoparquet(path: Path, options: ReadOptions) -> VectorSource:
         )
     crs = geo["columns"][column].get("crs", "OGC:CRS84")
     schema = _rename_geometry(parquet.schema_arrow.remove_metadata(), column)
-    batches = (
-        pa.RecordBatch.from_arrays(b.columns, schema=schema)
-        for b in parquet.iter_batches(batch_size=options.batch_size)
-    )
     return VectorSource(
-        path, "GeoParquet", None, schema, json.dumps(crs) if isinstance(crs, dict) else crs, batches
+        path,
+        "GeoParquet",
+        None,
+        schema,
+        json.dumps(crs) if isinstance(crs, dict) else crs,
+        _numbered(
+            parquet.iter_batches(batch_size=options.batch_size, row_groups=part.row_groups), schema, part
+        ),
+        partial(_row_group_parts, parquet.metadata),
     )
+
+
+def _numbered(batches: Iterable[pa.RecordBatch], schema: pa.Schema, part: Part) -> Iterator[Batch]:
+    row = part.first_row
+    for batch in batches:
+        yield Batch(
+            pa.RecordBatch.from_arrays(batch.columns, schema=schema), np.arange(row, row + batch.num_rows)
+        )
+        row += batch.num_rows
+
+
+def _row_group_parts(metadata: pq.FileMetaData, size: int) -> list[Part]:
+    """Consecutive row groups of about `size` rows each."""
+    parts, groups, rows, first = [], [], 0, 0
+    for index in range(metadata.num_row_groups):
+        groups.append(index)
+        rows += metadata.row_group(index).num_rows
+        if rows >= size:
+            parts.append(Part(row_groups=tuple(groups), first_row=first))
+            first, groups, rows = first + rows, [], 0
+    if groups or not parts:
+        parts.append(Part(row_groups=tuple(groups) if parts else None, first_row=first))
+    return parts

@@ -34,40 +34,43 @@ def create_table(
     family: int,
     geometry_column: str,
     keep_z: bool,
-    constants: dict[str, str],
 ) -> None:
-    """The table a load fills; constant metadata arrives through column defaults."""
+    """The table the loads fill: only what differs row by row (no index, no default, no
+    identity), so COPY writes nothing but the rows; `complete_table` adds the rest."""
     geometry_type = GEOMETRY_TYPES[family] + ("Z" if keep_z else "")
-    definitions: list[sql.Composable] = [sql.SQL("objectid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY")]
+    definitions: list[sql.Composable] = [sql.SQL("objectid bigint NOT NULL")]
     definitions += [sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.pg_type)) for c in columns]
     definitions.append(
         sql.SQL("{} geometry({}, 4326)").format(sql.Identifier(geometry_column), sql.SQL(geometry_type))
     )
-    definitions += [
-        sql.SQL("created_at timestamptz NOT NULL DEFAULT now()"),
-        sql.SQL("updated_at timestamptz NOT NULL DEFAULT now()"),
-    ]
-    for column in ("source_file", "source_format", "source_crs", "etl_job_id"):
-        definitions.append(
-            sql.SQL("{} text DEFAULT {}").format(sql.Identifier(column), sql.Literal(constants[column]))
-        )
-    definitions += [
-        sql.SQL("stac_item_id text"),
-        sql.SQL("stac_collection_id text"),
-        sql.SQL("etl_batch_id text"),
-    ]
+    definitions.append(sql.SQL("etl_batch_id text"))
     table = sql.Identifier(schema, name)
     conn.execute(sql.SQL("CREATE TABLE {} ({})").format(table, sql.SQL(", ").join(definitions)))
 
 
-def drop_table(conn: Connection, schema: str, name: str) -> None:
-    conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(schema, name)))
-
-
-def index_and_publish(conn: Connection, schema: str, staging: str, final: str, geometry_column: str) -> None:
-    """Spatial and metadata indexes (built after the load, not maintained during it), the
-    updated_at trigger, statistics; then the final name."""
-    table = sql.Identifier(schema, staging)
+def complete_table(
+    conn: Connection, schema: str, name: str, rows: int, geometry_column: str, constants: dict[str, str]
+) -> None:
+    """After the load: the objectid key and identity, the standard metadata columns (constants
+    become column defaults, which PostgreSQL keeps in the catalog instead of rewriting rows),
+    spatial and metadata indexes, the updated_at trigger."""
+    table = sql.Identifier(schema, name)
+    conn.execute(sql.SQL("ALTER TABLE {} ADD PRIMARY KEY (objectid)").format(table))
+    conn.execute(
+        sql.SQL("ALTER TABLE {} ALTER objectid ADD GENERATED ALWAYS AS IDENTITY (START WITH {})").format(
+            table, sql.Literal(rows + 1)
+        )
+    )
+    added: list[sql.Composable] = [
+        sql.SQL("ADD created_at timestamptz NOT NULL DEFAULT now()"),
+        sql.SQL("ADD updated_at timestamptz NOT NULL DEFAULT now()"),
+    ]
+    added += [
+        sql.SQL("ADD {} text DEFAULT {}").format(sql.Identifier(column), sql.Literal(constants[column]))
+        for column in ("source_file", "source_format", "source_crs", "etl_job_id")
+    ]
+    added += [sql.SQL("ADD stac_item_id text"), sql.SQL("ADD stac_collection_id text")]
+    conn.execute(sql.SQL("ALTER TABLE {} {}").format(table, sql.SQL(", ").join(added)))
     conn.execute(sql.SQL("CREATE INDEX ON {} USING gist ({})").format(table, sql.Identifier(geometry_column)))
     conn.execute(sql.SQL("CREATE INDEX ON {} (etl_batch_id)").format(table))
     conn.execute(
@@ -76,6 +79,16 @@ def index_and_publish(conn: Connection, schema: str, staging: str, final: str, g
             "EXECUTE FUNCTION app.set_updated_at()"
         ).format(table)
     )
+
+
+def drop_table(conn: Connection, schema: str, name: str) -> None:
+    conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(schema, name)))
+
+
+def publish(conn: Connection, schema: str, staging: str, final: str) -> None:
+    """The staging table takes its final name, with fresh statistics."""
     require_free(conn, schema, final)
-    conn.execute(sql.SQL("ALTER TABLE {} RENAME TO {}").format(table, sql.Identifier(final)))
+    conn.execute(
+        sql.SQL("ALTER TABLE {} RENAME TO {}").format(sql.Identifier(schema, staging), sql.Identifier(final))
+    )
     conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(schema, final)))

@@ -1,0 +1,70 @@
+"""Stage 1 of process_vector: open the file, check what can be checked before reading it, and cut
+it into the parts that prepare tasks read in parallel."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+import psycopg
+import pyproj
+
+from terrace.errors import InvalidInput
+from terrace.ingest.vector.columns import plan_columns
+from terrace.ingest.vector.params import VectorParams
+from terrace.ingest.vector.sources import open_source
+from terrace.ingest.vector.tables import require_free
+from terrace.orchestration.definitions import Result, TaskContext
+
+
+def inspect(ctx: TaskContext) -> Result:
+    params = VectorParams.model_validate(ctx.job_params)
+    if params.access_level is None:
+        raise InvalidInput("The job has no access_level.", "Submit through the Platform API, which sets it.")
+    with (
+        ctx.storage.local_copy(params.container, params.path) as path,
+        open_source(path, params.read_options) as source,
+    ):
+        crs, warnings = source_crs(source.crs, params.crs, path.name, source.format)
+        columns, column_warnings = plan_columns(source.schema)
+        parts = source.parts(params.chunk_size)
+        info = {
+            "file": params.path,
+            "format": source.format,
+            "layer": source.layer,
+            "crs": crs.to_string(),
+            "sha256": ctx.storage.sha256(params.container, params.path),
+        }
+    with psycopg.connect(ctx.database_url, row_factory=psycopg.rows.dict_row) as conn:
+        require_free(conn, params.target_schema, params.table_name)
+    found = {
+        "source": info,
+        "columns": [dataclasses.asdict(c) for c in columns],
+        "warnings": warnings + column_warnings,
+    }
+    ctx.storage.put("silver", f"{params.work_prefix}/inspect.json", json.dumps(found).encode())
+    return {**found, "parts": [dataclasses.asdict(p) for p in parts]}
+
+
+def source_crs(
+    found: str | None, given: str | None, name: str, fmt: str
+) -> tuple[pyproj.CRS, list[dict[str, Any]]]:
+    """The source CRS; coordinates in a CSV without one are taken as WGS 84 longitude/latitude."""
+    text = given or found
+    if not text and fmt == "CSV":
+        return pyproj.CRS.from_epsg(4326), [
+            {"code": "CRS_ASSUMED", "count": 1, "message": "CSV coordinates taken as EPSG:4326 (WGS 84)"}
+        ]
+    if not text:
+        raise InvalidInput(
+            f"{name} has no coordinate reference system (for a shapefile: no .prj).",
+            "Add the .prj file, or give the CRS in the `crs` option, e.g. EPSG:4326.",
+        )
+    try:
+        return pyproj.CRS.from_user_input(text), []
+    except pyproj.exceptions.CRSError as exc:
+        raise InvalidInput(
+            f"{name}: unknown coordinate reference system {text!r}.",
+            "Give a valid CRS in the `crs` option, e.g. EPSG:32748.",
+        ) from exc
