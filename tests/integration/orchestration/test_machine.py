@@ -96,6 +96,17 @@ def test_a_completion_by_a_worker_without_the_lease_is_ignored(
     assert conn.execute("SELECT status::text FROM app.tasks").fetchone()["status"] == "running"
 
 
+def test_live_workers_share_few_ready_tasks(conn: psycopg.Connection, machine: CoreMachine) -> None:
+    for worker in ("w1", "w2"):
+        conn.execute(
+            "INSERT INTO app.workers (worker_id, hostname, pid, concurrency) VALUES (%s, 'h', 1, 4)", (worker,)
+        )
+    submit(conn, machine, "hello_world", {"n": 3})
+    assert [len(claim(conn, w, 4)) for w in ("w1", "w2", "w1")] == [2, 1, 0]
+    submit(conn, machine, "hello_world", {"n": 12})
+    assert [len(claim(conn, w, 4)) for w in ("w1", "w2")] == [4, 4]
+
+
 def test_concurrent_completions_advance_the_stage_exactly_once(
     database_url: str, conn: psycopg.Connection, machine: CoreMachine
 ) -> None:

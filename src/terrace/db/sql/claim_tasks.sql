@@ -2,13 +2,27 @@
 CREATE OR REPLACE FUNCTION app.claim_tasks(p_worker text, p_limit integer, p_lease_seconds double precision)
 RETURNS SETOF app.tasks
 LANGUAGE plpgsql AS $$
+DECLARE
+    v_workers integer;
+    v_ready integer;
+    v_share integer;
 BEGIN
+    -- Fair share: with few ready tasks, each live worker takes its part instead of the first
+    -- one awake taking them all (its tasks would then share one process and its GIL).
+    SELECT count(*) INTO v_workers FROM app.workers
+    WHERE stopped_at IS NULL AND last_seen_at > now() - interval '60 seconds';
+    SELECT count(*) INTO v_ready FROM (
+        SELECT 1 FROM app.tasks t
+        WHERE t.status = 'queued' AND t.run_after <= clock_timestamp()
+        LIMIT p_limit * GREATEST(v_workers, 1)
+    ) ready;
+    v_share := GREATEST(1, ceil(v_ready::numeric / GREATEST(v_workers, 1))::integer);
     RETURN QUERY
     WITH picked AS (
         SELECT t.task_id FROM app.tasks t
         WHERE t.status = 'queued' AND t.run_after <= clock_timestamp()
         ORDER BY t.run_after
-        LIMIT p_limit
+        LIMIT LEAST(p_limit, v_share)
         FOR UPDATE SKIP LOCKED
     ), claimed AS (
         UPDATE app.tasks t

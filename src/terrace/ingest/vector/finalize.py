@@ -4,6 +4,7 @@ register them."""
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import psycopg
@@ -16,7 +17,7 @@ from terrace.db.pool import Connection
 from terrace.db.queries import queries
 from terrace.errors import InvalidInput
 from terrace.ingest.vector.params import VectorParams
-from terrace.ingest.vector.tables import complete_table, publish
+from terrace.ingest.vector.tables import INDEXES, build_indexes, complete_table, publish
 from terrace.orchestration.definitions import Result, TaskContext
 
 MAX_SPLIT_VALUES = 20
@@ -34,6 +35,12 @@ def finalize(ctx: TaskContext) -> Result:
         "source_crs": source["crs"],
         "etl_job_id": ctx.job_id,
     }
+    with ThreadPoolExecutor(max_workers=len(INDEXES) + 1) as pool:
+        # the source's digest is read while PostgreSQL builds indexes, both mostly off the GIL
+        digest = pool.submit(ctx.storage.sha256, params.container, params.path)
+        for table in summary["tables"]:
+            build_indexes(pool, ctx.database_url, schema, table["staging"], params.geometry_column)
+        summary["source"]["sha256"] = digest.result()
     with psycopg.connect(ctx.database_url, row_factory=dict_row) as conn:
         for table in summary["tables"]:
             _check_count(conn, schema, table)

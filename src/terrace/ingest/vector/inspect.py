@@ -34,7 +34,6 @@ def inspect(ctx: TaskContext) -> Result:
             "format": source.format,
             "layer": source.layer,
             "crs": crs.to_string(),
-            "sha256": ctx.storage.sha256(params.container, params.path),
         }
     with psycopg.connect(ctx.database_url, row_factory=psycopg.rows.dict_row) as conn:
         require_free(conn, params.target_schema, params.table_name)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
+
+import psycopg
 from psycopg import sql
 
 from terrace.catalog.relations import relation_kind
@@ -48,14 +51,45 @@ def create_table(
     conn.execute(sql.SQL("CREATE TABLE {} ({})").format(table, sql.SQL(", ").join(definitions)))
 
 
+# The indexes of a loaded table, by name suffix; each is built on one core, and builds of one
+# table do not block each other.
+INDEXES = {
+    "pkey": "CREATE UNIQUE INDEX IF NOT EXISTS {name} ON {table} (objectid)",
+    "geom": "CREATE INDEX IF NOT EXISTS {name} ON {table} USING gist ({geometry})",
+    "batch": "CREATE INDEX IF NOT EXISTS {name} ON {table} (etl_batch_id)",
+}
+
+
+def build_indexes(pool: Executor, database_url: str, schema: str, name: str, geometry_column: str) -> None:
+    """Build the key, spatial and batch indexes of a loaded table at once, one connection each."""
+
+    def build(statement: sql.Composed) -> None:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute(statement)
+
+    statements = [
+        sql.SQL(template).format(
+            name=sql.Identifier(f"{name}_{suffix}"),
+            table=sql.Identifier(schema, name),
+            geometry=sql.Identifier(geometry_column),
+        )
+        for suffix, template in INDEXES.items()
+    ]
+    for future in [pool.submit(build, statement) for statement in statements]:
+        future.result()
+
+
 def complete_table(
     conn: Connection, schema: str, name: str, rows: int, geometry_column: str, constants: dict[str, str]
 ) -> None:
-    """After the load: the objectid key and identity, the standard metadata columns (constants
-    become column defaults, which PostgreSQL keeps in the catalog instead of rewriting rows),
-    spatial and metadata indexes, the updated_at trigger."""
+    """After the load and `build_indexes`: the objectid key and identity, the standard metadata
+    columns (constants become column defaults, which PostgreSQL keeps in the catalog instead of
+    rewriting rows), the updated_at trigger."""
     table = sql.Identifier(schema, name)
-    conn.execute(sql.SQL("ALTER TABLE {} ADD PRIMARY KEY (objectid)").format(table))
+    key = sql.Identifier(f"{name}_pkey")
+    conn.execute(
+        sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY USING INDEX {}").format(table, key, key)
+    )
     conn.execute(
         sql.SQL("ALTER TABLE {} ALTER objectid ADD GENERATED ALWAYS AS IDENTITY (START WITH {})").format(
             table, sql.Literal(rows + 1)
@@ -71,8 +105,6 @@ def complete_table(
     ]
     added += [sql.SQL("ADD stac_item_id text"), sql.SQL("ADD stac_collection_id text")]
     conn.execute(sql.SQL("ALTER TABLE {} {}").format(table, sql.SQL(", ").join(added)))
-    conn.execute(sql.SQL("CREATE INDEX ON {} USING gist ({})").format(table, sql.Identifier(geometry_column)))
-    conn.execute(sql.SQL("CREATE INDEX ON {} (etl_batch_id)").format(table))
     conn.execute(
         sql.SQL(
             "CREATE TRIGGER set_updated_at BEFORE UPDATE ON {} FOR EACH ROW "
