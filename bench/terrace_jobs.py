@@ -64,14 +64,18 @@ def _wait(url: str, query: str, arg: object) -> None:
 
 
 def stage_times(url: str, job_id: str) -> str:
-    """Wall time of each stage: first task started to last task finished."""
+    """Wall time of each stage (first task started to last task finished) and its longest task."""
     query = (
-        "SELECT stage, count(*), extract(epoch FROM max(finished_at) - min(started_at)) FROM app.tasks "
+        "SELECT stage, count(*), extract(epoch FROM max(finished_at) - min(started_at)), "
+        "extract(epoch FROM max(finished_at - started_at)) FROM app.tasks "
         "WHERE job_id = %s GROUP BY stage ORDER BY stage"
     )
     with psycopg.connect(url) as conn:
         rows = conn.execute(query, (job_id,)).fetchall()
-    return ", ".join(f"stage {stage} ({tasks} tasks) {seconds:.2f} s" for stage, tasks, seconds in rows)
+    return ", ".join(
+        f"stage {stage} ({tasks} tasks) {seconds:.2f} s (longest task {longest:.2f} s)"
+        for stage, tasks, seconds, longest in rows
+    )
 
 
 def peak_rss_mb(pid: int) -> float:

@@ -172,6 +172,8 @@ def main() -> None:
         gdal = pyogrio.__gdal_version_string__
         print(f"machine: {os.cpu_count()} cores; durable PostgreSQL 15 cluster; GDAL {gdal}")
         for kind, count in (("points", args.points), ("polygons", args.polygons)):
+            if not count:
+                continue
             file = generate(home / f"{kind}.gpkg", count, polygons=kind == "polygons")
             print(f"{count:,} {kind} ({file.stat().st_size / 1e6:.0f} MB GeoPackage, 10 attribute columns)")
             timed = terrace(url, storage, file, f"t_{kind}")

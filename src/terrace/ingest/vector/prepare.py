@@ -84,7 +84,7 @@ def _read(
             geoms = cleaned.geometries[mask]
             families[str(family)] += int(mask.sum())
             _grow(bounds, str(family), [float(v) for v in shapely.total_bounds(geoms)])
-            rows_of_family = attributes.filter(pa.array(mask))
+            rows_of_family = _rows(attributes, mask)
             chunks.add(
                 int(family), rows_of_family.append_column("geom", multi_wkb(geoms, cleaned.families[mask]))
             )
@@ -106,9 +106,11 @@ def _attributes(batch: Batch, kept: np.ndarray, columns: list[Column]) -> tuple[
     Selected from the batch (never rebuilt column by column) so a layer without attributes
     keeps its row count.
     """
-    records = batch.records.filter(pa.array(kept))
-    indices = [records.schema.get_field_index(c.source) for c in columns]
-    table = pa.Table.from_batches([records]).select(indices).rename_columns([c.name for c in columns])
+    indices = [batch.records.schema.get_field_index(c.source) for c in columns]
+    selected = (
+        pa.Table.from_batches([batch.records]).select(indices).rename_columns([c.name for c in columns])
+    )
+    table = _rows(selected, kept)
     coerced = 0
     for index, (array, column) in enumerate(zip(table.columns, columns, strict=True)):
         if pa.types.is_timestamp(array.type):
@@ -119,6 +121,10 @@ def _attributes(batch: Batch, kept: np.ndarray, columns: list[Column]) -> tuple[
         typed = as_column_type(array, column.pg_type)
         table = table.set_column(index, pa.field(column.name, typed.type), typed)
     return table, coerced
+
+
+def _rows(table: pa.Table, mask: np.ndarray) -> pa.Table:
+    return table if mask.all() else table.filter(pa.array(mask))
 
 
 def _grow(bounds: dict[str, list[float]], family: str, box: list[float]) -> None:
