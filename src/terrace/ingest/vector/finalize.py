@@ -35,29 +35,41 @@ def finalize(ctx: TaskContext) -> Result:
         "source_crs": source["crs"],
         "etl_job_id": ctx.job_id,
     }
-    with ThreadPoolExecutor(max_workers=len(INDEXES) + 1) as pool:
-        # the source's digest is read while PostgreSQL builds indexes, both mostly off the GIL
-        digest = pool.submit(ctx.storage.sha256, params.container, params.path)
+    with ThreadPoolExecutor(max_workers=len(INDEXES)) as pool:
         for table in summary["tables"]:
             build_indexes(pool, ctx.database_url, schema, table["staging"], params.geometry_column)
-        summary["source"]["sha256"] = digest.result()
-    with psycopg.connect(ctx.database_url, row_factory=dict_row) as conn:
-        for table in summary["tables"]:
-            _check_count(conn, schema, table)
-            complete_table(
-                conn, schema, table["staging"], table["expected"], params.geometry_column, constants
-            )
-            publish(conn, schema, table["staging"], table["table_name"])
-            role = "geometry_split" if table["suffix"] else "primary"
-            produced.append(
-                _register(conn, ctx, params, summary, table, table["table_name"], role, table["suffix"])
-            )
-            if params.split_column:
-                produced += _split_views(conn, ctx, params, summary, table)
+        # the source's digest is read on the core ANALYZE leaves free
+        digest = pool.submit(ctx.storage.sha256, params.container, params.path)
+        with psycopg.connect(ctx.database_url, row_factory=dict_row) as conn:
+            for table in summary["tables"]:
+                _check_count(conn, schema, table)
+                complete_table(
+                    conn, schema, table["staging"], table["expected"], params.geometry_column, constants
+                )
+                publish(conn, schema, table["staging"], table["table_name"])
+            summary["source"]["sha256"] = digest.result()
+            _register_all(conn, ctx, params, summary, produced)
     for chunk in summary["chunks"]:
         ctx.storage.delete("silver", chunk["path"])
     outputs = {"repair_report": summary["repair_report"], "source": summary["source"]}
     return {"tables": produced, "warnings": summary["warnings"], "outputs": outputs}
+
+
+def _register_all(
+    conn: Connection,
+    ctx: TaskContext,
+    params: VectorParams,
+    summary: dict[str, Any],
+    produced: list[dict[str, Any]],
+) -> None:
+    """The catalog and tracking rows of every table, and its split_column views."""
+    for table in summary["tables"]:
+        role = "geometry_split" if table["suffix"] else "primary"
+        produced.append(
+            _register(conn, ctx, params, summary, table, table["table_name"], role, table["suffix"])
+        )
+        if params.split_column:
+            produced += _split_views(conn, ctx, params, summary, table)
 
 
 def _check_count(conn: Connection, schema: str, table: dict[str, Any]) -> None:

@@ -156,7 +156,8 @@ class OpenChunk:
 
 class ChunkWriter:
     """Streams cleaned rows per geometry family into Arrow IPC files of at most `chunk_size` rows
-    (LZ4-compressed: cheap to write, nearly free to read) and uploads each to silver."""
+    (uncompressed: a chunk lives only until finalize, and loads read it without decoding) and
+    uploads each to silver."""
 
     def __init__(self, storage: Storage, params: VectorParams, part: int) -> None:
         self.storage, self.params, self.part = storage, params, part
@@ -179,7 +180,7 @@ class ChunkWriter:
 
     def _start(self, family: int, schema: pa.Schema) -> OpenChunk:
         file = tempfile.NamedTemporaryFile(suffix=".arrow")
-        writer = ipc.new_file(file.name, schema, options=ipc.IpcWriteOptions(compression="lz4"))
+        writer = ipc.new_file(file.name, schema)
         number = sum(1 for c in self.written if c["family"] == family)
         path = f"{self.params.work_prefix}/{FAMILIES[family]}-{self.part:05d}-{number:03d}.arrow"
         self.open[family] = OpenChunk(file, writer, path)
