@@ -66,15 +66,17 @@ def _wait(url: str, query: str, arg: object) -> None:
 def stage_times(url: str, job_id: str) -> str:
     """Wall time of each stage (first task started to last task finished) and its longest task."""
     query = (
-        "SELECT stage, count(*), extract(epoch FROM max(finished_at) - min(started_at)), "
-        "extract(epoch FROM max(finished_at - started_at)) FROM app.tasks "
-        "WHERE job_id = %s GROUP BY stage ORDER BY stage"
+        "SELECT t.stage, count(*), extract(epoch FROM max(t.finished_at) - min(t.started_at)), "
+        "extract(epoch FROM max(t.finished_at - t.started_at)), "
+        "(SELECT count(DISTINCT e.data->>'worker') FROM app.job_events e "
+        " WHERE e.job_id = t.job_id AND e.stage = t.stage AND e.kind = 'task_started') "
+        "FROM app.tasks t WHERE t.job_id = %s GROUP BY t.job_id, t.stage ORDER BY t.stage"
     )
     with psycopg.connect(url) as conn:
         rows = conn.execute(query, (job_id,)).fetchall()
     return ", ".join(
-        f"stage {stage} ({tasks} tasks) {seconds:.2f} s (longest task {longest:.2f} s)"
-        for stage, tasks, seconds, longest in rows
+        f"stage {stage} ({tasks} tasks on {workers} workers) {seconds:.2f} s (longest task {longest:.2f} s)"
+        for stage, tasks, seconds, longest, workers in rows
     )
 
 

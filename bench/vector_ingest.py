@@ -77,7 +77,6 @@ def terrace(url: str, storage: Storage, file: Path, table: str) -> Timed:
         "resource_id": table,
         "table_name": table,
         "access_level": "public",
-        "chunk_size": 100_000,
     }
     return run_job(url, storage, "process_vector", params, workers=2, concurrency=2)
 

@@ -8,6 +8,7 @@ janitor, which works only while this worker holds the leader lock.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -85,6 +86,9 @@ class Worker:
             janitor = Janitor(self.database_url, self.machine, self.scheduler, self.config.janitor_seconds)
             for target in (self._heartbeat, self._listen, lambda: janitor.run(self.closed)):
                 threading.Thread(target=target, daemon=True).start()
+            # What exists now (modules, pools) lives as long as the worker: keep it out of the
+            # collector's scans, which handlers allocating millions of objects trigger often.
+            gc.freeze()
             self._loop()
             self._drain()
         finally:

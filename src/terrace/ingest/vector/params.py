@@ -34,7 +34,7 @@ class VectorParams(BaseModel):
     arcgis_mode: bool = False
     keep_z: bool = False
     chunk_size: int = Field(
-        default=200_000, ge=100, le=5_000_000, description="Features per part read and per chunk loaded."
+        default=100_000, ge=100, le=5_000_000, description="Features per part read and per chunk loaded."
     )
 
     @property
