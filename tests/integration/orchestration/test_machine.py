@@ -99,7 +99,8 @@ def test_a_completion_by_a_worker_without_the_lease_is_ignored(
 def test_live_workers_share_few_ready_tasks(conn: psycopg.Connection, machine: CoreMachine) -> None:
     for worker in ("w1", "w2"):
         conn.execute(
-            "INSERT INTO app.workers (worker_id, hostname, pid, concurrency) VALUES (%s, 'h', 1, 4)", (worker,)
+            "INSERT INTO app.workers (worker_id, hostname, pid, concurrency) VALUES (%s, 'h', 1, 4)",
+            (worker,),
         )
     submit(conn, machine, "hello_world", {"n": 3})
     assert [len(claim(conn, w, 4)) for w in ("w1", "w2", "w1")] == [2, 1, 0]
