@@ -37,8 +37,15 @@ def polygons(count: int, seed: int = 1) -> pa.Table:
     )
 
 
-def write(path: Path, table: pa.Table, geometry_type: str = "Polygon", crs: str | None = "EPSG:4326") -> Path:
-    """Write `table` (WKB in `geometry`) in the format of path's extension."""
+def write(
+    path: Path,
+    table: pa.Table,
+    geometry_type: str = "Polygon",
+    crs: str | None = "EPSG:4326",
+    row_group_size: int | None = None,
+) -> Path:
+    """Write `table` (WKB in `geometry`) in the format of path's extension; GeoParquet in row groups
+    of `row_group_size` rows, if given."""
     suffix = path.suffix.lower()
     if suffix in DRIVERS:
         pyogrio.write_arrow(
@@ -61,7 +68,9 @@ def write(path: Path, table: pa.Table, geometry_type: str = "Polygon", crs: str 
             "primary_column": "geometry",
             "columns": {"geometry": {"encoding": "WKB", "geometry_types": [geometry_type]}},
         }
-        pq.write_table(table.replace_schema_metadata({"geo": json.dumps(geo)}), path)
+        pq.write_table(
+            table.replace_schema_metadata({"geo": json.dumps(geo)}), path, row_group_size=row_group_size
+        )
     elif suffix == ".csv":
         shapes = shapely.from_wkb(table.column("geometry").to_numpy(zero_copy_only=False))
         wkt = table.drop_columns(["geometry"]).append_column("wkt", pa.array(shapely.to_wkt(shapes)))

@@ -328,3 +328,30 @@ def test_chunks_load_in_parallel_tasks_without_duplicates(
         )
         assert loads == 7 and rows.fetchone() == (1000, 7)
     assert shapely.__version__
+
+
+@pytest.mark.parametrize(("suffix", "first_fid"), [(".gpkg", 1), (".shp", 0), (".parquet", 0)])
+def test_a_file_is_prepared_in_parallel_parts_and_numbered_once(
+    database_url: str, storage: Storage, tmp_path: Path, suffix: str, first_fid: int
+) -> None:
+    table = polygons(400)
+    shapes = table.column("geometry").to_pylist()
+    shapes[10] = shapes[300] = None
+    table = table.set_column(3, "geometry", pa.array(shapes, pa.binary()))
+    job = run(
+        database_url, storage, write(tmp_path / f"z{suffix}", table, row_group_size=100), chunk_size=100
+    )
+    assert job["status"] == "completed", job["error"]
+    with psycopg.connect(database_url) as conn:
+        parts = conn.execute("SELECT count(*) FROM app.tasks WHERE stage = 2").fetchone()[0]
+        rows = conn.execute(
+            "SELECT count(*), count(DISTINCT name), min(objectid), max(objectid) "
+            "FROM geo_draft.floods_jakarta_ord1"
+        ).fetchone()
+    assert parts == 4 and rows == (398, 398, 1, 398)
+    report = storage.get("silver", job["result"]["outputs"]["repair_report"]["path"]).decode().splitlines()
+    assert report == [
+        "source_fid,reason",
+        f"{10 + first_fid},NULL_GEOMETRY_DROPPED",
+        f"{300 + first_fid},NULL_GEOMETRY_DROPPED",
+    ]
