@@ -119,7 +119,8 @@ def multi_wkb(geoms: np.ndarray, families: np.ndarray) -> pa.BinaryArray:
     header in one Arrow kernel, instead of building a MULTI object per geometry. PostGIS takes
     the SRID from the column type.
     """
-    wkb = pa.array(shapely.to_wkb(geoms, flavor="iso", output_dimension=3), pa.binary())
+    # through a list: Arrow converts a list of bytes several times faster than an object array
+    wkb = pa.array(shapely.to_wkb(geoms, flavor="iso", output_dimension=3).tolist(), pa.binary())
     single = SINGLE[np.clip(shapely.get_type_id(geoms), 0, 7)]
     header = np.where(single, families.astype(np.int64) + 1 + 3 * shapely.has_z(geoms), 0)
     return pc.binary_join_element_wise(MULTI_HEADERS.take(pa.array(header)), wkb, pa.scalar(b"", pa.binary()))

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
-import tempfile
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -148,16 +146,16 @@ def _write_report(storage: Storage, path: str, rows: list[tuple[int, str]]) -> s
 
 @dataclass
 class OpenChunk:
-    file: Any
+    sink: pa.BufferOutputStream
     writer: ipc.RecordBatchFileWriter
     path: str
     rows: int = 0
 
 
 class ChunkWriter:
-    """Streams cleaned rows per geometry family into Arrow IPC files of at most `chunk_size` rows
-    (uncompressed: a chunk lives only until finalize, and loads read it without decoding) and
-    uploads each to silver."""
+    """Streams cleaned rows per geometry family into Arrow IPC files of at most `chunk_size` rows,
+    held in memory until uploaded to silver (uncompressed: a chunk lives only until finalize, and
+    loads read it without decoding)."""
 
     def __init__(self, storage: Storage, params: VectorParams, part: int) -> None:
         self.storage, self.params, self.part = storage, params, part
@@ -179,16 +177,15 @@ class ChunkWriter:
             self._finish(family)
 
     def _start(self, family: int, schema: pa.Schema) -> OpenChunk:
-        file = tempfile.NamedTemporaryFile(suffix=".arrow")
-        writer = ipc.new_file(file.name, schema)
+        sink = pa.BufferOutputStream()
+        writer = ipc.new_file(sink, schema)
         number = sum(1 for c in self.written if c["family"] == family)
         path = f"{self.params.work_prefix}/{FAMILIES[family]}-{self.part:05d}-{number:03d}.arrow"
-        self.open[family] = OpenChunk(file, writer, path)
+        self.open[family] = OpenChunk(sink, writer, path)
         return self.open[family]
 
     def _finish(self, family: int) -> None:
         chunk = self.open.pop(family)
         chunk.writer.close()
-        with chunk.file:
-            self.storage.put("silver", chunk.path, Path(chunk.file.name))
+        self.storage.put("silver", chunk.path, chunk.sink.getvalue().to_pybytes())
         self.written.append({"path": chunk.path, "family": family, "rows": chunk.rows})
