@@ -330,9 +330,12 @@ def test_chunks_load_in_parallel_tasks_without_duplicates(
     assert shapely.__version__
 
 
-@pytest.mark.parametrize(("suffix", "first_fid"), [(".gpkg", 1), (".shp", 0), (".parquet", 0)])
+@pytest.mark.parametrize(
+    ("suffix", "first_fid", "expected_parts"),
+    [(".gpkg", 1, 4), (".shp", 0, 4), (".parquet", 0, 4), (".geojson", 0, 1)],
+)
 def test_a_file_is_prepared_in_parallel_parts_and_numbered_once(
-    database_url: str, storage: Storage, tmp_path: Path, suffix: str, first_fid: int
+    database_url: str, storage: Storage, tmp_path: Path, suffix: str, first_fid: int, expected_parts: int
 ) -> None:
     table = polygons(400)
     shapes = table.column("geometry").to_pylist()
@@ -344,11 +347,12 @@ def test_a_file_is_prepared_in_parallel_parts_and_numbered_once(
     assert job["status"] == "completed", job["error"]
     with psycopg.connect(database_url) as conn:
         parts = conn.execute("SELECT count(*) FROM app.tasks WHERE stage = 2").fetchone()[0]
+        loads = conn.execute("SELECT count(*) FROM app.tasks WHERE stage = 4").fetchone()[0]
         rows = conn.execute(
             "SELECT count(*), count(DISTINCT name), min(objectid), max(objectid) "
             "FROM geo_draft.floods_jakarta_ord1"
         ).fetchone()
-    assert parts == 4 and rows == (398, 398, 1, 398)
+    assert (parts, loads, rows) == (expected_parts, 4, (398, 398, 1, 398))
     report = storage.get("silver", job["result"]["outputs"]["repair_report"]["path"]).decode().splitlines()
     assert report == [
         "source_fid,reason",

@@ -48,8 +48,8 @@ FORMATS = {
 @dataclass(frozen=True)
 class Part:
     """A part of a layer that one prepare task reads: a FID range [fid_from, fid_to) for a
-    GeoPackage, `count` features from `skip` where the driver seeks fast (Shapefile), row groups
-    of a GeoParquet file, or, for formats read front to back only, the whole layer."""
+    GeoPackage, `count` features from `skip` for a Shapefile, row groups of a GeoParquet file,
+    or, for formats read front to back, the whole layer."""
 
     fid_from: int | None = None
     fid_to: int | None = None
@@ -160,7 +160,8 @@ def _limit(batches: Iterable[pa.RecordBatch], count: int | None) -> Iterator[pa.
 
 
 def _gdal_parts(gdal_path: str, layer: str | None, size: int) -> list[Part]:
-    """Parts for parallel prepare tasks; a layer GDAL can only read front to back is one part."""
+    """Parts for parallel prepare tasks. Only GeoPackage and Shapefile are cut: other drivers
+    would read (GeoJSON: parse) the file from its start for every part."""
     info = pyogrio.read_info(gdal_path, layer=layer)
     count = max(int(info["features"]), 0)
     pieces = -(-count // size)
@@ -176,7 +177,7 @@ def _gdal_parts(gdal_path: str, layer: str | None, size: int) -> list[Part]:
         low, high = fids.column("lo")[0].as_py(), fids.column("hi")[0].as_py() + 1
         step = -(-(high - low) // pieces)
         return [Part(fid_from=start, fid_to=min(start + step, high)) for start in range(low, high, step)]
-    if info["capabilities"].get("fast_set_next_by_index") and pieces > 1:
+    if info["driver"] == "ESRI Shapefile" and pieces > 1:  # seeks by record through the .shx
         return [Part(skip=start, count=size) for start in range(0, count, size)]
     return [Part()]
 
