@@ -353,6 +353,19 @@ def test_a_file_is_prepared_in_parallel_parts_and_numbered_once(
             "FROM geo_draft.floods_jakarta_ord1"
         ).fetchone()
     assert (parts, loads, rows) == (expected_parts, 4, (398, 398, 1, 398))
+    with psycopg.connect(database_url) as conn:
+        added = conn.execute(
+            "INSERT INTO geo_draft.floods_jakarta_ord1 (name, geom) VALUES "
+            "('new', ST_Multi(ST_MakeEnvelope(0, 0, 1, 1, 4326))) "
+            "RETURNING objectid, source_format IS NOT NULL, created_at IS NOT NULL"
+        ).fetchone()
+        table = conn.execute(
+            "SELECT c.reloptions, array_agg(i.indexrelid::regclass::text ORDER BY 1) "
+            "FROM pg_class c JOIN pg_index i ON i.indrelid = c.oid "
+            "WHERE c.oid = 'geo_draft.floods_jakarta_ord1'::regclass GROUP BY 1"
+        ).fetchone()
+    assert added == (399, True, True)
+    assert table[0] is None and len(table[1]) == 3
     report = storage.get("silver", job["result"]["outputs"]["repair_report"]["path"]).decode().splitlines()
     assert report == [
         "source_fid,reason",

@@ -39,7 +39,8 @@ def create_table(
     keep_z: bool,
 ) -> None:
     """The table the loads fill: only what differs row by row (no index, no default, no
-    identity), so COPY writes nothing but the rows; `complete_table` adds the rest."""
+    identity), so COPY writes nothing but the rows, and no autovacuum run competes with the
+    load; `complete_table` adds the rest."""
     geometry_type = GEOMETRY_TYPES[family] + ("Z" if keep_z else "")
     definitions: list[sql.Composable] = [sql.SQL("objectid bigint NOT NULL")]
     definitions += [sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.pg_type)) for c in columns]
@@ -48,7 +49,11 @@ def create_table(
     )
     definitions.append(sql.SQL("etl_batch_id text"))
     table = sql.Identifier(schema, name)
-    conn.execute(sql.SQL("CREATE TABLE {} ({})").format(table, sql.SQL(", ").join(definitions)))
+    conn.execute(
+        sql.SQL("CREATE TABLE {} ({}) WITH (autovacuum_enabled = false)").format(
+            table, sql.SQL(", ").join(definitions)
+        )
+    )
 
 
 # The indexes of a loaded table, by name suffix; each is built on one core, and builds of one
@@ -103,7 +108,11 @@ def complete_table(
         sql.SQL("ADD {} text DEFAULT {}").format(sql.Identifier(column), sql.Literal(constants[column]))
         for column in ("source_file", "source_format", "source_crs", "etl_job_id")
     ]
-    added += [sql.SQL("ADD stac_item_id text"), sql.SQL("ADD stac_collection_id text")]
+    added += [
+        sql.SQL("ADD stac_item_id text"),
+        sql.SQL("ADD stac_collection_id text"),
+        sql.SQL("RESET (autovacuum_enabled)"),
+    ]
     conn.execute(sql.SQL("ALTER TABLE {} {}").format(table, sql.SQL(", ").join(added)))
     conn.execute(
         sql.SQL(
