@@ -126,6 +126,13 @@ def multi_wkb(geoms: np.ndarray, families: np.ndarray) -> pa.BinaryArray:
     return pc.binary_join_element_wise(MULTI_HEADERS.take(pa.array(header)), wkb, pa.scalar(b"", pa.binary()))
 
 
+def union_box(box: list[float] | None, other: list[float]) -> list[float]:
+    """The bounding box [xmin, ymin, xmax, ymax] of two boxes; `box` may be None (nothing yet)."""
+    if box is None:
+        return other
+    return [min(box[0], other[0]), min(box[1], other[1]), max(box[2], other[2]), max(box[3], other[3])]
+
+
 def _split_at_antimeridian(geoms: np.ndarray) -> np.ndarray:
     """Cut geometries drawn across the ±180° meridian into their eastern and western parts."""
 

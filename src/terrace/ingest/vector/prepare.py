@@ -17,7 +17,7 @@ import pyproj
 import shapely
 
 from terrace.ingest.vector.columns import Column, as_column_type
-from terrace.ingest.vector.geometry import FAMILIES, clean, multi_wkb
+from terrace.ingest.vector.geometry import FAMILIES, clean, multi_wkb, union_box
 from terrace.ingest.vector.params import VectorParams
 from terrace.ingest.vector.sources import GEOMETRY, Batch, Part, open_source
 from terrace.orchestration.definitions import Result, TaskContext
@@ -81,7 +81,8 @@ def _read(
             mask = cleaned.families == family
             geoms = cleaned.geometries[mask]
             families[str(family)] += int(mask.sum())
-            _grow(bounds, str(family), [float(v) for v in shapely.total_bounds(geoms)])
+            box = [float(v) for v in shapely.total_bounds(geoms)]
+            bounds[str(family)] = union_box(bounds.get(str(family)), box)
             rows_of_family = _rows(attributes, mask)
             chunks.add(
                 int(family), rows_of_family.append_column("geom", multi_wkb(geoms, cleaned.families[mask]))
@@ -123,15 +124,6 @@ def _attributes(batch: Batch, kept: np.ndarray, columns: list[Column]) -> tuple[
 
 def _rows(table: pa.Table, mask: np.ndarray) -> pa.Table:
     return table if mask.all() else table.filter(pa.array(mask))
-
-
-def _grow(bounds: dict[str, list[float]], family: str, box: list[float]) -> None:
-    old = bounds.get(family)
-    bounds[family] = (
-        box
-        if old is None
-        else [min(old[0], box[0]), min(old[1], box[1]), max(old[2], box[2]), max(old[3], box[3])]
-    )
 
 
 def _write_report(storage: Storage, path: str, rows: list[tuple[int, str]]) -> str | None:

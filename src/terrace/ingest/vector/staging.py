@@ -11,7 +11,7 @@ import psycopg
 
 from terrace.errors import InvalidInput
 from terrace.ingest.vector.columns import Column
-from terrace.ingest.vector.geometry import FAMILIES
+from terrace.ingest.vector.geometry import FAMILIES, union_box
 from terrace.ingest.vector.params import VectorParams
 from terrace.ingest.vector.tables import SUFFIXES, create_table, drop_table, require_free, staging_name
 from terrace.orchestration.definitions import Result, TaskContext
@@ -63,13 +63,7 @@ def _add_up(parts: list[Result]) -> dict[str, Any]:
         for family, count in part["families"].items():
             totals["families"][int(family)] += count
         for family, box in part["bounds"].items():
-            old = bounds.get(int(family), box)
-            bounds[int(family)] = [
-                min(old[0], box[0]),
-                min(old[1], box[1]),
-                max(old[2], box[2]),
-                max(old[3], box[3]),
-            ]
+            bounds[int(family)] = union_box(bounds.get(int(family)), box)
     totals["bounds"] = bounds
     return totals
 
