@@ -332,7 +332,7 @@ def test_chunks_load_in_parallel_tasks_without_duplicates(
 
 @pytest.mark.parametrize(
     ("suffix", "first_fid", "expected_parts"),
-    [(".gpkg", 1, 4), (".shp", 0, 4), (".parquet", 0, 4), (".geojson", 0, 1)],
+    [(".gpkg", 1, 4), (".shp", 0, 4), (".parquet", 0, 4), (".geojson", 0, 1), (".zip", 0, 1)],
 )
 def test_a_file_is_prepared_in_parallel_parts_and_numbered_once(
     database_url: str, storage: Storage, tmp_path: Path, suffix: str, first_fid: int, expected_parts: int

@@ -160,8 +160,8 @@ def _limit(batches: Iterable[pa.RecordBatch], count: int | None) -> Iterator[pa.
 
 
 def _gdal_parts(gdal_path: str, layer: str | None, size: int) -> list[Part]:
-    """Parts for parallel prepare tasks. Only GeoPackage and Shapefile are cut: other drivers
-    would read (GeoJSON: parse) the file from its start for every part."""
+    """Parts for parallel prepare tasks. Only GeoPackage and unzipped Shapefile are cut: other
+    drivers would read (GeoJSON: parse, zip: inflate) the file from its start for every part."""
     info = pyogrio.read_info(gdal_path, layer=layer)
     count = max(int(info["features"]), 0)
     pieces = -(-count // size)
@@ -177,7 +177,8 @@ def _gdal_parts(gdal_path: str, layer: str | None, size: int) -> list[Part]:
         low, high = fids.column("lo")[0].as_py(), fids.column("hi")[0].as_py() + 1
         step = -(-(high - low) // pieces)
         return [Part(fid_from=start, fid_to=min(start + step, high)) for start in range(low, high, step)]
-    if info["driver"] == "ESRI Shapefile" and pieces > 1:  # seeks by record through the .shx
+    zipped = gdal_path.startswith("/vsizip/")  # a seek would inflate the archive from its start
+    if info["driver"] == "ESRI Shapefile" and not zipped and pieces > 1:  # seeks through the .shx
         return [Part(skip=start, count=size) for start in range(0, count, size)]
     return [Part()]
 
