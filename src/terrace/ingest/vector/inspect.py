@@ -13,7 +13,7 @@ import pyproj
 from terrace.errors import InvalidInput
 from terrace.ingest.vector.columns import plan_columns
 from terrace.ingest.vector.params import VectorParams
-from terrace.ingest.vector.sources import open_source
+from terrace.ingest.vector.sources import Part, open_source
 from terrace.ingest.vector.tables import require_free
 from terrace.orchestration.definitions import Result, TaskContext
 
@@ -28,7 +28,10 @@ def inspect(ctx: TaskContext) -> Result:
     ):
         crs, warnings = source_crs(source.crs, params.crs, path.name, source.format)
         columns, column_warnings = plan_columns(source.schema)
-        parts = source.parts(params.chunk_size)
+        # Each part's task reads the file itself: from cloud storage that would be a download
+        # per part, so there the file is one part.
+        local = ctx.storage.local_path(params.container, params.path) is not None
+        parts = source.parts(params.chunk_size) if local else [Part()]
         info = {
             "file": params.path,
             "format": source.format,
