@@ -49,8 +49,8 @@ def finalize(ctx: TaskContext) -> Result:
                 publish(conn, schema, table["staging"], table["table_name"])
             summary["source"]["sha256"] = digest.result()
             _register_all(conn, ctx, params, summary, produced)
-    for chunk in summary["chunks"]:
-        ctx.storage.delete("silver", chunk["path"])
+    for path in [chunk["path"] for chunk in summary["chunks"]] + summary["part_reports"]:
+        ctx.storage.delete("silver", path)
     outputs = {"repair_report": summary["repair_report"], "source": summary["source"]}
     return {"tables": produced, "warnings": summary["warnings"], "outputs": outputs}
 

@@ -36,11 +36,13 @@ def create_staging(ctx: TaskContext) -> Result:
     warnings = inspected["warnings"] + _warnings(totals["counts"], dropped)
     tables = _create_tables(ctx, params, kept, families, totals)
     chunks = [chunk for part in parts for chunk in part["chunks"]]
+    part_reports = [p["report"] for p in parts if p["report"]]
     summary = {
         "tables": tables,
         "columns": [c.__dict__ for c in kept],
         "warnings": warnings,
-        "repair_report": _merge_reports(ctx, params, [p["report"] for p in parts if p["report"]]),
+        "repair_report": _merge_reports(ctx, params, part_reports),
+        "part_reports": part_reports,
         "source": inspected["source"],
         "chunks": chunks,
     }
@@ -133,6 +135,4 @@ def _merge_reports(ctx: TaskContext, params: VectorParams, paths: list[str]) -> 
     path = f"{params.work_prefix}/repair-report.csv"
     body = b"".join(ctx.storage.get("silver", p) for p in paths)
     ctx.storage.put("silver", path, REPORT_HEADER + body)
-    for part in paths:
-        ctx.storage.delete("silver", part)
     return {"container": "silver", "path": path}
