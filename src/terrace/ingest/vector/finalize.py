@@ -25,7 +25,7 @@ MAX_SPLIT_VALUES = 20
 
 def finalize(ctx: TaskContext) -> Result:
     params = VectorParams.model_validate(ctx.job_params)
-    summary = json.loads(ctx.storage.get("silver", f"{params.work_prefix}/prepare.json"))
+    summary = json.loads(ctx.storage.get("silver", f"{params.work_prefix}/summary.json"))
     schema = params.target_schema
     produced: list[dict[str, Any]] = []
     source = summary["source"]

@@ -46,7 +46,7 @@ def create_staging(ctx: TaskContext) -> Result:
         "source": inspected["source"],
         "chunks": chunks,
     }
-    ctx.storage.put("silver", f"{params.work_prefix}/prepare.json", json.dumps(summary).encode())
+    ctx.storage.put("silver", f"{params.work_prefix}/summary.json", json.dumps(summary).encode())
     return {
         "chunks": chunks,
         "columns": [c.name for c in kept],
