@@ -8,7 +8,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from terrace.db.pool import Pool, fetch_one
+from terrace.db.pool import Connection, Pool, fetch_one
 from terrace.db.queries import queries
 from terrace.orchestration.definitions import Result
 from terrace.storage import Storage
@@ -45,26 +45,33 @@ class TaskRun:
                 {"task_id": self.task_id, "percent": max(0.0, min(100.0, percent)), "message": message},
             )
 
-    def checkpoint(self, phase: str, data: Result | None = None) -> None:
-        """Save `phase` as done: a retry of this task skips it and gets `data` back."""
-        q = queries("orchestration")
-        with self.pool.connection() as conn:
-            row = fetch_one(
-                conn, q["checkpoint"], {"task_id": self.task_id, "phase": phase, "data": Jsonb(data or {})}
-            )
-            conn.execute(
-                q["event"],
-                {
-                    "job_id": row["job_id"],
-                    "task_id": self.task_id,
-                    "stage": row["stage"],
-                    "kind": "task_checkpoint",
-                    "message": phase,
-                    "duration_ms": None,
-                    "data": Jsonb({"phase": phase}),
-                },
-            )
+    def checkpoint(self, phase: str, data: Result | None = None, conn: Connection | None = None) -> None:
+        """Save `phase` as done: a retry of this task skips it and gets `data` back. Given `conn`,
+        the checkpoint is part of that connection's transaction."""
+        if conn is None:
+            with self.pool.connection() as own:
+                self._save(own, phase, data)
+        else:
+            self._save(conn, phase, data)
         self.checkpoints[phase] = data or {}
+
+    def _save(self, conn: Connection, phase: str, data: Result | None) -> None:
+        q = queries("orchestration")
+        row = fetch_one(
+            conn, q["checkpoint"], {"task_id": self.task_id, "phase": phase, "data": Jsonb(data or {})}
+        )
+        conn.execute(
+            q["event"],
+            {
+                "job_id": row["job_id"],
+                "task_id": self.task_id,
+                "stage": row["stage"],
+                "kind": "task_checkpoint",
+                "message": phase,
+                "duration_ms": None,
+                "data": Jsonb({"phase": phase}),
+            },
+        )
 
     def checkpoint_data(self, phase: str) -> Result | None:
         return self.checkpoints.get(phase)

@@ -35,8 +35,9 @@ class TaskContext(Protocol):
     def progress(self, percent: float, message: str = "") -> None:
         """Report progress (0-100) of this task; visible in the job status."""
 
-    def checkpoint(self, phase: str, data: Result | None = None) -> None:
-        """Record that `phase` is done, with data a retry can resume from."""
+    def checkpoint(self, phase: str, data: Result | None = None, conn: Any = None) -> None:
+        """Record that `phase` is done, with data a retry can resume from. Given `conn`, the record
+        is written in that connection's transaction: it commits, or not, with the work it records."""
 
     def checkpoint_data(self, phase: str) -> Result | None:
         """The data saved by an earlier attempt's checkpoint of `phase`; None if not reached."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -14,38 +13,11 @@ import pytest
 import shapely
 from psycopg.rows import dict_row
 
-from terrace.orchestration.machine import CoreMachine
-from terrace.pipelines import default_registry
 from terrace.storage import Storage
 from tests.integration.vector.files import polygons, write
+from tests.integration.vector.jobs import run
 
 pytestmark = pytest.mark.usefixtures("worker")
-
-
-def run(
-    database_url: str, storage: Storage, file: Path, table: str = "floods_jakarta_ord1", **options: Any
-) -> dict[str, Any]:
-    """Upload `file` (and its shapefile siblings) to bronze, run process_vector, return the job."""
-    for part in file.parent.glob(file.stem + ".*"):
-        storage.put("bronze", f"in/{part.name}", part)
-    params = {
-        "path": f"in/{file.name}",
-        "dataset_id": "floods",
-        "resource_id": "jakarta",
-        "table_name": table,
-        "access_level": "public",
-        **options,
-    }
-    with psycopg.connect(database_url, row_factory=dict_row) as conn:
-        job_id, _ = CoreMachine(default_registry(), storage).submit(conn, "process_vector", params)
-    deadline = time.monotonic() + 90
-    with psycopg.connect(database_url, autocommit=True, row_factory=dict_row) as conn:
-        while time.monotonic() < deadline:
-            job = conn.execute("SELECT * FROM app.jobs WHERE job_id = %s", (job_id,)).fetchone()
-            if job["status"] in ("completed", "failed"):
-                return job
-            time.sleep(0.1)
-    raise AssertionError("process_vector did not finish")
 
 
 def tables(database_url: str) -> list[str]:

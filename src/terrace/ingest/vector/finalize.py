@@ -24,7 +24,16 @@ MAX_SPLIT_VALUES = 20
 
 
 def finalize(ctx: TaskContext) -> Result:
+    """Checkpointed in the transaction that publishes the tables: a retry after that commit (its
+    result lost with its worker) returns the same result instead of failing on renamed tables."""
     params = VectorParams.model_validate(ctx.job_params)
+    result = ctx.checkpoint_data("published") or _publish(ctx, params)
+    for folder in ("chunks", "parts"):
+        ctx.storage.delete_folder("silver", f"{params.work_prefix}/{folder}")
+    return result
+
+
+def _publish(ctx: TaskContext, params: VectorParams) -> Result:
     summary = json.loads(ctx.storage.get("silver", f"{params.work_prefix}/summary.json"))
     schema = params.target_schema
     produced: list[dict[str, Any]] = []
@@ -49,10 +58,10 @@ def finalize(ctx: TaskContext) -> Result:
                 publish(conn, schema, table["staging"], table["table_name"])
             summary["source"]["sha256"] = digest.result()
             _register_all(conn, ctx, params, summary, produced)
-    for path in [chunk["path"] for chunk in summary["chunks"]] + summary["part_reports"]:
-        ctx.storage.delete("silver", path)
-    outputs = {"repair_report": summary["repair_report"], "source": summary["source"]}
-    return {"tables": produced, "warnings": summary["warnings"], "outputs": outputs}
+            outputs = {"repair_report": summary["repair_report"], "source": summary["source"]}
+            result = {"tables": produced, "warnings": summary["warnings"], "outputs": outputs}
+            ctx.checkpoint("published", result, conn)
+    return result
 
 
 def _register_all(

@@ -52,7 +52,7 @@ def prepare(ctx: TaskContext) -> Result:
         stats = _read(ctx, source.batches, columns, chunks, transformer, params.keep_z)
     chunks.close()
     report = _write_report(
-        ctx.storage, f"{params.work_prefix}/report-{ctx.params['index']:05d}.csv", stats.pop("report")
+        ctx.storage, f"{params.work_prefix}/parts/report-{ctx.params['index']:05d}.csv", stats.pop("report")
     )
     return {**stats, "chunks": chunks.written, "report": report}
 
@@ -172,7 +172,7 @@ class ChunkWriter:
         sink = pa.BufferOutputStream()
         writer = ipc.new_file(sink, schema)
         number = sum(1 for c in self.written if c["family"] == family)
-        path = f"{self.params.work_prefix}/{FAMILIES[family]}-{self.part:05d}-{number:03d}.arrow"
+        path = f"{self.params.work_prefix}/chunks/{FAMILIES[family]}-{self.part:05d}-{number:03d}.arrow"
         self.open[family] = OpenChunk(sink, writer, path)
         return self.open[family]
 

@@ -42,7 +42,6 @@ def create_staging(ctx: TaskContext) -> Result:
         "columns": [c.__dict__ for c in kept],
         "warnings": warnings,
         "repair_report": _merge_reports(ctx, params, part_reports),
-        "part_reports": part_reports,
         "source": inspected["source"],
         "chunks": chunks,
     }
