@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,8 +37,7 @@ def plan_parts(params: object, results: list[Result]) -> list[dict[str, Any]]:
 def prepare(ctx: TaskContext) -> Result:
     params = VectorParams.model_validate(ctx.job_params)
     columns = [Column(**c) for c in ctx.params["columns"]]
-    groups = ctx.params["part"]["row_groups"]
-    part = Part(**{**ctx.params["part"], "row_groups": None if groups is None else tuple(groups)})
+    part = Part(**ctx.params["part"])
     crs = pyproj.CRS.from_user_input(ctx.params["crs"])
     transformer = (
         None
@@ -59,7 +59,7 @@ def prepare(ctx: TaskContext) -> Result:
 
 def _read(
     ctx: TaskContext,
-    batches: Any,
+    batches: Iterator[Batch],
     columns: list[Column],
     chunks: ChunkWriter,
     transformer: pyproj.Transformer | None,

@@ -55,7 +55,7 @@ class Part:
     fid_to: int | None = None
     skip: int = 0
     count: int | None = None
-    row_groups: tuple[int, ...] | None = None
+    row_groups: list[int] | None = None
     first_row: int = 0  # source row number of the part's first feature (GeoParquet)
 
 
@@ -310,8 +310,8 @@ def _row_group_parts(metadata: pq.FileMetaData, size: int) -> list[Part]:
         groups.append(index)
         rows += metadata.row_group(index).num_rows
         if rows >= size:
-            parts.append(Part(row_groups=tuple(groups), first_row=first))
+            parts.append(Part(row_groups=groups, first_row=first))
             first, groups, rows = first + rows, [], 0
     if groups or not parts:
-        parts.append(Part(row_groups=tuple(groups) if parts else None, first_row=first))
+        parts.append(Part(row_groups=groups if parts else None, first_row=first))
     return parts
