@@ -6,6 +6,7 @@ a clone made with CREATE DATABASE ... TEMPLATE, which takes a fraction of a seco
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import tempfile
 import threading
@@ -24,6 +25,7 @@ from terrace.api.app import AppConfig, create_app
 from terrace.auth import Role, create_key
 from terrace.db.cluster import LocalCluster, free_port
 from terrace.db.database import ensure_database
+from terrace.db.roles import ROLES, RoleUrls, enable_logins, login_urls
 from terrace.storage import Storage
 
 TEMPLATE = "terrace_template"
@@ -63,12 +65,32 @@ def drop_database(cluster: LocalCluster, name: str) -> None:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
+@pytest.fixture(scope="session")
+def role_passwords(cluster: LocalCluster, template_database: str) -> dict[str, str]:
+    """Logins for Terrace's roles, which the template's ensure created (roles span the cluster)."""
+    passwords = {role: secrets.token_urlsafe(16) for role in ROLES}
+    enable_logins(cluster.url(template_database), passwords)
+    return passwords
+
+
 @pytest.fixture
-def database_url(cluster: LocalCluster, template_database: str) -> Iterator[str]:
-    """A fresh database with the full Terrace schema."""
+def owner_database_url(cluster: LocalCluster, template_database: str) -> Iterator[str]:
+    """A fresh database with the full Terrace schema, as its owner (the cluster superuser)."""
     name = create_database(cluster, template_database)
     yield cluster.url(name)
     drop_database(cluster, name)
+
+
+@pytest.fixture
+def databases(owner_database_url: str, role_passwords: dict[str, str]) -> RoleUrls:
+    """The fresh database as each least-privileged role sees it."""
+    return login_urls(owner_database_url, role_passwords)
+
+
+@pytest.fixture
+def database_url(databases: RoleUrls) -> str:
+    """The fresh database as the application role, which the API and workers use."""
+    return databases.app
 
 
 @pytest.fixture
@@ -120,8 +142,13 @@ class LiveServer:
 
 
 @pytest.fixture
-def app_config(database_url: str, storage: Storage) -> AppConfig:
-    return AppConfig(database_url=database_url, storage=storage, upload_max_bytes=1024 * 1024)
+def app_config(databases: RoleUrls, owner_database_url: str, storage: Storage) -> AppConfig:
+    return AppConfig(
+        databases=databases,
+        storage=storage,
+        upload_max_bytes=1024 * 1024,
+        owner_database_url=owner_database_url,
+    )
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ def start_worker(
 ) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TERRACE_")}
     env |= {
-        "TERRACE_DATABASE_URL": database_url,
+        "TERRACE_APP_DATABASE_URL": database_url,
         "TERRACE_STORAGE_URL": storage_root.as_uri(),
         "TERRACE_WORKER_CONCURRENCY": str(concurrency),
         "TERRACE_LEASE_SECONDS": str(lease),

@@ -22,6 +22,7 @@ from terrace.auth import Role, register_key
 from terrace.db.cluster import LocalCluster
 from terrace.db.database import ensure_database
 from terrace.db.pool import connect
+from terrace.db.roles import ROLE_PASSWORDS_FILE, enable_logins, saved_passwords
 from terrace.errors import SetupError
 from terrace.storage import Storage
 
@@ -84,14 +85,18 @@ def run_embedded(options: EmbeddedOptions) -> None:
     try:
         url = options.database_url or _embedded_database(cluster)  # type: ignore[arg-type]
         ensure_database(url)
+        databases = enable_logins(url, saved_passwords(home / ROLE_PASSWORDS_FILE))
         storage = Storage(options.storage_url) if options.storage_url else Storage.local(home / "storage")
         storage.create_containers()
         key = admin_key(home, options.api_key)
         with connect(url) as conn:
             register_key(conn, key, "embedded admin", Role.admin)
-        env = dict(
-            os.environ,
-            TERRACE_DATABASE_URL=url,
+        # The children connect as the least-privileged roles; the owner's URL stays here.
+        env = {name: value for name, value in os.environ.items() if name != "TERRACE_DATABASE_URL"}
+        env.update(
+            TERRACE_APP_DATABASE_URL=databases.app,
+            TERRACE_SERVING_DATABASE_URL=databases.serving,
+            TERRACE_PREVIEW_DATABASE_URL=databases.preview,
             TERRACE_STORAGE_URL=storage.root_url,
             TERRACE_HOST=options.host,
             TERRACE_PORT=str(options.port),

@@ -21,11 +21,24 @@ class HomeSettings(BaseSettings):
 
 
 class DatabaseSettings(BaseSettings):
-    """The PostgreSQL database; unset means the embedded cluster under the home folder."""
+    """The PostgreSQL database; unset means the embedded cluster under the home folder.
+
+    `database_url` is the owner's connection, used only to ensure the schema and the roles. The
+    API and workers connect as the least-privileged roles of `terrace.db.roles`, each by its URL.
+    """
 
     model_config = _CONFIG
     database_url: SecretStr | None = Field(
-        default=None, description="postgresql:// URL of an existing database."
+        default=None, description="postgresql:// URL of an existing database, as its owner."
+    )
+    app_database_url: SecretStr | None = Field(
+        default=None, description="The API's and workers' connection, as role terrace_app."
+    )
+    serving_database_url: SecretStr | None = Field(
+        default=None, description="The serving APIs' connection, as role terrace_serving."
+    )
+    preview_database_url: SecretStr | None = Field(
+        default=None, description="Draft previews' connection, as role terrace_preview."
     )
     pool_min_size: int = Field(default=1, ge=1)
     pool_max_size: int = Field(default=10, ge=1)

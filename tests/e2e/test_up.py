@@ -108,7 +108,8 @@ def test_up_serves_a_healthy_platform_and_sigterm_stops_everything(up_env: dict[
         assert second.stop() == 0
 
 
-def test_cli_reports_drift_with_its_exit_code(database_url: str) -> None:
+def test_cli_reports_drift_with_its_exit_code(owner_database_url: str) -> None:
+    database_url = owner_database_url
     env = dict(os.environ, TERRACE_DATABASE_URL=database_url)
     clean = terrace("db", "drift", env=env)
     assert clean.returncode == 0 and "No drift" in clean.stdout

@@ -18,11 +18,13 @@ def test_ensure_on_an_empty_database_leaves_no_drift(empty_database_url: str) ->
     assert database_drift(empty_database_url) == []
 
 
-def test_ensure_twice_is_a_no_op(database_url: str) -> None:
+def test_ensure_twice_is_a_no_op(owner_database_url: str) -> None:
+    database_url = owner_database_url
     assert ensure_database(database_url) == []
 
 
-def test_drift_reports_a_dropped_column_and_ensure_restores_it(database_url: str) -> None:
+def test_drift_reports_a_dropped_column_and_ensure_restores_it(owner_database_url: str) -> None:
+    database_url = owner_database_url
     with psycopg.connect(database_url) as conn:
         conn.execute("ALTER TABLE app.api_keys DROP COLUMN last_used_at")
     assert ("missing_column", "app.api_keys.last_used_at") in kinds(database_drift(database_url))
@@ -30,7 +32,8 @@ def test_drift_reports_a_dropped_column_and_ensure_restores_it(database_url: str
     assert database_drift(database_url) == []
 
 
-def test_drift_reports_an_extra_index_that_ensure_leaves_alone(database_url: str) -> None:
+def test_drift_reports_an_extra_index_that_ensure_leaves_alone(owner_database_url: str) -> None:
+    database_url = owner_database_url
     with psycopg.connect(database_url) as conn:
         conn.execute("CREATE INDEX extra_hostname ON app.workers (hostname)")
     assert ("extra_index", "app.extra_hostname") in kinds(database_drift(database_url))
@@ -38,7 +41,8 @@ def test_drift_reports_an_extra_index_that_ensure_leaves_alone(database_url: str
     assert ("extra_index", "app.extra_hostname") in kinds(database_drift(database_url))
 
 
-def test_drift_reports_a_missing_trigger_and_an_outdated_function(database_url: str) -> None:
+def test_drift_reports_a_missing_trigger_and_an_outdated_function(owner_database_url: str) -> None:
+    database_url = owner_database_url
     with psycopg.connect(database_url) as conn:
         conn.execute("DROP TRIGGER trg_table_catalog_updated_at ON geo.table_catalog")
         conn.execute(
@@ -52,13 +56,15 @@ def test_drift_reports_a_missing_trigger_and_an_outdated_function(database_url: 
     assert database_drift(database_url) == []
 
 
-def test_drift_ignores_runtime_tables_in_geo(database_url: str) -> None:
+def test_drift_ignores_runtime_tables_in_geo(owner_database_url: str) -> None:
+    database_url = owner_database_url
     with psycopg.connect(database_url) as conn:
         conn.execute("CREATE TABLE geo.floods_jakarta_v1 (objectid bigint PRIMARY KEY)")
     assert database_drift(database_url) == []
 
 
-def test_rebuild_recreates_app_and_pgstac_and_never_touches_geo(database_url: str) -> None:
+def test_rebuild_recreates_app_and_pgstac_and_never_touches_geo(owner_database_url: str) -> None:
+    database_url = owner_database_url
     with psycopg.connect(database_url) as conn:
         conn.execute("CREATE TABLE geo.kept (id int)")
         conn.execute("INSERT INTO geo.kept VALUES (42)")
@@ -73,7 +79,8 @@ def test_rebuild_recreates_app_and_pgstac_and_never_touches_geo(database_url: st
     assert database_drift(database_url) == []
 
 
-def test_drift_reports_a_pgstac_version_mismatch(database_url: str) -> None:
+def test_drift_reports_a_pgstac_version_mismatch(owner_database_url: str) -> None:
+    database_url = owner_database_url
     with psycopg.connect(database_url) as conn:
         conn.execute("DELETE FROM pgstac.migrations")
         conn.execute("INSERT INTO pgstac.migrations (version) VALUES ('0.9.0')")

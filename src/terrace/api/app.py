@@ -14,6 +14,7 @@ from terrace.api.errors import install_error_handlers
 from terrace.api.routes import admin, health, jobs, platform, storage
 from terrace.api.serving import mount_serving
 from terrace.db.pool import open_pool
+from terrace.db.roles import RoleUrls
 from terrace.orchestration.machine import CoreMachine
 from terrace.orchestration.registry import JobRegistry
 from terrace.pipelines import default_registry
@@ -24,7 +25,7 @@ from terrace.web.app import MOUNT, create_interface
 
 @dataclass(frozen=True)
 class AppConfig:
-    database_url: str
+    databases: RoleUrls
     storage: Storage
     registry: JobRegistry = field(default_factory=default_registry)
     upload_max_bytes: int = 5 * 1024**3
@@ -33,19 +34,21 @@ class AppConfig:
     pool_max_size: int = 10
     # Signs the web UI's session cookies; unset: a random one, and sessions end with the process.
     session_secret: str | None = None
+    # The owner's connection, for the admin API's schema ensure and rebuild; unset: they refuse.
+    owner_database_url: str | None = None
 
 
 def create_app(config: AppConfig) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.pool = open_pool(
-            config.database_url,
+            config.databases.app,
             min_size=config.pool_min_size,
             max_size=config.pool_max_size,
             name="terrace-api",
         )
         try:
-            async with serving.connected(config.database_url, config.pool_max_size):
+            async with serving.connected(config.databases, config.pool_max_size):
                 yield
         finally:
             app.state.pool.close()
@@ -56,7 +59,8 @@ def create_app(config: AppConfig) -> FastAPI:
         description="Geospatial data publishing: submit, review, version and serve geodata.",
         lifespan=lifespan,
     )
-    app.state.database_url = config.database_url
+    app.state.database_url = config.databases.app
+    app.state.owner_database_url = config.owner_database_url
     app.state.storage = config.storage
     app.state.upload_max_bytes = config.upload_max_bytes
     app.state.job_defaults = config.job_defaults

@@ -9,7 +9,7 @@ from __future__ import annotations
 from psycopg import sql
 
 from terrace.catalog.identity import latest_alias_base
-from terrace.catalog.relations import SERVED_SCHEMA, drop_relation
+from terrace.catalog.relations import SERVED_SCHEMA, drop_relation, grant_serving
 from terrace.catalog.releases import Release, release_tables
 from terrace.db.pool import Connection
 from terrace.db.queries import queries
@@ -31,6 +31,7 @@ def refresh_latest(conn: Connection, release: Release) -> str | None:
                 sql.Identifier(SERVED_SCHEMA, alias), sql.Identifier(SERVED_SCHEMA, table["table_name"])
             )
         )
+        grant_serving(conn, alias)
         conn.execute(
             q["add_latest_alias_row"],
             {"alias": alias, "asset_id": release["asset_id"], "source": table["table_name"]},

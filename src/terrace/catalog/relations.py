@@ -6,6 +6,7 @@ from psycopg import sql
 
 from terrace.db.pool import Connection
 from terrace.db.queries import queries
+from terrace.db.roles import SERVING_ROLE
 from terrace.errors import Conflict
 
 SERVED_SCHEMA = "geo"
@@ -47,9 +48,26 @@ def move_relation(conn: Connection, schema_from: str, name_from: str, schema_to:
             keyword, sql.Identifier(schema_from, name_to), sql.Identifier(schema_to)
         )
     )
+    if schema_to == SERVED_SCHEMA:
+        grant_serving(conn, name_to)
+    elif schema_from == SERVED_SCHEMA:
+        conn.execute(
+            sql.SQL("REVOKE ALL ON {} FROM {}").format(
+                sql.Identifier(schema_to, name_to), sql.Identifier(SERVING_ROLE)
+            )
+        )
     conn.execute(
         queries("releases")["move_catalog_row"],
         {"schema_from": schema_from, "name_from": name_from, "schema_to": schema_to, "name_to": name_to},
+    )
+
+
+def grant_serving(conn: Connection, name: str) -> None:
+    """Let the serving role read a relation of the served schema: it reads nothing else."""
+    conn.execute(
+        sql.SQL("GRANT SELECT ON {} TO {}").format(
+            sql.Identifier(SERVED_SCHEMA, name), sql.Identifier(SERVING_ROLE)
+        )
     )
 
 

@@ -9,6 +9,7 @@ from typing import ParamSpec, TypeVar
 import typer
 
 from terrace.db.cluster import LocalCluster
+from terrace.db.roles import ROLE_PASSWORDS_FILE, RoleUrls, login_urls, saved_passwords
 from terrace.errors import SetupError, TerraceError
 from terrace.settings import DatabaseSettings, HomeSettings, StorageSettings
 from terrace.storage import Storage
@@ -18,13 +19,46 @@ R = TypeVar("R")
 
 
 def database_url() -> str:
-    """TERRACE_DATABASE_URL, or the embedded cluster while `terrace up` runs it."""
+    """The owner's connection: TERRACE_DATABASE_URL, or the embedded cluster while `terrace up` runs it."""
     configured = DatabaseSettings().database_url
     if configured is not None:
         return configured.get_secret_value()
+    return _running_cluster().url()
+
+
+def role_urls() -> RoleUrls:
+    """The roles' connections: TERRACE_{APP,SERVING,PREVIEW}_DATABASE_URL, or those of `terrace up`."""
+    settings = DatabaseSettings()
+    configured = (settings.app_database_url, settings.serving_database_url, settings.preview_database_url)
+    if all(url is not None for url in configured):
+        return RoleUrls(*(url.get_secret_value() for url in configured if url is not None))
+    if any(url is not None for url in configured) or settings.database_url is not None:
+        raise SetupError(
+            "The API and workers connect as Terrace's own database roles, and not all of their URLs are set.",
+            "Set TERRACE_APP_DATABASE_URL, TERRACE_SERVING_DATABASE_URL and TERRACE_PREVIEW_DATABASE_URL; "
+            "`terrace db logins` (as the owner) enables the roles and prints them.",
+        )
+    home = HomeSettings().resolved()
+    cluster = _running_cluster()
+    passwords = home / ROLE_PASSWORDS_FILE
+    if not passwords.exists():
+        raise SetupError(
+            "The embedded cluster runs, but its roles have no logins yet.",
+            "Start Terrace with `terrace up`, which enables them.",
+        )
+    return login_urls(cluster.url(), saved_passwords(passwords))
+
+
+def app_url() -> str:
+    """The application role's connection alone: all a worker needs."""
+    configured = DatabaseSettings().app_database_url
+    return configured.get_secret_value() if configured is not None else role_urls().app
+
+
+def _running_cluster() -> LocalCluster:
     cluster = LocalCluster(HomeSettings().resolved())
     if cluster.initialized() and cluster.running():
-        return cluster.url()
+        return cluster
     raise SetupError(
         "No database: TERRACE_DATABASE_URL is unset and the embedded cluster is not running.",
         "Start Terrace with `terrace up`, or set TERRACE_DATABASE_URL.",

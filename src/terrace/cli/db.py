@@ -8,6 +8,8 @@ import typer
 
 from terrace.cli.context import database_url, friendly_errors
 from terrace.db.database import database_drift, ensure_database, rebuild_database
+from terrace.db.roles import ROLE_PASSWORDS_FILE, enable_logins, saved_passwords
+from terrace.settings import HomeSettings
 
 app = typer.Typer(help="Schema management: the database follows the Python models.", no_args_is_help=True)
 
@@ -44,3 +46,15 @@ def drift() -> None:
     if differences:
         raise typer.Exit(1)
     typer.echo("No drift: the database matches the models.")
+
+
+@app.command()
+@friendly_errors
+def logins() -> None:
+    """Let Terrace's roles log in (passwords kept in <home>/db-roles.json) and print their URLs."""
+    home = HomeSettings().resolved()
+    home.mkdir(parents=True, exist_ok=True)
+    urls = enable_logins(database_url(), saved_passwords(home / ROLE_PASSWORDS_FILE))
+    typer.echo(f"export TERRACE_APP_DATABASE_URL='{urls.app}'")
+    typer.echo(f"export TERRACE_SERVING_DATABASE_URL='{urls.serving}'")
+    typer.echo(f"export TERRACE_PREVIEW_DATABASE_URL='{urls.preview}'")

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from terrace.cli.context import database_url, friendly_errors, storage
+from terrace.cli.context import app_url, friendly_errors, role_urls, storage
 from terrace.orchestration.worker import Worker, WorkerConfig
 from terrace.pipelines import default_registry
 from terrace.platform.processing import JobDefaults
@@ -37,8 +37,10 @@ def api(
 
     settings = ApiSettings()
     db = DatabaseSettings()
+    owner = db.database_url
     config = AppConfig(
-        database_url=database_url(),
+        databases=role_urls(),
+        owner_database_url=owner.get_secret_value() if owner else None,
         storage=storage(),
         upload_max_bytes=StorageSettings().upload_max_bytes,
         job_defaults=JobDefaults(raster_tile_threshold=ProcessingSettings().raster_tile_threshold),
@@ -70,7 +72,7 @@ def worker(
         grace_seconds=settings.grace_seconds,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    task_worker = Worker(database_url(), default_registry(), storage(), config)
+    task_worker = Worker(app_url(), default_registry(), storage(), config)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: task_worker.stop())
     task_worker.run()

@@ -7,7 +7,7 @@ from pypgstac import __version__ as PGSTAC_VERSION
 from pypgstac.db import PgstacDB
 from pypgstac.migrate import Migrate
 
-from terrace.db import models, schema
+from terrace.db import models, roles, schema
 from terrace.db.pool import Connection, connect
 from terrace.db.schema import Difference, SchemaModel
 
@@ -28,6 +28,8 @@ def ensure_database(url: str) -> list[str]:
     done = _ensure_extensions(url)
     done += _ensure_pgstac(url)
     done += schema.ensure(url, MODEL)
+    served_model_tables = [table.name for table in MODEL.metadata.tables.values() if table.schema == "geo"]
+    done += roles.ensure_roles(url, served_model_tables)
     return done
 
 

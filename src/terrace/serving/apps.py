@@ -7,6 +7,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 
+from terrace.db.roles import RoleUrls
 from terrace.serving import features, stac, tiles
 from terrace.serving.visibility import Gate
 from terrace.storage import Storage
@@ -16,7 +17,8 @@ class ServingApps:
     """`/features` (tipg), `/stac` (stac-fastapi-pgstac) and `/tiles` (titiler-pgstac).
 
     Each library queries through its own pool kind (asyncpg for tipg and stac-fastapi, psycopg
-    for titiler); mounted apps get no lifespan, so the host app opens them with `connected`.
+    for titiler), connected as the read-only serving role; mounted apps get no lifespan, so the
+    host app opens them with `connected`.
     """
 
     def __init__(self, gate: Gate, storage: Storage) -> None:
@@ -29,9 +31,12 @@ class ServingApps:
         return {"/features": self.features, "/stac": self.stac, "/tiles": self.tiles}
 
     @asynccontextmanager
-    async def connected(self, database_url: str, pool_max_size: int) -> AsyncIterator[None]:
+    async def connected(self, databases: RoleUrls, pool_max_size: int) -> AsyncIterator[None]:
+        """Served data through the serving role; the reviewers' draft features through the preview role."""
         async with AsyncExitStack() as stack:
-            for module, app in ((features, self.features), (stac, self.stac), (tiles, self.tiles)):
-                await module.connect(app, database_url, pool_max_size)
+            await features.connect(self.features, databases.serving, databases.preview, pool_max_size)
+            stack.push_async_callback(features.close, self.features)
+            for module, app in ((stac, self.stac), (tiles, self.tiles)):
+                await module.connect(app, databases.serving, pool_max_size)
                 stack.push_async_callback(module.close, app)
             yield

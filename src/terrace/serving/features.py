@@ -50,16 +50,19 @@ def create_features_app(gate: Gate, mount: str) -> FastAPI:
     return app
 
 
-async def connect(app: FastAPI, database_url: str, max_size: int) -> None:
-    """Open the asyncpg pool tipg queries with (its connections carry tipg's helper functions)."""
-    settings = PostgresSettings.model_validate(
-        {"database_url": database_url, "db_min_conn_size": 1, "db_max_conn_size": max_size}
-    )
-    await connect_to_db(app, schemas=[SERVED_SCHEMA, DRAFT_SCHEMA], settings=settings)
-    app.state.drafts.state.pool = app.state.pool
+async def connect(app: FastAPI, serving_url: str, preview_url: str, max_size: int) -> None:
+    """Open the asyncpg pools tipg queries with (its connections carry tipg's helper functions):
+    served tables as the serving role, drafts as the preview role."""
+    pools = ((app, serving_url, SERVED_SCHEMA), (app.state.drafts, preview_url, DRAFT_SCHEMA))
+    for target, url, schema in pools:
+        settings = PostgresSettings.model_validate(
+            {"database_url": url, "db_min_conn_size": 1, "db_max_conn_size": max_size}
+        )
+        await connect_to_db(target, schemas=[schema], settings=settings)
 
 
 async def close(app: FastAPI) -> None:
+    await close_db_connection(app.state.drafts)
     await close_db_connection(app)
 
 

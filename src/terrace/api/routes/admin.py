@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from terrace.api.deps import require
 from terrace.auth import Principal, Role
 from terrace.db.database import database_drift, ensure_database, rebuild_database
-from terrace.errors import InvalidInput
+from terrace.errors import InvalidInput, Unavailable
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
 Admin = Annotated[Principal, Depends(require(Role.admin))]
@@ -18,7 +18,7 @@ Admin = Annotated[Principal, Depends(require(Role.admin))]
 @router.post("/db/ensure")
 def ensure(request: Request, _: Admin) -> dict[str, Any]:
     """Create whatever the models define and the database lacks; never drops anything."""
-    return {"actions": ensure_database(request.app.state.database_url)}
+    return {"actions": ensure_database(_owner_url(request))}
 
 
 @router.post("/db/rebuild")
@@ -29,7 +29,7 @@ def rebuild(request: Request, _: Admin, confirm: Annotated[str, Query()] = "") -
             "Rebuild deletes every job, release and STAC item; it needs explicit confirmation.",
             "Repeat the request with ?confirm=yes if that is what you want.",
         )
-    return {"actions": rebuild_database(request.app.state.database_url)}
+    return {"actions": rebuild_database(_owner_url(request))}
 
 
 @router.get("/db/drift")
@@ -37,3 +37,15 @@ def drift(request: Request, _: Admin) -> dict[str, Any]:
     """Differences between the live database and the models."""
     differences = database_drift(request.app.state.database_url)
     return {"in_sync": not differences, "differences": [d.__dict__ for d in differences]}
+
+
+def _owner_url(request: Request) -> str:
+    """Schema changes need the owner's role, which an API process holds only when given it."""
+    url: str | None = request.app.state.owner_database_url
+    if url is None:
+        raise Unavailable(
+            "This API process connects as the application role, which may not change the schema.",
+            "Run `terrace db ensure` (or `rebuild`) as the owner on the server, or give the API "
+            "process the owner's URL in TERRACE_DATABASE_URL.",
+        )
+    return url
