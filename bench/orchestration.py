@@ -20,6 +20,7 @@ from pathlib import Path
 
 import psycopg
 from procrastinate import App, PsycopgConnector
+from terrace_jobs import role_env
 
 from terrace.db.cluster import LocalCluster
 from terrace.db.database import ensure_database
@@ -60,7 +61,7 @@ def run_terrace(url: str, tasks: int, workers: int, concurrency: int) -> float:
     storage = Storage.local(Path(tempfile.mkdtemp()))
     env = dict(
         os.environ,
-        TERRACE_DATABASE_URL=url,
+        **role_env(url),
         TERRACE_WORKER_CONCURRENCY=str(concurrency),
         TERRACE_STORAGE_URL=storage.root_url,
     )

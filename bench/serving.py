@@ -28,7 +28,9 @@ import httpx
 import morecantile
 import numpy as np
 import psycopg
-from terrace_jobs import bench_cluster, print_result
+from terrace_jobs import bench_cluster, print_result, role_env
+
+from terrace.catalog.relations import grant_serving
 
 TABLE = "bench_points_v1"
 EXTENT = (95.0, -11.0, 141.0, 6.0)  # the Indonesian archipelago
@@ -57,6 +59,7 @@ def build_table(url: str, points: int) -> None:
         conn.execute(
             psycopg.sql.SQL("CREATE INDEX ON geo.{} USING gist (geom)").format(psycopg.sql.Identifier(TABLE))
         )
+        grant_serving(conn, TABLE)  # as approval does
         # VACUUM too, so that no autovacuum of the fresh table runs during one server's turn.
         conn.execute(psycopg.sql.SQL("VACUUM ANALYZE geo.{}").format(psycopg.sql.Identifier(TABLE)))
         conn.execute(
@@ -170,7 +173,7 @@ def main() -> None:
             build_table(url, args.points)
             ours, theirs = f"http://127.0.0.1:{free_port()}", f"http://127.0.0.1:{free_port()}"
             storage = (home / "storage").as_uri()
-            terrace_env = dict(os.environ, TERRACE_DATABASE_URL=url, TERRACE_STORAGE_URL=storage)
+            terrace_env = dict(os.environ, **role_env(url), TERRACE_STORAGE_URL=storage)
             terrace = [sys.executable, "-m", "terrace", "api", "--port", ours.rsplit(":", 1)[1]]
             servers.append(start(terrace, terrace_env, f"{ours}/features", TABLE))
             tipg_env = dict(os.environ, DATABASE_URL=url, TIPG_DB_SCHEMAS='["geo"]')

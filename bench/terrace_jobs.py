@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import psycopg
 
 from terrace.db.cluster import LocalCluster
 from terrace.db.database import ensure_database
+from terrace.db.roles import ROLES, enable_logins
 from terrace.orchestration.machine import CoreMachine
 from terrace.pipelines import default_registry
 from terrace.storage import Storage
@@ -34,7 +36,7 @@ def run_job(
     url: str, storage: Storage, job_type: str, params: dict[str, Any], workers: int, concurrency: int
 ) -> Timed:
     """Start the workers, wait until they registered, then submit and time the job to completion."""
-    env = dict(os.environ, TERRACE_DATABASE_URL=url, TERRACE_STORAGE_URL=storage.root_url)
+    env = dict(os.environ, **role_env(url), TERRACE_STORAGE_URL=storage.root_url)
     command = [sys.executable, "-m", "terrace", "worker", "--concurrency", str(concurrency)]
     processes = [subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL) for _ in range(workers)]
     try:
@@ -101,6 +103,16 @@ def print_result(metric: str, unit: str, peer: str, ratios: dict[str, tuple[floa
         f"RESULT name={metric.format(case=worst)} value={ours:.1f} unit={unit} peer={peer} "
         f"peer_value={theirs:.1f} ratio={ours / theirs:.2f}"
     )
+
+
+def role_env(url: str) -> dict[str, str]:
+    """The environment that makes `terrace api` and `terrace worker` connect as Terrace's roles."""
+    urls = enable_logins(url, {role: secrets.token_urlsafe(16) for role in ROLES})
+    return {
+        "TERRACE_APP_DATABASE_URL": urls.app,
+        "TERRACE_SERVING_DATABASE_URL": urls.serving,
+        "TERRACE_PREVIEW_DATABASE_URL": urls.preview,
+    }
 
 
 @contextmanager

@@ -84,7 +84,9 @@ def test_a_relation_leaving_the_served_schema_is_no_longer_readable(
         "DELETE FROM geo_draft.floods_ord2",
     ],
 )
-def test_the_preview_role_only_reads_drafts(databases: RoleUrls, draft_and_served: None, statement: str) -> None:
+def test_the_preview_role_only_reads_drafts(
+    databases: RoleUrls, draft_and_served: None, statement: str
+) -> None:
     assert attempt(databases.preview, statement) is DENIED
 
 
@@ -111,4 +113,6 @@ def test_the_application_role_is_no_superuser(databases: RoleUrls, statement: st
 
 def test_the_application_role_is_not_a_superuser(databases: RoleUrls) -> None:
     with psycopg.connect(databases.app) as conn:
-        assert conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone() == (False,)
+        assert conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone() == (
+            False,
+        )
