@@ -17,6 +17,12 @@ import pytest
 from terrace.db.cluster import LocalCluster, free_port
 
 
+USERS_OF_OTHER_CONNECTIONS = """
+SELECT DISTINCT usename FROM pg_stat_activity
+WHERE datname = current_database() AND pid <> pg_backend_pid() AND usename IS NOT NULL
+"""
+
+
 def terrace(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "terrace", *args], env=env, capture_output=True, text=True, timeout=120
@@ -91,8 +97,13 @@ def test_up_serves_a_healthy_platform_and_sigterm_stops_everything(up_env: dict[
         assert created.returncode == 0, created.stderr
         cluster = LocalCluster(home)
         postmaster = int((cluster.data_dir / "postmaster.pid").read_text().split()[0])
+        httpx.get(f"{base}/features/collections", timeout=30).raise_for_status()
         with psycopg.connect(cluster.url()) as conn:
             worker_pids = [pid for (pid,) in conn.execute("SELECT pid FROM app.workers")]
+            # The API and workers hold no owner connection: each connects as its own role.
+            users = {user for (user,) in conn.execute(USERS_OF_OTHER_CONNECTIONS)}
+        assert users == {"terrace_app", "terrace_serving", "terrace_preview"}
+        assert oct((home / "db-roles.json").stat().st_mode & 0o777) == "0o600"
     finally:
         code = up.stop()
     assert code == 0
