@@ -37,11 +37,16 @@ def api(
 
     settings = ApiSettings()
     db = DatabaseSettings()
+    processing = ProcessingSettings()
     config = AppConfig(
         database_url=database_url(),
         storage=storage(),
+        registry=default_registry(processing.input_containers),
         upload_max_bytes=StorageSettings().upload_max_bytes,
-        job_defaults=JobDefaults(raster_tile_threshold=ProcessingSettings().raster_tile_threshold),
+        job_defaults=JobDefaults(
+            raster_tile_threshold=processing.raster_tile_threshold,
+            input_containers=processing.input_containers,
+        ),
         pool_min_size=db.pool_min_size,
         pool_max_size=db.pool_max_size,
         session_secret=settings.session_secret.get_secret_value() if settings.session_secret else None,
@@ -70,7 +75,8 @@ def worker(
         grace_seconds=settings.grace_seconds,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    task_worker = Worker(database_url(), default_registry(), storage(), config)
+    registry = default_registry(ProcessingSettings().input_containers)
+    task_worker = Worker(database_url(), registry, storage(), config)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: task_worker.stop())
     task_worker.run()
