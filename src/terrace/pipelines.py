@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, create_model
 
@@ -12,17 +12,13 @@ from terrace.ingest.raster.job import PROCESS_RASTER, PROCESS_RASTER_COLLECTION
 from terrace.ingest.release import DEFAULT_INPUT_CONTAINERS, require_input_container
 from terrace.ingest.vector.job import PROCESS_VECTOR
 from terrace.orchestration.definitions import JobType
-from terrace.orchestration.demo import FAIL_TEST, HELLO_WORLD, PHASES_TEST
 from terrace.orchestration.registry import JobRegistry
 from terrace.platform.processing import record_outcome
 
 
 def default_registry(input_containers: tuple[str, ...] = DEFAULT_INPUT_CONTAINERS) -> JobRegistry:
-    """The processing pipelines, reading sources only from `input_containers`, and the demonstration
-    types (smoke tests of the workers; like every Jobs API submission, admin-only)."""
+    """The processing pipelines, reading sources only from `input_containers`."""
     registry = JobRegistry()
-    for job_type in (HELLO_WORLD, FAIL_TEST, PHASES_TEST):
-        registry.register(job_type)
     for pipeline in (PROCESS_VECTOR, PROCESS_RASTER, PROCESS_RASTER_COLLECTION):
         registry.register(reading_from(pipeline, input_containers), hook=record_outcome)
     return registry
@@ -37,10 +33,11 @@ def reading_from(job_type: JobType, allowed: tuple[str, ...]) -> JobType:
         except InvalidInput as exc:
             raise ValueError(f"{exc.message} {exc.remediation}") from None
 
+    container: Any = Annotated[str, AfterValidator(check)]
     parameters = create_model(
         job_type.parameters.__name__,
         __base__=job_type.parameters,
         __module__=job_type.parameters.__module__,
-        container=(Annotated[str, AfterValidator(check)], allowed[0]),
+        container=(container, allowed[0]),
     )
     return replace(job_type, parameters=parameters)

@@ -10,6 +10,7 @@ import typer
 import uvicorn
 
 from terrace.cli.context import database_url, friendly_errors, storage
+from terrace.orchestration.registry import JobRegistry
 from terrace.orchestration.worker import Worker, WorkerConfig
 from terrace.pipelines import default_registry
 from terrace.platform.processing import JobDefaults
@@ -68,6 +69,11 @@ def worker(
     ] = None,
 ) -> None:
     """Run a task worker until SIGTERM."""
+    run_worker(default_registry(ProcessingSettings().input_containers), concurrency)
+
+
+def run_worker(registry: JobRegistry, concurrency: int | None = None) -> None:
+    """A worker running the job types of `registry`, configured from TERRACE_*, until SIGTERM."""
     settings = WorkerSettings()
     config = WorkerConfig(
         concurrency=concurrency or settings.worker_concurrency,
@@ -75,7 +81,6 @@ def worker(
         grace_seconds=settings.grace_seconds,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    registry = default_registry(ProcessingSettings().input_containers)
     task_worker = Worker(database_url(), registry, storage(), config)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: task_worker.stop())
