@@ -12,10 +12,12 @@ import httpx
 import psycopg
 import pytest
 from psycopg.rows import dict_row
+from pydantic import ValidationError
 
 from terrace.auth import Role
 from terrace.errors import Conflict
 from terrace.ingest.raster import metadata
+from terrace.settings import ProcessingSettings
 from terrace.storage import Storage
 from tests.conftest import bearer
 from tests.e2e.platform.client import approve, submit, upload, wait_done
@@ -253,3 +255,11 @@ def test_direct_jobs_read_sources_only_from_input_containers(
     assert "container" in response.json()["message"] and "'silver'" in response.json()["message"]
     with psycopg.connect(database_url) as conn:
         assert conn.execute("SELECT count(*) FROM app.jobs").fetchone() == (0,)
+
+
+def test_silver_cannot_be_declared_an_input_container(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TERRACE_INPUT_CONTAINERS", "bronze, uploads")
+    assert ProcessingSettings().input_containers == ("bronze", "uploads")
+    monkeypatch.setenv("TERRACE_INPUT_CONTAINERS", "bronze,silver")
+    with pytest.raises(ValidationError, match="silver holds Terrace's outputs"):
+        ProcessingSettings()
