@@ -22,8 +22,10 @@ import psycopg
 from procrastinate import App, PsycopgConnector
 from terrace_jobs import role_env
 
+from terrace.cli.serve import run_worker
 from terrace.db.cluster import LocalCluster
 from terrace.db.database import ensure_database
+from terrace.orchestration.demo import with_demos
 from terrace.orchestration.machine import CoreMachine
 from terrace.pipelines import default_registry
 from terrace.storage import Storage
@@ -65,11 +67,11 @@ def run_terrace(url: str, tasks: int, workers: int, concurrency: int) -> float:
         TERRACE_WORKER_CONCURRENCY=str(concurrency),
         TERRACE_STORAGE_URL=storage.root_url,
     )
-    processes = spawn([sys.executable, "-m", "terrace", "worker"], env, workers)
+    processes = spawn([sys.executable, __file__, "--terrace-worker"], env, workers)
     wait_until(url, "SELECT count(*) FROM app.workers WHERE stopped_at IS NULL", workers)
     started = time.perf_counter()
     with psycopg.connect(url, row_factory=psycopg.rows.dict_row) as conn:
-        CoreMachine(default_registry(), storage).submit(conn, "hello_world", {"n": tasks // 2})
+        CoreMachine(with_demos(default_registry()), storage).submit(conn, "hello_world", {"n": tasks // 2})
     wait_until(url, "SELECT count(*) FROM app.jobs WHERE status = 'completed'", 1)
     elapsed = time.perf_counter() - started
     stop(processes)
@@ -101,7 +103,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--procrastinate-worker", type=int, metavar="CONCURRENCY")
+    parser.add_argument("--terrace-worker", action="store_true", help="run `terrace worker` with hello_world")
     args = parser.parse_args()
+    if args.terrace_worker:
+        run_worker(with_demos(default_registry()))
+        return
     if args.procrastinate_worker:
         with app.open():
             app.run_worker(concurrency=args.procrastinate_worker)

@@ -31,6 +31,7 @@ from rasterio.transform import from_origin
 from rio_cogeo.cogeo import cog_validate
 from terrace_jobs import Timed, bench_cluster, peak_rss_mb, print_result, run_job
 
+from terrace.catalog import identity
 from terrace.storage import Storage
 
 ROWS_PER_WRITE = 1000
@@ -82,12 +83,13 @@ def terrace(url: str, storage: Storage, file: Path) -> tuple[Timed, Path]:
         "path": f"bench/{file.name}",
         "dataset_id": "bench",
         "resource_id": file.stem,
-        "output_prefix": f"bench/{file.stem}",
+        "release_id": identity.release_id(identity.asset_id("bench", file.stem), "bench"),
+        "version_ordinal": 1,
         "access_level": "public",
         "target_crs": "native",
     }
     timed = run_job(url, storage, "process_raster", params, workers=2, concurrency=1)
-    output = storage.local_path("silver", f"bench/{file.stem}/{file.stem}.tif")
+    output = storage.local_path("silver", f"cogs/bench/{file.stem}/ord1-r1/{file.stem}.tif")
     assert output is not None
     return timed, output
 

@@ -164,13 +164,14 @@ def bearer(key: str) -> dict[str, str]:
 
 @pytest.fixture
 def worker(database_url: str, storage: Storage) -> Iterator[None]:
-    """A real CoreMachine worker (all job types) running in this process for the test."""
+    """A real CoreMachine worker (all job types, the demonstration ones too) in this process."""
+    from terrace.orchestration.demo import with_demos
     from terrace.orchestration.worker import Worker, WorkerConfig
     from terrace.pipelines import default_registry
 
     running = Worker(
         database_url,
-        default_registry(),
+        with_demos(default_registry()),
         storage,
         WorkerConfig(concurrency=2, lease_seconds=10, poll_seconds=1, grace_seconds=5, janitor_seconds=0.5),
     )

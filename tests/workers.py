@@ -1,4 +1,5 @@
-"""Real worker processes for tests: `python -m terrace worker` against a test database."""
+"""Real worker processes for tests: `terrace worker`, with the demonstration job types too
+(`python -m tests.demo_worker`), against a test database."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+ROOT = Path(__file__).resolve().parent.parent
 FINISHED = {"completed", "failed", "cancelled", "awaiting_approval"}
 
 
@@ -37,7 +39,11 @@ def start_worker(
     }
     output = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 (the child owns it)
     return subprocess.Popen(
-        [sys.executable, "-m", "terrace", "worker"], env=env, stdout=output, stderr=subprocess.STDOUT
+        [sys.executable, "-m", "tests.demo_worker"],
+        env=env,
+        cwd=ROOT,
+        stdout=output,
+        stderr=subprocess.STDOUT,
     )
 
 

@@ -2,17 +2,42 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, create_model
+
+from terrace.errors import InvalidInput
 from terrace.ingest.raster.job import PROCESS_RASTER, PROCESS_RASTER_COLLECTION
+from terrace.ingest.release import DEFAULT_INPUT_CONTAINERS, require_input_container
 from terrace.ingest.vector.job import PROCESS_VECTOR
-from terrace.orchestration.demo import FAIL_TEST, HELLO_WORLD, PHASES_TEST
+from terrace.orchestration.definitions import JobType
 from terrace.orchestration.registry import JobRegistry
 from terrace.platform.processing import record_outcome
 
 
-def default_registry() -> JobRegistry:
+def default_registry(input_containers: tuple[str, ...] = DEFAULT_INPUT_CONTAINERS) -> JobRegistry:
+    """The processing pipelines, reading sources only from `input_containers`."""
     registry = JobRegistry()
-    for job_type in (HELLO_WORLD, FAIL_TEST, PHASES_TEST):
-        registry.register(job_type)
     for pipeline in (PROCESS_VECTOR, PROCESS_RASTER, PROCESS_RASTER_COLLECTION):
-        registry.register(pipeline, hook=record_outcome)
+        registry.register(reading_from(pipeline, input_containers), hook=record_outcome)
     return registry
+
+
+def reading_from(job_type: JobType, allowed: tuple[str, ...]) -> JobType:
+    """The job type, its parameters accepting sources only from the `allowed` containers."""
+
+    def check(container: str) -> str:
+        try:
+            return require_input_container(container, allowed)
+        except InvalidInput as exc:
+            raise ValueError(f"{exc.message} {exc.remediation}") from None
+
+    container: Any = Annotated[str, AfterValidator(check)]
+    parameters = create_model(
+        job_type.parameters.__name__,
+        __base__=job_type.parameters,
+        __module__=job_type.parameters.__module__,
+        container=(container, allowed[0]),
+    )
+    return replace(job_type, parameters=parameters)

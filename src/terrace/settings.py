@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, SecretStr
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 _CONFIG = SettingsConfigDict(env_prefix="TERRACE_", extra="ignore")
 
@@ -80,6 +81,14 @@ class WorkerSettings(BaseSettings):
     janitor_seconds: float = Field(default=5.0, gt=0, description="How often the janitor sweeps.")
 
 
+def _input_containers(value: object) -> object:
+    """A comma-separated list; silver, where Terrace writes its outputs, is never an input."""
+    names = tuple(p.strip() for p in value.split(",") if p.strip()) if isinstance(value, str) else value
+    if isinstance(names, tuple) and "silver" in names:
+        raise ValueError("silver holds Terrace's outputs and cannot be an input container")
+    return names
+
+
 class ProcessingSettings(BaseSettings):
     """Defaults the Platform API gives the processing jobs it submits."""
 
@@ -88,6 +97,11 @@ class ProcessingSettings(BaseSettings):
         default=2 * 1024**3,
         ge=1,
         description="Uncompressed bytes above which a raster is cut into tiles processed in parallel.",
+    )
+    input_containers: Annotated[tuple[str, ...], NoDecode, BeforeValidator(_input_containers)] = Field(
+        default=("bronze",),
+        min_length=1,
+        description="Comma-separated containers submissions read files from; silver holds outputs only.",
     )
 
 

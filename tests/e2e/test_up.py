@@ -16,7 +16,6 @@ import pytest
 
 from terrace.db.cluster import LocalCluster, free_port
 
-
 USERS_OF_OTHER_CONNECTIONS = """
 SELECT DISTINCT usename FROM pg_stat_activity
 WHERE datname = current_database() AND pid <> pg_backend_pid() AND usename IS NOT NULL

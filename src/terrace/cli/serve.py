@@ -10,6 +10,7 @@ import typer
 import uvicorn
 
 from terrace.cli.context import app_url, friendly_errors, role_urls, storage
+from terrace.orchestration.registry import JobRegistry
 from terrace.orchestration.worker import Worker, WorkerConfig
 from terrace.pipelines import default_registry
 from terrace.platform.processing import JobDefaults
@@ -38,12 +39,17 @@ def api(
     settings = ApiSettings()
     db = DatabaseSettings()
     owner = db.database_url
+    processing = ProcessingSettings()
     config = AppConfig(
         databases=role_urls(),
         owner_database_url=owner.get_secret_value() if owner else None,
         storage=storage(),
+        registry=default_registry(processing.input_containers),
         upload_max_bytes=StorageSettings().upload_max_bytes,
-        job_defaults=JobDefaults(raster_tile_threshold=ProcessingSettings().raster_tile_threshold),
+        job_defaults=JobDefaults(
+            raster_tile_threshold=processing.raster_tile_threshold,
+            input_containers=processing.input_containers,
+        ),
         pool_min_size=db.pool_min_size,
         pool_max_size=db.pool_max_size,
         session_secret=settings.session_secret.get_secret_value() if settings.session_secret else None,
@@ -65,6 +71,11 @@ def worker(
     ] = None,
 ) -> None:
     """Run a task worker until SIGTERM."""
+    run_worker(default_registry(ProcessingSettings().input_containers), concurrency)
+
+
+def run_worker(registry: JobRegistry, concurrency: int | None = None) -> None:
+    """A worker running the job types of `registry`, configured from TERRACE_*, until SIGTERM."""
     settings = WorkerSettings()
     config = WorkerConfig(
         concurrency=concurrency or settings.worker_concurrency,
@@ -72,7 +83,7 @@ def worker(
         grace_seconds=settings.grace_seconds,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    task_worker = Worker(app_url(), default_registry(), storage(), config)
+    task_worker = Worker(app_url(), registry, storage(), config)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: task_worker.stop())
     task_worker.run()

@@ -1,4 +1,7 @@
-"""Demonstration job types for tests and demos: hello_world, fail_test, phases_test."""
+"""Demonstration job types for tests and benchmarks: hello_world, fail_test, phases_test.
+
+They are not part of an installation's registry (`terrace.pipelines.default_registry`); tests and
+benchmarks add them with `with_demos`."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import time
 from pydantic import BaseModel, Field
 
 from terrace.orchestration.definitions import JobType, Result, Stage, TaskContext
+from terrace.orchestration.registry import JobRegistry
 
 
 class HelloParams(BaseModel):
@@ -81,3 +85,10 @@ PHASES_TEST = JobType(
     backoff_base_seconds=0.2,
     backoff_max_seconds=1.0,
 )
+
+
+def with_demos(registry: JobRegistry) -> JobRegistry:
+    """`registry` with the demonstration job types added."""
+    for job_type in (HELLO_WORLD, FAIL_TEST, PHASES_TEST):
+        registry.register(job_type)
+    return registry

@@ -7,13 +7,11 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from terrace.catalog.identity import draft_table_base
 from terrace.catalog.releases import Release
 from terrace.db.pool import Connection
 from terrace.db.queries import queries
+from terrace.ingest.release import DEFAULT_INPUT_CONTAINERS
 from terrace.platform.requests import SubmitRequest
-
-DRAFT_SCHEMA = "geo_draft"
 
 
 @dataclass(frozen=True)
@@ -21,15 +19,19 @@ class JobDefaults:
     """What the operator configures for every job the platform submits."""
 
     raster_tile_threshold: int = 2 * 1024**3
+    # Containers submissions read from; silver (Terrace's outputs) is never one of them.
+    input_containers: tuple[str, ...] = DEFAULT_INPUT_CONTAINERS
 
     def job_parameters(self, release: Release, request: SubmitRequest, data_type: str) -> dict[str, Any]:
-        """The processing job's parameters; `revision` makes a new revision a new job."""
+        """The processing job's parameters: the release names its outputs (the job derives them
+        from dataset, resource, ordinal and revision); `revision` makes a new revision a new job."""
         files = request.files
         common = {
             "container": request.container_name,
             "dataset_id": release["dataset_id"],
             "resource_id": release["resource_id"],
             "release_id": release["release_id"],
+            "version_ordinal": release["version_ordinal"],
             "revision": release["revision"],
             "access_level": release["access_level"],
             "title": release["title"],
@@ -37,24 +39,12 @@ class JobDefaults:
             **request.processing_options.for_job(data_type),
         }
         if data_type == "vector":
-            table = draft_table_base(
-                release["dataset_id"], release["resource_id"], release["version_ordinal"]
-            )
-            return {**common, "path": files[0], "table_name": table, "target_schema": DRAFT_SCHEMA}
+            return {**common, "path": files[0]}
         return {
             **common,
             "path": files[0] if data_type == "raster" else files,
-            "output_prefix": cog_prefix(release),
             "tile_threshold_bytes": self.raster_tile_threshold,
         }
-
-
-def cog_prefix(release: Release) -> str:
-    """Silver folder of a release's COGs; each revision writes its own."""
-    return (
-        f"cogs/{release['dataset_id']}/{release['resource_id']}/"
-        f"ord{release['version_ordinal']}-r{release['revision']}"
-    )
 
 
 def record_outcome(conn: Connection, job: dict[str, Any]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
@@ -16,6 +16,7 @@ from terrace.catalog.unpublish import UnpublishPlan, delete_blobs, remove_output
 from terrace.db.pool import Connection, fetch_one
 from terrace.db.queries import queries
 from terrace.errors import Conflict, InvalidInput
+from terrace.ingest.release import DEFAULT_INPUT_CONTAINERS, require_input_container
 from terrace.platform.requests import SubmitRequest
 from terrace.storage import Storage
 
@@ -83,8 +84,12 @@ def infer_data_type(files: list[str]) -> str:
     )
 
 
-def validate(storage: Storage, request: SubmitRequest) -> Submission:
-    """Everything that can be checked without writing: names, options, files present."""
+def validate(
+    storage: Storage, request: SubmitRequest, input_containers: Collection[str] = DEFAULT_INPUT_CONTAINERS
+) -> Submission:
+    """Everything that can be checked without writing: names, options, files present in an
+    input container."""
+    require_input_container(request.container_name, input_containers)
     dataset = identity.normalize_slug(request.dataset_id, "dataset_id")
     resource = identity.normalize_slug(request.resource_id, "resource_id")
     data_type = infer_data_type(request.files)

@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
+from terrace.api.app import AppConfig
 from terrace.auth import Role
+from terrace.orchestration.demo import with_demos
+from terrace.pipelines import default_registry
 from terrace.storage import Storage
 from tests.conftest import bearer
+
+
+@pytest.fixture
+def app_config(app_config: AppConfig) -> AppConfig:
+    """The API with the demonstration job types registered."""
+    return replace(app_config, registry=with_demos(default_registry()))
 
 
 def wait(api: httpx.Client, key: str, job_id: str, statuses: set[str]) -> dict[str, Any]:
@@ -24,10 +35,10 @@ def wait(api: httpx.Client, key: str, job_id: str, statuses: set[str]) -> dict[s
 
 
 def test_submit_follow_and_inspect_a_job(platform_api: httpx.Client, keys: dict[Role, str]) -> None:
-    api, submitter, reader = platform_api, keys[Role.submitter], keys[Role.reader]
-    submitted = api.post("/api/jobs/submit/hello_world", json={"n": 5}, headers=bearer(submitter))
+    api, admin, reader = platform_api, keys[Role.admin], keys[Role.reader]
+    submitted = api.post("/api/jobs/submit/hello_world", json={"n": 5}, headers=bearer(admin))
     assert submitted.status_code == 202, submitted.text
-    again = api.post("/api/jobs/submit/hello_world", json={"n": 5}, headers=bearer(submitter))
+    again = api.post("/api/jobs/submit/hello_world", json={"n": 5}, headers=bearer(admin))
     assert again.status_code == 200 and again.json()["job_id"] == submitted.json()["job_id"]
     job = wait(api, reader, submitted.json()["job_id"], {"completed"})
     assert job["result"] == {"greetings": 5, "replies": 5} and job["percent"] == 100.0
@@ -45,16 +56,15 @@ def test_submit_follow_and_inspect_a_job(platform_api: httpx.Client, keys: dict[
 
 
 def test_bad_submissions_say_what_is_wrong(platform_api: httpx.Client, keys: dict[Role, str]) -> None:
-    headers = bearer(keys[Role.submitter])
+    headers = bearer(keys[Role.admin])
     bad = platform_api.post("/api/jobs/submit/hello_world", json={"n": "many"}, headers=headers)
     assert bad.status_code == 400 and "n:" in bad.json()["message"]
     unknown = platform_api.post("/api/jobs/submit/nope", json={}, headers=headers)
     assert unknown.status_code == 404 and "hello_world" in unknown.json()["remediation"]
     assert platform_api.post("/api/jobs/submit/hello_world", json={"n": 1}).status_code == 401
-    reader = platform_api.post(
-        "/api/jobs/submit/hello_world", json={"n": 1}, headers=bearer(keys[Role.reader])
-    )
-    assert reader.status_code == 403
+    for role in (Role.reader, Role.submitter, Role.reviewer):
+        refused = platform_api.post("/api/jobs/submit/hello_world", json={"n": 1}, headers=bearer(keys[role]))
+        assert refused.status_code == 403
 
 
 def test_a_failed_job_shows_its_error_and_can_be_resubmitted(
@@ -96,17 +106,9 @@ def test_the_repair_report_downloads_as_csv(
         + "}]}"
     )
     api.put("/api/storage/bronze/x/bowtie.geojson", content=body.encode(), headers=bearer(submitter))
-    params = {
-        "path": "x/bowtie.geojson",
-        "dataset_id": "x",
-        "resource_id": "y",
-        "table_name": "x_y_ord1",
-        "access_level": "ouo",
-    }
-    job_id = api.post("/api/jobs/submit/process_vector", json=params, headers=bearer(submitter)).json()[
-        "job_id"
-    ]
-    wait(api, submitter, job_id, {"completed"})
+    body = {"dataset_id": "x", "resource_id": "y", "file_name": "x/bowtie.geojson"}
+    job_id = api.post("/api/platform/submit", json=body, headers=bearer(submitter)).json()["job_id"]
+    wait(api, submitter, job_id, {"awaiting_approval"})
     report = api.get(f"/api/jobs/{job_id}/repair-report.csv", headers=bearer(submitter))
     assert report.status_code == 200 and report.headers["content-type"].startswith("text/csv")
     assert report.text.splitlines() == ["source_fid,reason", "0,GEOMETRY_REPAIRED"]

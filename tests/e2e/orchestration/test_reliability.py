@@ -12,6 +12,7 @@ import pytest
 from psycopg.rows import dict_row
 
 from terrace.db.cluster import LocalCluster
+from terrace.orchestration.demo import with_demos
 from terrace.orchestration.machine import CoreMachine
 from terrace.pipelines import default_registry
 from terrace.storage import Storage
@@ -20,7 +21,7 @@ from tests.workers import start_worker, wait_for_job, workers
 
 def submit(database_url: str, storage: Storage, job_type: str, params: dict) -> str:
     with psycopg.connect(database_url, row_factory=dict_row) as conn:
-        return CoreMachine(default_registry(), storage).submit(conn, job_type, params)[0]
+        return CoreMachine(with_demos(default_registry()), storage).submit(conn, job_type, params)[0]
 
 
 def query(database_url: str, sql: str, *args: object) -> list[dict]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -20,10 +21,19 @@ from tests.e2e.platform.data import write_points
 from tests.e2e.serving.test_stac_and_tiles import publish_raster
 from tests.integration.raster import files
 
+from terrace.api.app import AppConfig
 from terrace.auth import Role, revoke_key
+from terrace.orchestration.demo import with_demos
+from terrace.pipelines import default_registry
 
 SCREENSHOTS = Path(__file__).parents[3] / "test-artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def app_config(app_config: AppConfig) -> AppConfig:
+    """The API with the demonstration job types registered (a failing job to look at)."""
+    return replace(app_config, registry=with_demos(default_registry()))
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from terrace.errors import InvalidInput, NotFound
+from terrace.orchestration.demo import with_demos
 from terrace.orchestration.machine import CoreMachine, job_id_for
 from terrace.pipelines import default_registry
 from terrace.storage import Storage
@@ -17,7 +18,7 @@ from terrace.storage import Storage
 
 @pytest.fixture
 def machine(storage: Storage) -> CoreMachine:
-    return CoreMachine(default_registry(), storage)
+    return CoreMachine(with_demos(default_registry()), storage)
 
 
 @pytest.fixture

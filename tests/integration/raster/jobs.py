@@ -8,6 +8,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from terrace.catalog import identity
 from terrace.orchestration.machine import CoreMachine
 from terrace.pipelines import default_registry
 from terrace.storage import Storage
@@ -16,7 +17,8 @@ from tests.workers import wait_for_job
 BASE = {
     "dataset_id": "floods",
     "resource_id": "jakarta",
-    "output_prefix": "cogs/floods/jakarta/ord1",
+    "release_id": identity.release_id(identity.asset_id("floods", "jakarta"), "ord1"),
+    "version_ordinal": 1,
     "access_level": "public",
 }
 

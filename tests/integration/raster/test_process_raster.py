@@ -45,7 +45,7 @@ def test_each_kind_becomes_a_valid_cog_in_epsg_4326(
         assert ds.block_shapes[0] == (512, 512) and ds.overviews(1)
         assert ds.compression.name.lower() == compression
     assert (row["kind"], row["epsg"], row["compression"]) == (kind, 4326, compression)
-    assert row["path"] == f"cogs/floods/jakarta/ord1/{kind}.tif"
+    assert row["path"] == f"cogs/floods/jakarta/ord1-r1/{kind}.tif"
     assert row["sha256"] and row["statistics"][0]["valid_percent"] > 50
     assert storage.exists("silver", row["thumbnail_path"])
     item = job["result"]["outputs"]["stac"]["items"][0]

@@ -55,7 +55,7 @@ def test_a_large_raster_becomes_tiles_whose_mosaic_is_the_source(
         "floods-jakarta-draft-r000_c001",
     ]
     assert stac["collection"]["assets"]["mosaic"]["href"].endswith(
-        "/silver/cogs/floods/jakarta/ord1/mosaic.vrt"
+        "/silver/cogs/floods/jakarta/ord1-r1/mosaic.vrt"
     )
     assert "TILED" in {w["code"] for w in job["result"]["warnings"]}
 
@@ -143,8 +143,8 @@ def test_a_rerun_replaces_its_outputs_without_leftovers(
     assert again["status"] == "completed", again["error"]
     assert len(cog_rows(database_url)) == 1
     assert silver_files(storage) == [
-        "cogs/floods/jakarta/ord1/dem.thumbnail.png",
-        "cogs/floods/jakarta/ord1/dem.tif",
+        "cogs/floods/jakarta/ord1-r1/dem.thumbnail.png",
+        "cogs/floods/jakarta/ord1-r1/dem.tif",
     ]
 
 

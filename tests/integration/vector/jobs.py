@@ -9,22 +9,23 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from terrace.catalog import identity
 from terrace.orchestration.machine import CoreMachine
 from terrace.pipelines import default_registry
 from terrace.storage import Storage
 
 
-def run(
-    database_url: str, storage: Storage, file: Path, table: str = "floods_jakarta_ord1", **options: Any
-) -> dict[str, Any]:
-    """Upload `file` (and its shapefile siblings) to bronze, run process_vector, return the job."""
+def run(database_url: str, storage: Storage, file: Path, ordinal: int = 1, **options: Any) -> dict[str, Any]:
+    """Upload `file` (and its shapefile siblings) to bronze, run process_vector as the release of
+    ordinal `ordinal` (tables geo_draft.floods_jakarta_ord{ordinal}...), return the job."""
     for part in file.parent.glob(file.stem + ".*"):
         storage.put("bronze", f"in/{part.name}", part)
     params = {
         "path": f"in/{file.name}",
         "dataset_id": "floods",
         "resource_id": "jakarta",
-        "table_name": table,
+        "release_id": identity.release_id(identity.asset_id("floods", "jakarta"), f"ord{ordinal}"),
+        "version_ordinal": ordinal,
         "access_level": "public",
         **options,
     }

@@ -49,7 +49,14 @@ def test_a_retried_load_never_duplicates_its_chunk(database_url: str, storage: S
         "columns": ["name"],
         "geometry_column": "geom",
     }
-    first = LoadContext(params, {"target_schema": "geo_draft"}, 1, database_url, storage)
+    job = {
+        "path": "in/x.gpkg",
+        "dataset_id": "floods",
+        "resource_id": "jakarta",
+        "release_id": "0" * 32,
+        "version_ordinal": 1,
+    }
+    first = LoadContext(params, job, 1, database_url, storage)
     assert load(first)["rows"] == 5
     load(replace(first, attempt=2))  # as if the first attempt's result had been lost after its commit
     with psycopg.connect(database_url) as conn:

@@ -82,7 +82,7 @@ def test_shapefile_without_prj_needs_the_crs_option(
 ) -> None:
     file = write(tmp_path / "zones.shp", polygons(5), crs=None)
     failed_with(run(database_url, storage, file), "no coordinate reference system")
-    assert run(database_url, storage, file, table="given_crs", crs="EPSG:4326")["status"] == "completed"
+    assert run(database_url, storage, file, ordinal=2, crs="EPSG:4326")["status"] == "completed"
 
 
 @pytest.mark.parametrize(
@@ -149,10 +149,10 @@ def test_z_is_dropped_unless_kept(database_url: str, storage: Storage, tmp_path:
     job = run(database_url, storage, geojson(tmp_path / "l.geojson", [line]))
     assert warnings(job) == {"Z_DROPPED": 1}
     assert one(database_url, "SELECT ST_NDims(geom) AS d FROM geo_draft.floods_jakarta_ord1") == {"d": 2}
-    kept = run(database_url, storage, geojson(tmp_path / "k.geojson", [line]), table="kept", keep_z=True)
+    kept = run(database_url, storage, geojson(tmp_path / "k.geojson", [line]), ordinal=2, keep_z=True)
     assert (
         kept["status"] == "completed"
-        and one(database_url, "SELECT ST_NDims(geom) AS d FROM geo_draft.kept")["d"] == 3
+        and one(database_url, "SELECT ST_NDims(geom) AS d FROM geo_draft.floods_jakarta_ord2")["d"] == 3
     )
 
 
@@ -175,14 +175,18 @@ def test_mixed_types_split_into_tables_or_are_refused(
     file = geojson(tmp_path / "mixed.geojson", shapes)
     refused = run(database_url, storage, file, geometry_split=False)
     failed_with(refused, "mixes geometry types")
-    job = run(database_url, storage, file, table="mixed")
+    job = run(database_url, storage, file, ordinal=2)
     assert sorted((t["table_suffix"], t["feature_count"]) for t in job["result"]["tables"]) == [
         ("_line", 1),
         ("_point", 2),
         ("_polygon", 1),
     ]
     assert warnings(job) == {"COLLECTION_CONVERTED": 1, "MIXED_COLLECTION_DROPPED": 1}
-    assert tables(database_url) == ["mixed_line", "mixed_point", "mixed_polygon"]
+    assert tables(database_url) == [
+        "floods_jakarta_ord2_line",
+        "floods_jakarta_ord2_point",
+        "floods_jakarta_ord2_polygon",
+    ]
 
 
 def test_csv_without_coordinates_is_refused(database_url: str, storage: Storage, tmp_path: Path) -> None:

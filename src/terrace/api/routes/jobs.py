@@ -15,7 +15,6 @@ from terrace.orchestration.machine import CoreMachine
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 Reader = Annotated[Principal, Depends(require(Role.reader))]
-Submitter = Annotated[Principal, Depends(require(Role.submitter))]
 Admin = Annotated[Principal, Depends(require(Role.admin))]
 
 
@@ -31,11 +30,14 @@ def submit(
     job_type: str,
     pool: Pool,
     jobs: Machine,
-    principal: Submitter,
+    principal: Admin,
     response: Response,
     parameters: Annotated[dict[str, Any], Body()],
 ) -> dict[str, Any]:
-    """Submit a job; the same job type and parameters return the existing job (200)."""
+    """Submit a job (admins only); the same job type and parameters return the existing job (200).
+
+    Processing jobs write a release's outputs: submitters go through POST /api/platform/submit,
+    which creates the release they belong to."""
     with pool.connection() as conn, conn.transaction():
         job_id, created = jobs.submit(conn, job_type, parameters, submitted_by=principal.key_id)
     if not created:

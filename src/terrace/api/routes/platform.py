@@ -31,7 +31,7 @@ def submit(
     dry_run: bool = False,
 ) -> dict[str, Any]:
     """Submit a file from bronze for processing; `?dry_run=true` validates and creates nothing."""
-    submission = validate(storage, body)
+    submission = validate(storage, body, request.app.state.job_defaults.input_containers)
     machine = request.app.state.machine
     with pool.connection() as conn:
         if dry_run:

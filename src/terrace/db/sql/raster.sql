@@ -1,4 +1,5 @@
 -- name: upsert_cog
+-- A row of another release is never replaced: then nothing is returned.
 INSERT INTO app.cog_metadata (
     container, path, job_id, release_id, dataset_id, resource_id, collection_id, part, source_container,
     source_path, kind, tier, rewritten, width, height, band_count, dtype, nodata, crs, epsg, transform,
@@ -23,10 +24,18 @@ ON CONFLICT (container, path) DO UPDATE SET
     compression = EXCLUDED.compression, resampling = EXCLUDED.resampling, bands = EXCLUDED.bands,
     statistics = EXCLUDED.statistics, rescale = EXCLUDED.rescale, colormap = EXCLUDED.colormap,
     thumbnail_path = EXCLUDED.thumbnail_path, size_bytes = EXCLUDED.size_bytes,
-    sha256 = EXCLUDED.sha256, acquired_at = EXCLUDED.acquired_at;
+    sha256 = EXCLUDED.sha256, acquired_at = EXCLUDED.acquired_at
+WHERE app.cog_metadata.release_id = EXCLUDED.release_id
+RETURNING path;
 
 -- name: cogs_of_job
 SELECT * FROM app.cog_metadata WHERE job_id = %(job_id)s ORDER BY part;
 
 -- name: delete_cogs_of_job
 DELETE FROM app.cog_metadata WHERE job_id = %(job_id)s RETURNING container, path, thumbnail_path;
+
+-- name: foreign_cog_in_folder
+SELECT path, release_id FROM app.cog_metadata
+WHERE container = %(container)s AND starts_with(path, %(folder)s)
+    AND release_id IS DISTINCT FROM %(release_id)s
+LIMIT 1;

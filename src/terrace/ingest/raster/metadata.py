@@ -1,4 +1,5 @@
-"""The app.cog_metadata row of a written COG: read from the file itself, stored by upsert."""
+"""The app.cog_metadata row of a written COG: read from the file itself, stored by upsert, never
+over a row of another release."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from rasterio.warp import transform_bounds, transform_geom
 
 from terrace.db.pool import Connection
 from terrace.db.queries import queries
+from terrace.errors import Conflict
+from terrace.ingest.release import ReleaseJob, require_own_outputs
 
 JSON_COLUMNS = ("footprint", "bands", "statistics", "rescale", "colormap")
 
@@ -50,10 +53,30 @@ def describe_cog(path: Path) -> dict[str, Any]:
         }
 
 
+def require_writable(conn: Connection, params: ReleaseJob, container: str, folder: str) -> None:
+    """Refuse before writing into `folder` when it holds a COG of another release."""
+    require_own_outputs(conn, params)
+    foreign = conn.execute(
+        queries("raster")["foreign_cog_in_folder"],
+        {"container": container, "folder": f"{folder}/", "release_id": params.release_id},
+    ).fetchone()
+    if foreign is not None:
+        _refuse(foreign["path"], f"release {foreign['release_id']}")
+
+
 def store(conn: Connection, row: dict[str, Any]) -> None:
-    """Insert or replace the row of one COG (a retried task writes the same row again)."""
+    """Insert or replace the row of one COG: a retried task of the same release writes the same
+    row again; the row of another release is never replaced."""
     values = {k: Jsonb(v) if k in JSON_COLUMNS and v is not None else v for k, v in row.items()}
-    conn.execute(queries("raster")["upsert_cog"], values)
+    if conn.execute(queries("raster")["upsert_cog"], values).fetchone() is None:
+        _refuse(row["path"], "another release")
+
+
+def _refuse(path: str, owner: str) -> None:
+    raise Conflict(
+        f"{path} belongs to {owner}; Terrace never overwrites another release's outputs.",
+        "Submit files through POST /api/platform/submit, which names each release's outputs.",
+    )
 
 
 def cogs_of_job(conn: Connection, job_id: str) -> list[dict[str, Any]]:

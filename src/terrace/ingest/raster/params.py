@@ -2,37 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 
-from terrace.errors import InvalidInput
+from terrace.ingest.release import SLUG, ReleaseJob
 
-AccessLevel = Literal["public", "ouo", "restricted"]
 Tier = Literal["analysis", "visualization", "archive"]
 Kind = Literal["rgb", "rgba", "dem", "categorical", "multispectral", "continuous"]
 
-SLUG = r"^[a-z0-9][a-z0-9_-]{0,99}$"
-PREFIX = r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*/?$"
 DEFAULT_TILE_THRESHOLD = 2 * 1024**3
 NATIVE = "native"
 
 
-class RasterOptions(BaseModel):
-    """What both raster jobs share: where outputs go, how COGs are made, how they are catalogued."""
+class RasterOptions(ReleaseJob):
+    """What both raster jobs share: the release, how COGs are made, how they are catalogued."""
 
-    container: str = "bronze"
-    dataset_id: str = Field(pattern=SLUG)
-    resource_id: str = Field(pattern=SLUG)
-    release_id: str | None = None
-    revision: int = Field(default=1, ge=1)
-    output_prefix: str = Field(
-        pattern=PREFIX, description="Folder in silver for the COGs, e.g. cogs/floods/jakarta/ord1/."
-    )
-    # Optional here so that a job without it fails in its first task with a clear message.
-    access_level: AccessLevel | None = None
-    title: str | None = None
-    description: str | None = None
     crs: str | None = Field(default=None, description="CRS of a source that names none.")
     nodata: float | None = Field(default=None, description="Nodata value of a source that declares none.")
     target_crs: str = Field(default="EPSG:4326", description="CRS of the COGs; 'native' keeps the source's.")
@@ -59,15 +44,8 @@ class RasterOptions(BaseModel):
 
     @property
     def prefix(self) -> str:
-        return self.output_prefix.rstrip("/")
-
-    def require_access_level(self) -> AccessLevel:
-        if self.access_level is None:
-            raise InvalidInput(
-                "The job has no access_level.",
-                "Submit it again with access_level public, ouo or restricted.",
-            )
-        return self.access_level
+        """Silver folder of the release's COGs; each revision writes its own."""
+        return f"cogs/{self.dataset_id}/{self.resource_id}/ord{self.version_ordinal}-r{self.revision}"
 
 
 class RasterParams(RasterOptions):
@@ -84,3 +62,10 @@ class RasterCollectionParams(RasterOptions):
         validation_alias=AliasChoices("paths", "path"),
         description="Object paths of the rasters, all in the container.",
     )
+
+
+def raster_params(job_params: dict[str, Any]) -> RasterParams | RasterCollectionParams:
+    """A raster job's stored parameters, as the model of its own job type."""
+    if "paths" in job_params:
+        return RasterCollectionParams.model_validate(job_params)
+    return RasterParams.model_validate(job_params)

@@ -15,12 +15,13 @@ from terrace.ingest.raster.cog import warped_grid, write_cog
 from terrace.ingest.raster.kinds import RESAMPLING, cog_profile, detect_kind
 from terrace.ingest.raster.mosaic import mosaic_vrt
 from terrace.ingest.raster.outputs import object_url, remove, staged
-from terrace.ingest.raster.params import RasterOptions
+from terrace.ingest.raster.params import RasterOptions, raster_params
 from terrace.ingest.raster.preview import write_thumbnail
 from terrace.ingest.raster.quality import check, read_sample
 from terrace.ingest.raster.stats import band_statistics, rescale_range, sha256
 from terrace.ingest.raster.tiling import Grid, Window, native_grid, needs_warp, target_crs
 from terrace.ingest.raster.validate import Source, inspect
+from terrace.ingest.release import require_own_outputs
 from terrace.orchestration.definitions import Result, TaskContext
 from terrace.stac.items import build_collection, build_item
 from terrace.stac.pgstac import require_collection
@@ -46,10 +47,11 @@ class Piece(BaseModel):
 
 def inspect_source(ctx: TaskContext) -> Result:
     """Stage 1: validate one source, check its quality, detect its kind, choose its output grid."""
-    params = RasterOptions.model_validate(ctx.job_params)
+    params = raster_params(ctx.job_params)
     params.require_access_level()
-    if params.collection_must_exist:
-        with connect(ctx.database_url) as conn:
+    with connect(ctx.database_url) as conn:
+        require_own_outputs(conn, params)
+        if params.collection_must_exist:
             require_collection(conn, params.stac_collection_id)
     path = ctx.params["path"]
     with ctx.storage.local_copy(params.container, path) as local:
@@ -93,9 +95,11 @@ def _warnings(source: Source, warp: bool, keep: bool, target: str) -> list[dict[
 
 def make_cog(ctx: TaskContext) -> Result:
     """Stage 2: write one COG and its thumbnail to silver, then record its app.cog_metadata row."""
-    params = RasterOptions.model_validate(ctx.job_params)
+    params = raster_params(ctx.job_params)
     piece = Piece.model_validate(ctx.params)
     tag = hashlib.sha256(f"{ctx.task_id}:{ctx.attempt}".encode()).hexdigest()[:12]
+    with connect(ctx.database_url) as conn:
+        metadata.require_writable(conn, params, SILVER, params.prefix)
     try:
         with ctx.storage.local_copy(params.container, piece.source.path) as local:
             with staged(ctx.storage, SILVER, piece.path, tag) as output:
@@ -153,8 +157,9 @@ def _row(ctx: TaskContext, params: RasterOptions, piece: Piece, output: Path) ->
 def catalogue(ctx: TaskContext) -> Result:
     """Stage 3: the STAC items and collection of everything the job wrote (and a VRT mosaic of
     several COGs). Nothing enters pgSTAC here: that happens when the release is approved."""
-    params = RasterOptions.model_validate(ctx.job_params)
+    params = raster_params(ctx.job_params)
     with connect(ctx.database_url) as conn:
+        metadata.require_writable(conn, params, SILVER, params.prefix)
         rows = metadata.cogs_of_job(conn, ctx.job_id)
     href = lambda container, path: object_url(ctx.storage, container, path)  # noqa: E731
     items = [build_item(row, href, title=params.title) for row in rows]

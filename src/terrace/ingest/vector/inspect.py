@@ -11,6 +11,7 @@ import psycopg
 import pyproj
 
 from terrace.errors import InvalidInput
+from terrace.ingest.release import require_own_outputs
 from terrace.ingest.vector.columns import plan_columns
 from terrace.ingest.vector.params import VectorParams
 from terrace.ingest.vector.sources import Part, open_source
@@ -20,8 +21,9 @@ from terrace.orchestration.definitions import Result, TaskContext
 
 def inspect(ctx: TaskContext) -> Result:
     params = VectorParams.model_validate(ctx.job_params)
-    if params.access_level is None:
-        raise InvalidInput("The job has no access_level.", "Submit through the Platform API, which sets it.")
+    params.require_access_level()
+    with psycopg.connect(ctx.database_url, row_factory=psycopg.rows.dict_row) as conn:
+        require_own_outputs(conn, params)
     with (
         ctx.storage.local_copy(params.container, params.path) as path,
         open_source(path, params.read_options) as source,

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 from psycopg import sql
 
+from terrace.ingest.vector.params import VectorParams
 from terrace.orchestration.definitions import Result, TaskContext
 
 
@@ -41,7 +42,7 @@ def plan_loads(params: object, results: list[Result]) -> list[dict[str, Any]]:
 
 def load(ctx: TaskContext) -> Result:
     p = ctx.params
-    schema = ctx.job_params["target_schema"]
+    schema = VectorParams.model_validate(ctx.job_params).target_schema
     batch_id = p["chunk"].rsplit("/", 1)[-1].removesuffix(".arrow")
     table = ipc.open_file(pa.py_buffer(ctx.storage.get("silver", p["chunk"]))).read_all()
     table = table.select([*p["columns"], "geom"]).rename_columns([*p["columns"], p["geometry_column"]])

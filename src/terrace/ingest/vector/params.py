@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from pydantic import Field
 
-from pydantic import BaseModel, Field
-
+from terrace.catalog.identity import draft_table_base
+from terrace.catalog.relations import DRAFT_SCHEMA
+from terrace.ingest.release import ReleaseJob
 from terrace.ingest.vector.sources import ReadOptions
 
-IDENTIFIER = r"^[a-z_][a-z0-9_]{0,54}$"
 
-
-class VectorParams(BaseModel):
-    container: str = "bronze"
+class VectorParams(ReleaseJob):
     path: str = Field(min_length=1, description="Object path of the file in the container.")
-    dataset_id: str
-    resource_id: str
-    table_name: str = Field(pattern=IDENTIFIER, description="Base name of the table(s) to create.")
-    target_schema: Literal["geo_draft"] = "geo_draft"
-    access_level: Literal["public", "ouo", "restricted"] | None = None
-    release_id: str | None = None
-    revision: int = 1
-    title: str | None = None
-    description: str | None = None
     keywords: list[str] = Field(default_factory=list)
     layer: str | None = None
     crs: str | None = Field(default=None, description="CRS of the data when the file names none.")
@@ -36,6 +25,16 @@ class VectorParams(BaseModel):
     chunk_size: int = Field(
         default=100_000, ge=100, le=5_000_000, description="Features per part read and per chunk loaded."
     )
+
+    @property
+    def target_schema(self) -> str:
+        """Jobs write drafts only; approval moves them to the served schema."""
+        return DRAFT_SCHEMA
+
+    @property
+    def table_name(self) -> str:
+        """Base name of the release's table(s): `{dataset}_{resource}_ord{N}`."""
+        return draft_table_base(self.dataset_id, self.resource_id, self.version_ordinal)
 
     @property
     def geometry_column(self) -> str:
