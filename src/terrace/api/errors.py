@@ -1,14 +1,25 @@
-"""The one table from exceptions to HTTP responses, registered on the app once."""
+"""The one table from exceptions to HTTP responses, registered on the app and the serving apps.
+
+What the server did not expect (a database error, a bug) answers 500 with a reference that is
+also in the server log beside the traceback; the error's own text, which may hold SQL, table
+names or paths, stays in the log.
+"""
 
 from __future__ import annotations
 
+import logging
+import uuid
+
+import asyncpg
 import psycopg
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi.exceptions import RequestValidationError, ResponseValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from terrace import errors
+
+logger = logging.getLogger(__name__)
 
 STATUS: dict[type[errors.TerraceError], int] = {
     errors.InvalidInput: 400,
@@ -52,15 +63,30 @@ async def validation_error(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def database_unavailable(_: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse(
-        _body(
-            "UNAVAILABLE",
-            f"The database is not available: {exc}".strip(),
-            "Retry shortly; if it persists, an operator should check the database.",
-        ),
-        status_code=503,
+async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    reference = _logged(request, exc)
+    body = _body(
+        "UNAVAILABLE",
+        "The database is not available.",
+        f"Retry shortly; if it persists, give an operator the reference {reference}.",
     )
+    return JSONResponse({**body, "reference": reference}, status_code=503)
+
+
+async def server_error(request: Request, exc: Exception) -> JSONResponse:
+    reference = _logged(request, exc)
+    body = _body(
+        "INTERNAL_ERROR",
+        "The server failed to answer this request.",
+        f"Retry later; if it persists, give an operator the reference {reference}.",
+    )
+    return JSONResponse({**body, "reference": reference}, status_code=500)
+
+
+def _logged(request: Request, exc: Exception) -> str:
+    reference = uuid.uuid4().hex
+    logger.exception("%s %s failed (reference %s)", request.method, request.url.path, reference, exc_info=exc)
+    return reference
 
 
 async def http_error(_: Request, exc: Exception) -> JSONResponse:
@@ -73,7 +99,15 @@ async def http_error(_: Request, exc: Exception) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(errors.TerraceError, terrace_error)
     app.add_exception_handler(RequestValidationError, validation_error)
-    app.add_exception_handler(psycopg.OperationalError, database_unavailable)
     app.add_exception_handler(HTTPException, http_error)
+    install_serving_error_handlers(app)
+
+
+def install_serving_error_handlers(app: FastAPI) -> None:
+    """Terrace's errors and every server error; a serving library keeps its own client errors."""
+    app.add_exception_handler(errors.TerraceError, terrace_error)
+    app.add_exception_handler(psycopg.OperationalError, database_unavailable)
+    # Exception itself is answered by Starlette's outermost middleware, which then re-raises it.
+    for server_side in (asyncpg.PostgresError, psycopg.Error, ResponseValidationError, Exception):
+        app.add_exception_handler(server_side, server_error)
