@@ -107,8 +107,11 @@ def served(
             worker.stop()
             stac_data.load(
                 url,
-                [stac_data.collection("stacfilters", "public")],
-                [stac_data.item("stacfilters", n, "public") for n in range(5)],
+                [stac_data.collection("stacfilters", "public"), stac_data.collection("stacbroken", "public")],
+                [
+                    *(stac_data.item("stacfilters", n, "public") for n in range(5)),
+                    stac_data.item("stacbroken", 0, "public", href="/nonexistent/terrace-secret/x.tif"),
+                ],
             )
             with psycopg.connect(url) as conn:
                 hashes = [row[0] for row in conn.execute("SELECT key_hash FROM app.api_keys")]
@@ -274,14 +277,19 @@ def stac_ids(response: httpx.Response) -> list[str]:
 def test_standard_filters_keep_working_on_stac(served: Served) -> None:
     api, west = served.api, "s_intersects(geometry, bbox(106.7, -6.2, 106.715, -6.19))"
     assert stac_ids(api.get("/stac/search", params={"filter": "id = 'stacfilters-1'"})) == ["stacfilters-1"]
-    assert stac_ids(api.get("/stac/search", params={"filter": west})) == ["stacfilters-0", "stacfilters-1"]
+    inside = api.get("/stac/search", params={"filter": west, "collections": "stacfilters"})
+    assert stac_ids(inside) == ["stacfilters-0", "stacfilters-1"]
     items = api.get("/stac/collections/stacfilters/items", params={"filter": "id IN ('stacfilters-3')"})
     assert stac_ids(items) == ["stacfilters-3"]
     after = "T_AFTER(datetime, TIMESTAMP('2024-01-03T12:00:00Z')) AND collection = 'stacfilters'"
     assert stac_ids(api.get("/stac/search", params={"filter": after})) == ["stacfilters-3", "stacfilters-4"]
     posted = api.post(
         "/stac/search",
-        json={"filter": cql2.Expr(f"{west} AND id <> 'stacfilters-0'").to_json(), "filter-lang": "cql2-json"},
+        json={
+            "collections": ["stacfilters"],
+            "filter": cql2.Expr(f"{west} AND id <> 'stacfilters-0'").to_json(),
+            "filter-lang": "cql2-json",
+        },
     )
     assert stac_ids(posted) == ["stacfilters-1"]
 
@@ -305,6 +313,15 @@ def test_database_errors_answer_500_with_a_logged_reference_and_no_sql(
         logged = [r for r in caplog.records if body["reference"] in r.getMessage()]
         assert logged and logged[0].levelno == logging.ERROR and logged[0].exc_info
     assert_alive(served.api)
+
+
+def test_server_errors_of_tiles_answer_500_with_a_reference_and_no_path(served: Served) -> None:
+    response = served.api.get(
+        "/tiles/collections/stacbroken/items/stacbroken-0/info", params={"assets": "data"}
+    )
+    assert response.status_code == 500, response.text
+    assert response.json()["code"] == "INTERNAL_ERROR" and response.json()["reference"]
+    assert "terrace-secret" not in response.text and "nonexistent" not in response.text
 
 
 def test_client_errors_keep_their_status(served: Served) -> None:

@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError, ResponseValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from terrace import errors
 
@@ -108,6 +109,33 @@ def install_serving_error_handlers(app: FastAPI) -> None:
     """Terrace's errors and every server error; a serving library keeps its own client errors."""
     app.add_exception_handler(errors.TerraceError, terrace_error)
     app.add_exception_handler(psycopg.OperationalError, database_unavailable)
-    # Exception itself is answered by Starlette's outermost middleware, which then re-raises it.
-    for server_side in (asyncpg.PostgresError, psycopg.Error, ResponseValidationError, Exception):
+    for server_side in (asyncpg.PostgresError, psycopg.Error, ResponseValidationError):
         app.add_exception_handler(server_side, server_error)
+    app.add_middleware(AnswerServerErrors)
+
+
+class AnswerServerErrors:
+    """Answers any other exception with `server_error`, as a handler would.
+
+    A handler registered for `Exception` runs in Starlette's outermost middleware, which re-raises
+    after answering, and the server then drops the connection under the client's next request.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception as exc:
+            if started or scope["type"] != "http":
+                raise
+            response = await server_error(Request(scope), exc)
+            await response(scope, receive, send)
