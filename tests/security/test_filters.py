@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyogrio
 import pytest
 import shapely
-from tests.conftest import LiveServer, create_database, drop_database
+from tests.conftest import LiveServer, bearer, create_database, drop_database
 from tests.e2e.platform.client import approve, submit, upload, wait_done
 from tests.e2e.serving import stac_data
 
@@ -49,7 +49,7 @@ ATTACKS = {
 @dataclass
 class Served:
     api: httpx.Client
-    database_url: str
+    reviewer: str
     key_hashes: list[str]
 
 
@@ -104,6 +104,10 @@ def served(
                 "awaiting_approval"
             )
             assert approve(api, keys[Role.reviewer], submitted.json()["release_id"]).status_code == 200
+            draft = submit(api, keys[Role.submitter], "floods/rows.gpkg", resource_id="draftf")
+            assert wait_done(api, keys[Role.submitter], draft.json()["request_id"])["job"]["status"] == (
+                "awaiting_approval"
+            )
             worker.stop()
             stac_data.load(
                 url,
@@ -115,7 +119,7 @@ def served(
             )
             with psycopg.connect(url) as conn:
                 hashes = [row[0] for row in conn.execute("SELECT key_hash FROM app.api_keys")]
-            yield Served(api, url, hashes)
+            yield Served(api, keys[Role.reviewer], hashes)
     finally:
         worker.stop()
         thread.join(timeout=30)
@@ -154,6 +158,15 @@ def test_sql_functions_in_a_features_filter_answer_400_naming_them(
     assert attack.split("_")[0] in response.json()["message"]
     assert_nothing_leaked(served, response)
     assert not Path("/tmp/terrace-owned").exists()
+
+
+def test_draft_previews_refuse_sql_functions_too(served: Served) -> None:
+    items = "/features/drafts/collections/floods_draftf_ord1/items"
+    legit = served.api.get(items, params={"filter": "value > 3"}, headers=bearer(served.reviewer))
+    assert legit.status_code == 200 and legit.json()["numberMatched"] == 6, legit.text
+    for text in ATTACKS.values():
+        response = served.api.get(items, params={"filter": text}, headers=bearer(served.reviewer))
+        assert response.status_code == 400 and response.json()["code"] == "FILTER_REFUSED", response.text
 
 
 @pytest.mark.parametrize("attack", list(ATTACKS))
