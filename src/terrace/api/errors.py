@@ -1,14 +1,26 @@
-"""The one table from exceptions to HTTP responses, registered on the app once."""
+"""The one table from exceptions to HTTP responses, registered on the app and the serving apps.
+
+What the server did not expect (a database error, a bug) answers 500 with a reference that is
+also in the server log beside the traceback; the error's own text, which may hold SQL, table
+names or paths, stays in the log.
+"""
 
 from __future__ import annotations
 
+import logging
+import uuid
+
+import asyncpg
 import psycopg
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi.exceptions import RequestValidationError, ResponseValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from terrace import errors
+
+logger = logging.getLogger(__name__)
 
 STATUS: dict[type[errors.TerraceError], int] = {
     errors.InvalidInput: 400,
@@ -52,15 +64,30 @@ async def validation_error(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def database_unavailable(_: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse(
-        _body(
-            "UNAVAILABLE",
-            f"The database is not available: {exc}".strip(),
-            "Retry shortly; if it persists, an operator should check the database.",
-        ),
-        status_code=503,
+async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    reference = _logged(request, exc)
+    body = _body(
+        "UNAVAILABLE",
+        "The database is not available.",
+        f"Retry shortly; if it persists, give an operator the reference {reference}.",
     )
+    return JSONResponse({**body, "reference": reference}, status_code=503)
+
+
+async def server_error(request: Request, exc: Exception) -> JSONResponse:
+    reference = _logged(request, exc)
+    body = _body(
+        "INTERNAL_ERROR",
+        "The server failed to answer this request.",
+        f"Retry later; if it persists, give an operator the reference {reference}.",
+    )
+    return JSONResponse({**body, "reference": reference}, status_code=500)
+
+
+def _logged(request: Request, exc: Exception) -> str:
+    reference = uuid.uuid4().hex
+    logger.exception("%s %s failed (reference %s)", request.method, request.url.path, reference, exc_info=exc)
+    return reference
 
 
 async def http_error(_: Request, exc: Exception) -> JSONResponse:
@@ -73,7 +100,42 @@ async def http_error(_: Request, exc: Exception) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(errors.TerraceError, terrace_error)
     app.add_exception_handler(RequestValidationError, validation_error)
-    app.add_exception_handler(psycopg.OperationalError, database_unavailable)
     app.add_exception_handler(HTTPException, http_error)
+    install_serving_error_handlers(app)
+
+
+def install_serving_error_handlers(app: FastAPI) -> None:
+    """Terrace's errors and every server error; a serving library keeps its own client errors."""
+    app.add_exception_handler(errors.TerraceError, terrace_error)
+    app.add_exception_handler(psycopg.OperationalError, database_unavailable)
+    for server_side in (asyncpg.PostgresError, psycopg.Error, ResponseValidationError):
+        app.add_exception_handler(server_side, server_error)
+    app.add_middleware(AnswerServerErrors)
+
+
+class AnswerServerErrors:
+    """Answers any other exception with `server_error`, as a handler would.
+
+    A handler registered for `Exception` runs in Starlette's outermost middleware, which re-raises
+    after answering, and the server then drops the connection under the client's next request.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception as exc:
+            if started or scope["type"] != "http":
+                raise
+            response = await server_error(Request(scope), exc)
+            await response(scope, receive, send)

@@ -8,8 +8,7 @@ from fastapi import FastAPI
 from starlette.routing import Mount
 
 from terrace.api.deps import current_principal
-from terrace.api.errors import terrace_error
-from terrace.errors import TerraceError
+from terrace.api.errors import install_serving_error_handlers
 from terrace.serving import Gate, ServingApps
 from terrace.storage import Storage
 
@@ -19,7 +18,7 @@ def mount_serving(app: FastAPI, storage: Storage) -> ServingApps:
     serving = ServingApps(Gate(lambda request: current_principal(request, app.state.pool)), storage)
     for prefix, mounted in serving.mounts.items():
         for sub in _apps(mounted):
-            sub.add_exception_handler(TerraceError, terrace_error)
+            install_serving_error_handlers(sub)
         app.mount(prefix, mounted)
     return serving
 

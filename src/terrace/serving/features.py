@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, cast
 
+from cql2 import Expr
 from fastapi import Depends, FastAPI, Path, Query, Request
 from tipg.collections import Collection, CollectionList
 from tipg.database import close_db_connection, connect_to_db
-from tipg.dependencies import bbox_query
+from tipg.dependencies import bbox_query, filter_query
 from tipg.errors import DEFAULT_STATUS_CODES, add_exception_handlers
 from tipg.factory import Endpoints
 from tipg.settings import PostgresSettings
@@ -21,6 +22,7 @@ from tipg.settings import PostgresSettings
 from terrace.auth import Role
 from terrace.catalog.relations import DRAFT_SCHEMA, SERVED_SCHEMA
 from terrace.errors import NotFound
+from terrace.serving import filters
 from terrace.serving.subapp import serving_app
 from terrace.serving.tables import TableCatalog
 from terrace.serving.visibility import Audience, Gate
@@ -81,6 +83,8 @@ def _add_endpoints(
         collections_dependency=cast(Any, _collections_dependency(catalog, audience_of)),
     )
     app.include_router(endpoints.router)
+    # Every route taking `filter` (items, tiles) reads it through tipg's `filter_query`.
+    app.dependency_overrides[filter_query] = _filter_dependency(endpoints.collection_dependency)
 
 
 def _collection_dependency(catalog: TableCatalog, audience_of: AudienceOf) -> Callable[..., Awaitable]:
@@ -100,6 +104,26 @@ def _collection_dependency(catalog: TableCatalog, audience_of: AudienceOf) -> Ca
         return found
 
     return collection
+
+
+def _filter_dependency(collection_dependency: Callable[..., Any]) -> Callable[..., Awaitable]:
+    # A default rather than `Annotated`: annotations are strings, resolved in module globals only.
+    async def cql_filter(
+        collection: Collection = Depends(collection_dependency),  # noqa: B008
+        text: Annotated[str | None, Query(alias="filter", description="CQL2 filter.")] = None,
+        lang: Annotated[
+            filters.FilterLang | None,
+            Query(alias="filter-lang", description="cql2-text (the default) or cql2-json."),
+        ] = None,
+    ) -> Expr | None:
+        """The caller's filter, bounded and whitelisted, on the collection's own columns only."""
+        if text is None:
+            return None
+        tree = filters.parse(text, lang)
+        filters.require_allowed(tree, {column.name for column in collection.properties}.__contains__)
+        return Expr(filters.bbox_as_polygon(tree))
+
+    return cql_filter
 
 
 def _collections_dependency(catalog: TableCatalog, audience_of: AudienceOf) -> Callable[..., Awaitable]:

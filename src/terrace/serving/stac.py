@@ -4,10 +4,16 @@ Collections carry `terrace:access_level` (and `terrace:granted_roles` when restr
 top-level fields, items as properties. Item reads all pass through `_search_base`, which ANDs
 the rule into the caller's CQL2 filter so pgSTAC itself never returns a hidden item; collection
 reads check the collection's own fields. pgSTAC is queried live on every request.
+
+Filters go through `terrace.serving.filters`: cql2-text of the GET routes is bounded and parsed
+here before stac-fastapi's own parser sees it, POST bodies are bounded before any JSON parser
+reads them, and every filter reaching `_search_base` is whitelisted, its properties held to
+STAC's spelling of item fields and properties (`filters.stac_property`).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,6 +43,7 @@ from stac_fastapi.types.stac import Collection, Collections, ItemCollection, Lan
 from terrace import __version__
 from terrace.db.queries import queries
 from terrace.errors import NotFound
+from terrace.serving import filters
 from terrace.serving.visibility import ACCESS_PROPERTY, GRANTS_PROPERTY, Gate
 
 EXTENSIONS = ["filter", "sort", "fields", "pagination"]
@@ -73,10 +80,23 @@ class VisibleCoreClient(CoreCrudClient):
         assert collection is not None
         return collection
 
+    async def get_search(self, request: Request, **kwargs: Any) -> ItemCollection:  # type: ignore[override]
+        return await super().get_search(request, **_parsed_filter(kwargs))
+
+    async def item_collection(  # type: ignore[override]
+        self, collection_id: str, request: Request, **kwargs: Any
+    ) -> ItemCollection:
+        return await super().item_collection(collection_id, request, **_parsed_filter(kwargs))
+
     async def _search_base(self, search_request: PgstacSearch, request: Request) -> ItemCollection:  # type: ignore[override]
         audience = await _gate(request).audience(request)
+        checked = None
+        if search_request.filter_expr is not None:
+            checked = filters.normalized(search_request.filter_expr)
+            filters.require_allowed(checked, filters.stac_property)
+            checked = filters.bbox_as_polygon(checked)
         narrowed = search_request.model_copy(
-            update={"filter_expr": audience.restrict(search_request.filter_expr), "filter_lang": "cql2-json"}
+            update={"filter_expr": audience.restrict(checked), "filter_lang": "cql2-json"}
         )
         return await super()._search_base(narrowed, request)
 
@@ -111,6 +131,7 @@ def create_stac_app(gate: Gate, mount: str) -> FastAPI:
         extensions=_extensions(settings),
         settings=settings,
     )
+    api.app.add_middleware(filters.BoundedJsonBodies)
     api.app.state.gate = gate
     api.app.state.router_prefix = mount  # stac-fastapi builds every link from it
     return api.app
@@ -149,6 +170,16 @@ def _extensions(settings: Settings) -> Extensions:
         },
         settings=settings,
     )
+
+
+def _parsed_filter(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """GET arguments with a text filter replaced by its checked cql2-json, for stac-fastapi to read."""
+    text = kwargs.get("filter_expr")
+    if not text:
+        return kwargs
+    tree = filters.parse(text, kwargs.get("filter_lang"))
+    filters.require_allowed(tree, filters.stac_property)
+    return {**kwargs, "filter_expr": json.dumps(tree), "filter_lang": "cql2-json"}
 
 
 def _gate(request: Request) -> Gate:

@@ -16,7 +16,11 @@ def serving_app(
     status_codes: dict[Any, int],
     dependencies: list | None = None,
 ) -> FastAPI:
-    """`add_handlers(app, status_codes)` registers the library's exception handlers (tipg, titiler)."""
+    """`add_handlers(app, status_codes)` registers the library's exception handlers (tipg, titiler).
+
+    Only those of its errors that are not server errors: the library's 500 answers carry the
+    exception's text (SQL, paths), and the host app answers those with a logged reference.
+    """
     app = FastAPI(
         title=title,
         description=description,
@@ -25,5 +29,5 @@ def serving_app(
         docs_url="/docs",
         dependencies=dependencies,
     )
-    add_handlers(app, status_codes)
+    add_handlers(app, {exc: code for exc, code in status_codes.items() if code != 500})
     return app
