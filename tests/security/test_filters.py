@@ -23,14 +23,14 @@ import pyarrow as pa
 import pyogrio
 import pytest
 import shapely
-from tests.conftest import LiveServer, bearer, create_database, drop_database
-from tests.e2e.platform.client import approve, submit, upload, wait_done
-from tests.e2e.serving import stac_data
 
 from terrace.api.app import AppConfig
 from terrace.auth import Role, create_key
 from terrace.db.cluster import LocalCluster
 from terrace.storage import Storage
+from tests.conftest import LiveServer, bearer, create_database, drop_database
+from tests.e2e.platform.client import approve, submit, upload, wait_done
+from tests.e2e.serving import stac_data
 
 COLLECTION = "floods_filters_v1"
 ITEMS = f"/features/collections/{COLLECTION}/items"
