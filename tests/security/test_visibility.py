@@ -81,8 +81,11 @@ def test_readers_and_ungranted_reviewers_see_nothing_of_a_restricted_draft(
         assert release not in {r["release_id"] for r in approvals}
         assert job not in {j["job_id"] for j in api.get("/api/jobs", headers=who).json()}
 
+    acted = approve(api, keys[Role.reviewer], release)
+    assert acted.status_code == 404 and acted.json()["code"] == missing.json()["code"]
     admin = bearer(keys[Role.admin])
-    assert api.get(f"/api/platform/status/{release}", headers=admin).status_code == 200
+    shown = api.get(f"/api/platform/status/{release}", headers=admin)
+    assert shown.status_code == 200 and shown.json()["approval"]["state"] == "pending_review"
     assert release in {r["release_id"] for r in api.get("/api/platform/approvals", headers=admin).json()}
     assert api.get(f"/api/jobs/{job}/events", headers=admin).status_code == 200
     # The submitter follows its own submission.

@@ -66,6 +66,12 @@ def visible_release(conn: Connection, viewer: Viewer, ref: str) -> Release:
     return release
 
 
+def require_release(pool: Pool, principal: Principal, ref: str) -> None:
+    """NotFound unless the principal may see the release it is about to act on (approve ...)."""
+    with pool.connection() as conn:
+        visible_release(conn, Viewer.of(principal), ref)
+
+
 def require_job(conn: Connection, viewer: Viewer, job_id: str) -> None:
     """NotFound unless the job exists and this viewer may see the release it processes."""
     row = conn.execute(queries("visibility")["job_visible"], {"job_id": job_id, **viewer.params}).fetchone()

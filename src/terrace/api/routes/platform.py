@@ -13,7 +13,7 @@ from terrace.platform import resolve, review
 from terrace.platform.requests import ApproveRequest, ReasonRequest, SubmitRequest, UnpublishRequest
 from terrace.platform.status import submission_status
 from terrace.platform.submit import finish, record, validate
-from terrace.platform.visibility import Viewer
+from terrace.platform.visibility import Viewer, require_release
 
 router = APIRouter(prefix="/api/platform", tags=["platform"])
 Reader = Annotated[Principal, Depends(require(Role.reader))]
@@ -71,22 +71,26 @@ def status(ref: str, request: Request, pool: Pool, principal: Reader) -> dict[st
 
 @router.post("/approve")
 def approve(body: ApproveRequest, pool: Pool, principal: Reviewer) -> dict[str, Any]:
+    require_release(pool, principal, body.ref)
     return review.approve(pool, body, principal)
 
 
 @router.post("/reject")
 def reject(body: ReasonRequest, pool: Pool, principal: Reviewer) -> dict[str, Any]:
+    require_release(pool, principal, body.ref)
     return review.reject(pool, body, principal)
 
 
 @router.post("/revoke")
 def revoke(body: ReasonRequest, pool: Pool, principal: Reviewer) -> dict[str, Any]:
+    require_release(pool, principal, body.ref)
     return review.revoke(pool, body, principal)
 
 
 @router.post("/unpublish")
 def unpublish(body: UnpublishRequest, pool: Pool, storage: StorageDep, principal: Reviewer) -> dict[str, Any]:
     """Lists (dry_run, the default) or removes a release's outputs; force_approved needs admin."""
+    require_release(pool, principal, body.ref)
     return review.remove(pool, storage, body, principal)
 
 

@@ -15,7 +15,7 @@ from terrace.db.queries import queries
 from terrace.errors import TerraceError
 from terrace.platform import resolve, review
 from terrace.platform.requests import ReasonRequest, UnpublishRequest
-from terrace.platform.visibility import Viewer
+from terrace.platform.visibility import Viewer, require_release
 from terrace.web.forms import invalid_input
 from terrace.web.session import User, needs
 from terrace.web.templating import render
@@ -51,6 +51,7 @@ def revoke(
     reason: Annotated[str, Form()] = "",
 ) -> Response:
     def action() -> Any:
+        require_release(request.app.state.pool, user, release_id)
         return review.revoke(
             request.app.state.pool, ReasonRequest(release_id=release_id, reason=reason), user
         )
@@ -69,6 +70,7 @@ def unpublish(
 ) -> Response:
     def action() -> Any:
         body = UnpublishRequest(release_id=release_id, dry_run=False, force_approved=force_approved)
+        require_release(request.app.state.pool, user, release_id)
         return review.remove(request.app.state.pool, request.app.state.storage, body, user)
 
     return _act(request, f"/interface/assets/{dataset_id}/{resource_id}", user, action)

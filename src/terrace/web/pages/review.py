@@ -17,7 +17,7 @@ from terrace.errors import NotFound, TerraceError
 from terrace.platform import resolve, review
 from terrace.platform.requests import ApproveRequest, ReasonRequest
 from terrace.platform.views import describe
-from terrace.platform.visibility import Viewer, visible_release
+from terrace.platform.visibility import Viewer, require_release, visible_release
 from terrace.web import previews
 from terrace.web.forms import invalid_input
 from terrace.web.session import User, needs
@@ -92,6 +92,7 @@ def approve(
             clearance_state=clearance_state,
             notes=notes or None,
         )
+        require_release(request.app.state.pool, user, release_id)
         return review.approve(request.app.state.pool, body, user)
 
     return _act(request, release_id, user, action)
@@ -102,6 +103,7 @@ def reject(
     request: Request, release_id: str, user: Reviewer, reason: Annotated[str, Form()] = ""
 ) -> Response:
     def action() -> dict[str, Any]:
+        require_release(request.app.state.pool, user, release_id)
         return review.reject(
             request.app.state.pool, ReasonRequest(release_id=release_id, reason=reason), user
         )
