@@ -1,4 +1,5 @@
-"""Health of every component (database, schema, storage, workers, queue) as `/api/health` reports it."""
+"""Health of every component (database, schema, storage, workers, queue) as `/api/health` reports it
+to admins; everyone else reads only the overall status."""
 
 from __future__ import annotations
 
@@ -26,6 +27,11 @@ def check_health(pool: Pool, database_url: str, storage: Storage) -> dict[str, A
     statuses = {c["status"] for c in components.values()}
     overall = "error" if "error" in statuses else "warning" if "warning" in statuses else "ok"
     return {"status": overall, "components": components}
+
+
+def overall(report: dict[str, Any]) -> dict[str, Any]:
+    """The report as anyone may read it: the overall status, no versions, paths or URLs."""
+    return {"status": report["status"]}
 
 
 def _run(check: Check) -> dict[str, Any]:

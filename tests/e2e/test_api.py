@@ -20,8 +20,8 @@ def test_probes_and_openapi(api: httpx.Client) -> None:
     assert api.get("/docs").status_code == 200
 
 
-def test_health_reports_every_component(api: httpx.Client) -> None:
-    report = api.get("/api/health").json()
+def test_health_reports_every_component_to_admins(api: httpx.Client, keys: dict[Role, str]) -> None:
+    report = api.get("/api/health", headers=bearer(keys[Role.admin])).json()
     components = report["components"]
     assert components["database"]["status"] == "ok"
     assert components["database"]["postgis"].startswith("3.")
@@ -34,14 +34,17 @@ def test_health_reports_every_component(api: httpx.Client) -> None:
     assert report["status"] == "warning"
 
 
-def test_health_reports_a_broken_storage_folder(api: httpx.Client, storage: Storage) -> None:
+def test_health_reports_a_broken_storage_folder(
+    api: httpx.Client, storage: Storage, keys: dict[Role, str]
+) -> None:
     root = storage.local_root
     assert root is not None
     for container in storage.containers:
         (root / container).rmdir()
     root.rmdir()
     root.write_text("a file where the storage folder should be")
-    response = api.get("/api/health")
+    assert api.get("/api/health").json() == {"status": "error"}
+    response = api.get("/api/health", headers=bearer(keys[Role.admin]))
     assert response.status_code == 503
     assert response.json()["components"]["storage"]["status"] == "error"
 

@@ -83,10 +83,10 @@ def test_up_serves_a_healthy_platform_and_sigterm_stops_everything(up_env: dict[
     up = Up(up_env)
     try:
         base = f"http://127.0.0.1:{up_env['TERRACE_PORT']}"
-        health = httpx.get(f"{base}/api/health", timeout=30).json()
-        assert health["status"] == "ok", health
-        assert health["components"]["workers"]["seen"] == 1
         key = (home / "api_key").read_text().strip()
+        health = httpx.get(f"{base}/api/health", headers={"Authorization": f"Bearer {key}"}, timeout=30)
+        assert health.json()["status"] == "ok", health.text
+        assert health.json()["components"]["workers"]["seen"] == 1
         assert oct((home / "api_key").stat().st_mode & 0o777) == "0o600"
         assert any(key in line for line in up.banner)
         drift = httpx.get(f"{base}/api/admin/db/drift", headers={"Authorization": f"Bearer {key}"})

@@ -9,13 +9,18 @@ from starlette.routing import Mount
 
 from terrace.api.deps import current_principal
 from terrace.api.errors import install_serving_error_handlers
+from terrace.platform.visibility import draft_cog
 from terrace.serving import Gate, ServingApps
 from terrace.storage import Storage
 
 
 def mount_serving(app: FastAPI, storage: Storage) -> ServingApps:
     """Mount `/features`, `/stac` and `/tiles` on `app`; open their pools with `connected`."""
-    serving = ServingApps(Gate(lambda request: current_principal(request, app.state.pool)), storage)
+    serving = ServingApps(
+        Gate(lambda request: current_principal(request, app.state.pool)),
+        storage,
+        lambda principal, release_id, index: draft_cog(app.state.pool, principal, release_id, index),
+    )
     for prefix, mounted in serving.mounts.items():
         for sub in _apps(mounted):
             install_serving_error_handlers(sub)

@@ -17,11 +17,16 @@ def find_release(conn: Connection, ref: str) -> Release:
     """The release named by a release_id, request_id or job_id."""
     row = conn.execute(queries("releases")["release_by_ref"], {"ref": ref}).fetchone()
     if row is None:
-        raise NotFound(
-            f"No release, request or job {ref!r}.",
-            "Use the release_id, request_id or job_id returned by POST /api/platform/submit.",
-        )
+        raise no_release(ref)
     return dict(row)
+
+
+def no_release(ref: str) -> NotFound:
+    """The answer for a release that does not exist, or that the caller may not see."""
+    return NotFound(
+        f"No release, request or job {ref!r}.",
+        "Use the release_id, request_id or job_id returned by POST /api/platform/submit.",
+    )
 
 
 def lock_release(conn: Connection, ref: str) -> Release:

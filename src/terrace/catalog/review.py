@@ -44,7 +44,7 @@ def approve(
         )
     base = served_table_base(release["dataset_id"], release["resource_id"], version)
     _move_tables(conn, release, SERVED_SCHEMA, lambda table: base + table["table_suffix"])
-    conn.execute(q["grant_served_tables"], {"release_id": release["release_id"]})
+    conn.execute(q["grant_release_tables"], {"release_id": release["release_id"]})
     conn.execute(
         q["mark_approved"],
         {

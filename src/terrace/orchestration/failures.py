@@ -1,19 +1,29 @@
-"""How a handler's exception becomes a task error: code, category, message, remedy, retryable."""
+"""How a handler's exception becomes a task error: code, category, message, remedy, retryable.
+
+The error is what users read, with server paths made storage-relative; the traceback goes to
+the log only, under a reference the error's remediation names.
+"""
 
 from __future__ import annotations
 
-import traceback
+import logging
+import secrets
 from typing import Any
 
 from terrace.errors import Conflict, InvalidInput, NotFound, TerraceError
+from terrace.storage import Storage
+from terrace.storage.redact import redact
+
+log = logging.getLogger(__name__)
 
 # Errors the user must fix: retrying them changes nothing.
 NOT_RETRYABLE = (InvalidInput, Conflict, NotFound)
 
 
-def describe(exc: BaseException) -> tuple[dict[str, Any], bool]:
+def describe(exc: BaseException, storage: Storage) -> tuple[dict[str, Any], bool]:
     """The error as stored on the task and job, and whether a retry may succeed."""
-    frames = traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-3)
+    reference = secrets.token_hex(6)
+    log.warning("task error %s: %s", reference, exc, exc_info=exc)
     if isinstance(exc, TerraceError):
         user_fixable = isinstance(exc, NOT_RETRYABLE)
         error = {
@@ -23,16 +33,14 @@ def describe(exc: BaseException) -> tuple[dict[str, Any], bool]:
             "remediation": exc.remediation,
             "user_fixable": user_fixable,
         }
-        retryable = not user_fixable
     else:
+        user_fixable = False
         error = {
             "code": "HANDLER_ERROR",
             "category": "internal",
             "message": f"{type(exc).__name__}: {exc}",
             "remediation": "Retried automatically; if it keeps failing, an operator should read the "
-            "job's events and the worker log.",
+            f"worker log at reference {reference}.",
             "user_fixable": False,
         }
-        retryable = True
-    error["trace"] = "".join(frames)[-2000:]
-    return error, retryable
+    return redact(error, storage), not user_fixable

@@ -115,7 +115,7 @@ class CoreMachine:
                 stage, previous = stage + 1, []
             result = job_type.finalize(params, previous) if job_type.finalize else {"results": previous}
         except Exception as exc:  # a planner's failure fails the job, with its error recorded
-            error, _ = describe(exc)
+            error, _ = describe(exc, self.storage)
             self.finish(conn, job["job_id"], "failed", error=error)
             return
         self.finish(conn, job["job_id"], "completed", result=result)

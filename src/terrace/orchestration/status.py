@@ -1,20 +1,41 @@
-"""Read models of jobs: status with per-stage task counts and progress, lists, events, tasks."""
+"""Read models of jobs as users see them: status with per-stage task counts and progress, lists,
+events, tasks. Errors show only their public fields, and server paths become storage-relative;
+the messages of operator events (cleanup and hook failures) are for admins."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from terrace.db.pool import Connection
 from terrace.db.queries import queries
 from terrace.errors import NotFound
 from terrace.orchestration.registry import JobRegistry
+from terrace.storage import Storage
+from terrace.storage.redact import redact
+
+# What a task or job error tells its reader; anything else recorded with it stays internal.
+ERROR_FIELDS = ("code", "category", "message", "remediation", "user_fixable", "task_id", "stage", "attempts")
+# Events whose message describes the platform's internals rather than the user's data.
+OPERATOR_EVENTS = frozenset({"cleanup_failed", "callback_failed"})
 
 
-def job_status(conn: Connection, registry: JobRegistry, job_id: str) -> dict[str, Any]:
+def no_job(job_id: str) -> NotFound:
+    """The answer for a job that does not exist, or that the caller may not see."""
+    return NotFound(f"No job {job_id!r}.", "List jobs with GET /api/jobs.")
+
+
+def public_error(error: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """A recorded error as users see it: {code, category, message, remediation, user_fixable}
+    and where it happened."""
+    return None if error is None else {k: error[k] for k in ERROR_FIELDS if k in error}
+
+
+def job_status(conn: Connection, registry: JobRegistry, storage: Storage, job_id: str) -> dict[str, Any]:
     q = queries("orchestration")
     job = conn.execute(q["job"], {"job_id": job_id}).fetchone()
     if job is None:
-        raise NotFound(f"No job {job_id!r}.", "List jobs with GET /api/jobs.")
+        raise no_job(job_id)
     names = (
         [s.name for s in registry.get(job["job_type"]).stages] if job["job_type"] in registry.names() else []
     )
@@ -26,13 +47,13 @@ def job_status(conn: Connection, registry: JobRegistry, job_id: str) -> dict[str
         "job_id": job_id,
         "job_type": job["job_type"],
         "status": job["status"],
-        "parameters": job["parameters"],
+        "parameters": redact(job["parameters"], storage),
         "stage": job["stage"],
         "stage_count": job["stage_count"],
         "percent": _percent(job, stages),
         "stages": stages,
-        "result": job["result"],
-        "error": job["error"],
+        "result": redact(job["result"], storage),
+        "error": public_error(job["error"]),
         "last_successful_step": dict(last) if last else None,
         "hook_state": job["hook_state"],
         "created_at": job["created_at"],
@@ -52,19 +73,34 @@ def _percent(job: dict[str, Any], stages: list[dict[str, Any]]) -> float:
 
 
 def list_jobs(
-    conn: Connection, status: str | None = None, job_type: str | None = None, limit: int = 50, offset: int = 0
+    conn: Connection,
+    viewer: Mapping[str, Any],
+    status: str | None = None,
+    job_type: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
-    params = {"status": status, "job_type": job_type, "limit": limit, "offset": offset}
+    """Jobs, newest first, but those of releases the viewer may not see (its `Viewer.params`)."""
+    params = {"status": status, "job_type": job_type, "limit": limit, "offset": offset, **viewer}
     return [dict(r) for r in conn.execute(queries("orchestration")["list_jobs"], params)]
 
 
-def job_events(conn: Connection, job_id: str, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+def job_events(
+    conn: Connection, job_id: str, after: int = 0, limit: int = 1000, *, operator: bool = False
+) -> list[dict[str, Any]]:
+    """The job's timeline; `operator` (admins) also reads what went wrong inside the platform."""
     params = {"job_id": job_id, "after": after, "limit": limit}
-    return [dict(r) for r in conn.execute(queries("orchestration")["job_events"], params)]
+    events = [dict(r) for r in conn.execute(queries("orchestration")["job_events"], params)]
+    if not operator:
+        for event in events:
+            if event["kind"] in OPERATOR_EVENTS:
+                event["message"] = None
+    return events
 
 
 def job_tasks(
     conn: Connection,
+    storage: Storage,
     job_id: str,
     stage: int | None = None,
     status: str | None = None,
@@ -72,4 +108,5 @@ def job_tasks(
     offset: int = 0,
 ) -> list[dict[str, Any]]:
     params = {"job_id": job_id, "stage": stage, "status": status, "limit": limit, "offset": offset}
-    return [dict(r) for r in conn.execute(queries("orchestration")["job_tasks"], params)]
+    tasks = [dict(r) for r in conn.execute(queries("orchestration")["job_tasks"], params)]
+    return [redact({**task, "error": public_error(task["error"])}, storage) for task in tasks]

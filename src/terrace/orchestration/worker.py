@@ -166,7 +166,7 @@ class Worker:
                 raise TypeError(f"handler returned {type(result).__name__}, not a dict")
             outcome.result = json.loads(json.dumps(result, default=str))  # plain JSON, whatever dumps it
         except Exception as exc:  # every handler failure becomes a recorded task error
-            outcome.error, outcome.retryable = describe(exc)
+            outcome.error, outcome.retryable = describe(exc, self.storage)
         self._outcomes.put(outcome)
         self._wake.set()
 

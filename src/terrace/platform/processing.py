@@ -77,6 +77,8 @@ def record_outcome(conn: Connection, job: dict[str, Any]) -> None:
                 },
             },
         )
+    # Draft previews apply the same rule as serving, so the draft's catalog rows carry its grants.
+    conn.execute(q["grant_release_tables"], {"release_id": release["release_id"]})
     conn.execute(
         q["processing_completed"],
         {

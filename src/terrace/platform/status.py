@@ -5,17 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from terrace.catalog.releases import find_release
 from terrace.db.pool import Connection
 from terrace.db.queries import queries
+from terrace.orchestration.status import public_error
 from terrace.platform.views import describe
+from terrace.platform.visibility import Viewer, visible_release
 
 # CoreMachine's view of a job: status, stage, stage_count, percent, error ...
 JobStatus = Callable[[Connection, str], dict[str, Any]]
 
 
-def submission_status(conn: Connection, ref: str, job_status: JobStatus) -> dict[str, Any]:
-    release = find_release(conn, ref)
+def submission_status(conn: Connection, viewer: Viewer, ref: str, job_status: JobStatus) -> dict[str, Any]:
+    """The submission named by a request_id, job_id or release_id, if the viewer may see its release."""
+    release = visible_release(conn, viewer, ref)
     request = conn.execute(
         queries("releases")["request_by_ref"], {"ref": ref, "release_id": release["release_id"]}
     ).fetchone()
@@ -35,5 +37,5 @@ def submission_status(conn: Connection, ref: str, job_status: JobStatus) -> dict
             "clearance_state": release["clearance_state"],
         },
         "warnings": release["warnings"],
-        "error": release["last_error"],
+        "error": public_error(release["last_error"]),
     }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote
 
 from terrace.catalog.relations import SERVED_SCHEMA
 from terrace.catalog.releases import Release, release_tables
@@ -84,7 +84,8 @@ def raster_services(release: Release) -> list[dict[str, str]]:
         return [_served_item(published["collection_id"], item) for item in published["item_ids"]]
     if release["approval_state"] != "pending_review":
         return []
-    return [_draft_cog(cog["path"]) for cog in outputs.get("cogs", [])]
+    cogs = outputs.get("cogs", [])
+    return [_draft_cog(release["release_id"], index, cog["path"]) for index, cog in enumerate(cogs)]
 
 
 def _served_item(collection_id: str, item_id: str) -> dict[str, str]:
@@ -98,13 +99,14 @@ def _served_item(collection_id: str, item_id: str) -> dict[str, str]:
     }
 
 
-def _draft_cog(path: str) -> dict[str, str]:
-    query = urlencode({"path": path})
+def _draft_cog(release_id: str, index: int, path: str) -> dict[str, str]:
+    """The reviewer-only preview of a draft COG, addressed by its release and place (by part)."""
+    cog = f"/tiles/drafts/releases/{quote(release_id, safe='')}/cogs/{index}"
     return {
         "cog": path,
-        "tiles": f"/tiles/drafts/cog/tiles/WebMercatorQuad/{{z}}/{{x}}/{{y}}?{query}",
-        "tilejson": f"/tiles/drafts/cog/WebMercatorQuad/tilejson.json?{query}",
-        "preview": f"/tiles/drafts/cog/preview?{query}",
+        "tiles": f"{cog}/tiles/WebMercatorQuad/{{z}}/{{x}}/{{y}}",
+        "tilejson": f"{cog}/WebMercatorQuad/tilejson.json",
+        "preview": f"{cog}/preview",
     }
 
 

@@ -21,10 +21,10 @@ class ServingApps:
     host app opens them with `connected`.
     """
 
-    def __init__(self, gate: Gate, storage: Storage) -> None:
+    def __init__(self, gate: Gate, storage: Storage, draft_cogs: tiles.DraftCogs) -> None:
         self.features = features.create_features_app(gate, "/features")
-        self.stac = stac.create_stac_app(gate, "/stac")
-        self.tiles = tiles.create_tiles_app(gate, storage, "/tiles")
+        self.stac = stac.create_stac_app(gate, storage, "/stac")
+        self.tiles = tiles.create_tiles_app(gate, storage, draft_cogs, "/tiles")
 
     @property
     def mounts(self) -> dict[str, FastAPI]:

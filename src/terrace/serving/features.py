@@ -38,15 +38,15 @@ def create_features_app(gate: Gate, mount: str) -> FastAPI:
     async def reviewer(request: Request) -> None:
         await gate.require(request, Role.reviewer)
 
-    async def everything(_: Request) -> Audience:
-        return Audience.everything()
-
     drafts = _api(
         "Terrace draft preview – Features",
         "Vector drafts awaiting review; every route needs the reviewer role.",
         dependencies=[Depends(reviewer)],
     )
-    _add_endpoints(drafts, TableCatalog(DRAFT_SCHEMA), everything, "Terrace draft preview", f"{mount}/drafts")
+    # Reviewers preview the drafts whose access level they may see, by the serving rule.
+    _add_endpoints(
+        drafts, TableCatalog(DRAFT_SCHEMA), gate.audience, "Terrace draft preview", f"{mount}/drafts"
+    )
     app.mount("/drafts", drafts)
     app.state.drafts = drafts
     return app

@@ -44,7 +44,9 @@ from terrace import __version__
 from terrace.db.queries import queries
 from terrace.errors import NotFound
 from terrace.serving import filters
+from terrace.serving.stac_assets import add_asset_routes, serve_collection_assets, serve_item_assets
 from terrace.serving.visibility import ACCESS_PROPERTY, GRANTS_PROPERTY, Gate
+from terrace.storage import Storage
 
 EXTENSIONS = ["filter", "sort", "fields", "pagination"]
 
@@ -101,6 +103,29 @@ class VisibleCoreClient(CoreCrudClient):
         return await super()._search_base(narrowed, request)
 
 
+@attr.s
+class ServedAssetsClient(VisibleCoreClient):
+    """The visible client, its responses pointing at this API's asset routes rather than at
+    server paths (`serving.stac_assets`)."""
+
+    async def all_collections(self, request: Request, **kwargs: Any) -> Collections:  # type: ignore[override]
+        collections = await super().all_collections(request, **kwargs)
+        for collection in collections["collections"]:
+            serve_collection_assets(collection, get_base_url(request))
+        return collections
+
+    async def get_collection(self, collection_id: str, request: Request, **kwargs: Any) -> Collection:  # type: ignore[override]
+        collection = await super().get_collection(collection_id, request, **kwargs)
+        serve_collection_assets(collection, get_base_url(request))
+        return collection
+
+    async def _search_base(self, search_request: PgstacSearch, request: Request) -> ItemCollection:  # type: ignore[override]
+        found = await super()._search_base(search_request, request)
+        for item in found["features"]:
+            serve_item_assets(item, get_base_url(request))
+        return found
+
+
 class VisibleFiltersClient(FiltersClient):
     """Queryables of a collection only for callers who may see that collection."""
 
@@ -114,7 +139,7 @@ class VisibleFiltersClient(FiltersClient):
         return await super().get_queryables(request, collection_id, **kwargs)
 
 
-def create_stac_app(gate: Gate, mount: str) -> FastAPI:
+def create_stac_app(gate: Gate, storage: Storage, mount: str) -> FastAPI:
     """The `/stac` API. Mounted apps get no lifespan of their own: Terrace's opens the pool."""
     settings = Settings(
         stac_fastapi_title="Terrace STAC API",
@@ -127,13 +152,14 @@ def create_stac_app(gate: Gate, mount: str) -> FastAPI:
         enable_transactions_extensions=False,
     )
     api: StacApi = instantiate_api(
-        client=VisibleCoreClient,
+        client=ServedAssetsClient,
         extensions=_extensions(settings),
         settings=settings,
     )
     api.app.add_middleware(filters.BoundedJsonBodies)
     api.app.state.gate = gate
     api.app.state.router_prefix = mount  # stac-fastapi builds every link from it
+    add_asset_routes(api.app, api.client, storage)
     return api.app
 
 

@@ -2,8 +2,9 @@
 
 Every route resolves its item or collection afresh and checks it against the visibility rule,
 bypassing titiler-pgstac's TTL caches where they could outlive a revocation. Only what pgSTAC
-holds is tiled: no arbitrary URLs (SSRF), no ad-hoc registered searches. Reviewers preview
-draft COGs by their path in the silver container under `/drafts/cog`.
+holds is tiled: no arbitrary URLs (SSRF), no ad-hoc registered searches. Reviewers preview the
+COGs of a draft release they may see under `/drafts/releases/{release_id}/cogs/{index}`: the
+host finds them among what that release's own job wrote, never by a caller's path.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, cast
 
 import pystac
-from fastapi import Depends, FastAPI, Path, Query, Request
+from fastapi import Depends, FastAPI, Path, Request
 from psycopg.rows import dict_row
 from starlette.concurrency import run_in_threadpool
 from titiler.core.errors import DEFAULT_STATUS_CODES, add_exception_handlers
@@ -27,7 +28,7 @@ from titiler.pgstac.factory import MosaicTilerFactory
 from titiler.pgstac.reader import PgSTACReader
 from titiler.pgstac.settings import PostgresSettings
 
-from terrace.auth import Role
+from terrace.auth import Principal, Role
 from terrace.db.queries import queries
 from terrace.errors import NotFound, Unavailable
 from terrace.serving.subapp import serving_app
@@ -36,7 +37,12 @@ from terrace.storage import Storage
 
 ITEM_PREFIX = "/collections/{collection_id}/items/{item_id}"
 COLLECTION_PREFIX = "/collections/{collection_id}"
+DRAFT_PREFIX = "/releases/{release_id}/cogs/{index}"
 ERRORS = {**DEFAULT_STATUS_CODES, **MOSAIC_STATUS_CODES, **PGSTAC_STATUS_CODES}
+
+# (principal, release_id, index) -> (container, path) of a draft COG the principal may preview;
+# raises NotFound for any other. It reads the catalog, so it may block: it runs in a thread.
+DraftCogs = Callable[[Principal, str, int], tuple[str, str]]
 
 
 class FreshBackend(PGSTACBackend):
@@ -47,7 +53,7 @@ class FreshBackend(PGSTACBackend):
         return PGSTACBackend.get_assets.__wrapped__(self, geom, **kwargs)  # type: ignore[attr-defined]
 
 
-def create_tiles_app(gate: Gate, storage: Storage, mount: str) -> FastAPI:
+def create_tiles_app(gate: Gate, storage: Storage, draft_cogs: DraftCogs, mount: str) -> FastAPI:
     """The API mounted at `mount` (its links carry that prefix); its psycopg pool is opened by `connect`."""
     app = _api("Terrace raster tiles", "Tiles, previews, points and statistics of served rasters.")
     conforms: set[str] = set()
@@ -70,9 +76,11 @@ def create_tiles_app(gate: Gate, storage: Storage, mount: str) -> FastAPI:
         dependencies=[Depends(reviewer)],
     )
     draft_tiler = TilerFactory(
-        path_dependency=_draft_cog(storage), router_prefix=f"{mount}/drafts/cog", add_viewer=False
+        path_dependency=_draft_cog(gate, storage, draft_cogs),
+        router_prefix=f"{mount}/drafts{DRAFT_PREFIX}",
+        add_viewer=False,
     )
-    drafts.include_router(draft_tiler.router, prefix="/cog", tags=["Draft COG"])
+    drafts.include_router(draft_tiler.router, prefix=DRAFT_PREFIX, tags=["Draft COG"])
     app.mount("/drafts", drafts)
     return app
 
@@ -170,11 +178,15 @@ def _sees(audience: Audience, fields: dict[str, Any] | None) -> bool:
     return fields is not None and audience.sees(fields.get(ACCESS_PROPERTY), fields.get(GRANTS_PROPERTY))
 
 
-def _draft_cog(storage: Storage) -> Callable[..., Awaitable[str]]:
+def _draft_cog(gate: Gate, storage: Storage, draft_cogs: DraftCogs) -> Callable[..., Awaitable[str]]:
     async def cog(
-        path: Annotated[str, Query(description="Path of a draft COG in the silver container.")],
+        request: Request,
+        release_id: Annotated[str, Path(description="The draft release.")],
+        index: Annotated[int, Path(ge=0, description="Which of its COGs, in the order of its outputs.")],
     ) -> str:
-        local = storage.local_path("silver", path)
+        principal = await gate.require(request, Role.reviewer)
+        container, path = await run_in_threadpool(draft_cogs, principal, release_id, index)
+        local = storage.local_path(container, path)
         if local is None:
             raise Unavailable(
                 "Draft previews read COGs from local storage; this deployment uses cloud storage.",
@@ -182,7 +194,8 @@ def _draft_cog(storage: Storage) -> Callable[..., Awaitable[str]]:
             )
         if not local.is_file():
             raise NotFound(
-                f"No draft COG {path!r} in silver storage.", "Check the path in the release outputs."
+                f"Draft COG {index} of release {release_id!r} is missing from storage.",
+                "Resubmit the release; a consistency check lists what is missing.",
             )
         return str(local)
 

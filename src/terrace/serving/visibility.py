@@ -46,11 +46,6 @@ class Audience:
         levels = ACCESS_LEVELS if principal.has(Role.admin) else ("public", "ouo")
         return cls(levels, roles)
 
-    @classmethod
-    def everything(cls) -> Audience:
-        """Sees every row: reviewers previewing drafts, which are never served to anyone else."""
-        return cls(ACCESS_LEVELS, tuple(role.value for role in Role))
-
     def sees(self, access_level: Any, granted_roles: Iterable[str] | None = None) -> bool:
         if access_level in self.levels:
             return True

@@ -80,7 +80,10 @@ def test_a_geotiff_becomes_a_served_stac_item_at_approval_and_leaves_at_revoke(
         assert ds.crs.to_epsg() == 4326 and ds.overviews(1) and ds.block_shapes[0] == (512, 512)
     assert stac_items(database_url) == []  # nothing in pgSTAC before approval
     (draft,) = status["services"]
-    assert draft["cog"] == cog["path"] and draft["preview"].startswith("/tiles/drafts/cog/preview?path=")
+    release = submitted.json()["release_id"]
+    assert (
+        draft["cog"] == cog["path"] and draft["preview"] == f"/tiles/drafts/releases/{release}/cogs/0/preview"
+    )
 
     approved = approve(api, reviewer, submitted.json()["release_id"])
     assert approved.status_code == 200, approved.text

@@ -12,7 +12,6 @@ from rasterio.io import MemoryFile
 from rasterio.transform import from_bounds
 
 from terrace.auth import Role
-from terrace.storage import Storage
 from tests.conftest import bearer
 from tests.e2e.serving.stac_data import BBOX, collection, item, load
 
@@ -83,19 +82,3 @@ def test_anonymous_never_tiles_ouo(tiles_api: httpx.Client, keys: dict[Role, str
     assert api.get(f"/tiles/collections/internal/{TILE}.png", params={"assets": "data"}).status_code == 404
     reader = bearer(keys[Role.reader])
     assert api.get(item_tile, params={"assets": "data"}, headers=reader).status_code == 200
-
-
-def test_reviewers_preview_draft_cogs(api: httpx.Client, keys: dict[Role, str], storage: Storage) -> None:
-    draft = storage.local_path("silver", "drafts/ramp.tif")
-    assert draft is not None
-    draft.parent.mkdir(parents=True)
-    write_cog(draft)
-    path = f"/tiles/drafts/cog/{TILE}.png"
-    params = {"path": "drafts/ramp.tif"}
-    assert api.get(path, params=params).status_code == 401
-    assert api.get(path, params=params, headers=bearer(keys[Role.submitter])).status_code == 403
-    tile = api.get(path, params=params, headers=bearer(keys[Role.reviewer]))
-    assert tile.status_code == 200, tile.text
-    assert tile.headers["content-type"] == "image/png"
-    escape = api.get(path, params={"path": "../bronze/x.tif"}, headers=bearer(keys[Role.reviewer]))
-    assert escape.status_code in (400, 404)

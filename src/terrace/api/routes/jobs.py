@@ -12,6 +12,7 @@ from terrace.auth import Principal, Role
 from terrace.errors import NotFound
 from terrace.orchestration import status as views
 from terrace.orchestration.machine import CoreMachine
+from terrace.platform.visibility import Viewer, require_job
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 Reader = Annotated[Principal, Depends(require(Role.reader))]
@@ -48,43 +49,46 @@ def submit(
 @router.get("")
 def list_jobs(
     pool: Pool,
-    _: Reader,
+    principal: Reader,
     status: str | None = None,
     job_type: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[dict[str, Any]]:
     with pool.connection() as conn:
-        return views.list_jobs(conn, status, job_type, limit, offset)
+        return views.list_jobs(conn, Viewer.of(principal).params, status, job_type, limit, offset)
 
 
 @router.get("/{job_id}")
-def job(job_id: str, pool: Pool, jobs: Machine, _: Reader) -> dict[str, Any]:
+def job(job_id: str, pool: Pool, jobs: Machine, principal: Reader) -> dict[str, Any]:
     with pool.connection() as conn:
-        return views.job_status(conn, jobs.registry, job_id)
+        require_job(conn, Viewer.of(principal), job_id)
+        return views.job_status(conn, jobs.registry, jobs.storage, job_id)
 
 
 @router.get("/{job_id}/events")
 def events(
-    job_id: str, pool: Pool, jobs: Machine, _: Reader, after: Annotated[int, Query(ge=0)] = 0
+    job_id: str, pool: Pool, principal: Reader, after: Annotated[int, Query(ge=0)] = 0
 ) -> list[dict[str, Any]]:
     with pool.connection() as conn:
-        views.job_status(conn, jobs.registry, job_id)
-        return views.job_events(conn, job_id, after)
+        require_job(conn, Viewer.of(principal), job_id)
+        return views.job_events(conn, job_id, after, operator=principal.has(Role.admin))
 
 
 @router.get("/{job_id}/tasks")
 def tasks(
     job_id: str,
     pool: Pool,
-    _: Reader,
+    storage: StorageDep,
+    principal: Reader,
     stage: int | None = None,
     status: str | None = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[dict[str, Any]]:
     with pool.connection() as conn:
-        return views.job_tasks(conn, job_id, stage, status, limit, offset)
+        require_job(conn, Viewer.of(principal), job_id)
+        return views.job_tasks(conn, storage, job_id, stage, status, limit, offset)
 
 
 @router.post("/{job_id}/resubmit", status_code=202)
@@ -103,11 +107,12 @@ def cancel(job_id: str, pool: Pool, jobs: Machine, _: Admin) -> dict[str, Any]:
 
 @router.get("/{job_id}/repair-report.csv", response_class=PlainTextResponse)
 def repair_report(
-    job_id: str, pool: Pool, jobs: Machine, storage: StorageDep, _: Reader
+    job_id: str, pool: Pool, jobs: Machine, storage: StorageDep, principal: Reader
 ) -> PlainTextResponse:
     """Which source rows were dropped or repaired, and why (vector jobs)."""
     with pool.connection() as conn:
-        result = views.job_status(conn, jobs.registry, job_id)["result"] or {}
+        require_job(conn, Viewer.of(principal), job_id)
+        result = views.job_status(conn, jobs.registry, storage, job_id)["result"] or {}
     report = (result.get("outputs") or {}).get("repair_report")
     if not report:
         raise NotFound(

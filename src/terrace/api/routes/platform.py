@@ -13,6 +13,7 @@ from terrace.platform import resolve, review
 from terrace.platform.requests import ApproveRequest, ReasonRequest, SubmitRequest, UnpublishRequest
 from terrace.platform.status import submission_status
 from terrace.platform.submit import finish, record, validate
+from terrace.platform.visibility import Viewer, require_release
 
 router = APIRouter(prefix="/api/platform", tags=["platform"])
 Reader = Annotated[Principal, Depends(require(Role.reader))]
@@ -56,71 +57,82 @@ def submit(
 
 
 @router.get("/status/{ref}")
-def status(ref: str, request: Request, pool: Pool, _: Reader) -> dict[str, Any]:
+def status(ref: str, request: Request, pool: Pool, principal: Reader) -> dict[str, Any]:
     """A submission by request_id, job_id or release_id."""
+    machine = request.app.state.machine
     with pool.connection() as conn:
-        registry = request.app.state.machine.registry
-        return submission_status(conn, ref, lambda c, job_id: job_status(c, registry, job_id))
+        return submission_status(
+            conn,
+            Viewer.of(principal),
+            ref,
+            lambda c, job_id: job_status(c, machine.registry, machine.storage, job_id),
+        )
 
 
 @router.post("/approve")
 def approve(body: ApproveRequest, pool: Pool, principal: Reviewer) -> dict[str, Any]:
+    require_release(pool, principal, body.ref)
     return review.approve(pool, body, principal)
 
 
 @router.post("/reject")
 def reject(body: ReasonRequest, pool: Pool, principal: Reviewer) -> dict[str, Any]:
+    require_release(pool, principal, body.ref)
     return review.reject(pool, body, principal)
 
 
 @router.post("/revoke")
 def revoke(body: ReasonRequest, pool: Pool, principal: Reviewer) -> dict[str, Any]:
+    require_release(pool, principal, body.ref)
     return review.revoke(pool, body, principal)
 
 
 @router.post("/unpublish")
 def unpublish(body: UnpublishRequest, pool: Pool, storage: StorageDep, principal: Reviewer) -> dict[str, Any]:
     """Lists (dry_run, the default) or removes a release's outputs; force_approved needs admin."""
+    require_release(pool, principal, body.ref)
     return review.remove(pool, storage, body, principal)
 
 
 @router.get("/approvals")
 def approvals(
     pool: Pool,
-    _: Reader,
+    principal: Reader,
     state: str | None = "pending_review",
     dataset_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[dict[str, Any]]:
     with pool.connection() as conn:
-        return resolve.approvals(conn, state, dataset_id, limit)
+        return resolve.approvals(conn, Viewer.of(principal), state, dataset_id, limit)
 
 
 @router.get("/catalog/{dataset_id}/{resource_id}")
-def asset(dataset_id: str, resource_id: str, pool: Pool, _: Reader) -> dict[str, Any]:
+def asset(dataset_id: str, resource_id: str, pool: Pool, principal: Reader) -> dict[str, Any]:
     with pool.connection() as conn:
-        return resolve.asset(conn, dataset_id, resource_id)
+        return resolve.asset(conn, Viewer.of(principal), dataset_id, resource_id)
 
 
 @router.get("/catalog/{dataset_id}/{resource_id}/latest")
-def latest(dataset_id: str, resource_id: str, pool: Pool, _: Reader) -> dict[str, Any]:
+def latest(dataset_id: str, resource_id: str, pool: Pool, principal: Reader) -> dict[str, Any]:
     with pool.connection() as conn:
-        return resolve.latest(conn, dataset_id, resource_id)
+        return resolve.latest(conn, Viewer.of(principal), dataset_id, resource_id)
 
 
 @router.get("/catalog/{dataset_id}/{resource_id}/versions")
-def versions(dataset_id: str, resource_id: str, pool: Pool, _: Reader) -> list[dict[str, Any]]:
+def versions(dataset_id: str, resource_id: str, pool: Pool, principal: Reader) -> list[dict[str, Any]]:
     with pool.connection() as conn:
-        return resolve.releases(conn, dataset_id, resource_id, "versions")
+        return resolve.releases(conn, Viewer.of(principal), dataset_id, resource_id, "versions")
 
 
 @router.get("/catalog/{dataset_id}/{resource_id}/drafts")
-def drafts(dataset_id: str, resource_id: str, pool: Pool, _: Reader) -> list[dict[str, Any]]:
+def drafts(dataset_id: str, resource_id: str, pool: Pool, principal: Reader) -> list[dict[str, Any]]:
     with pool.connection() as conn:
-        return resolve.releases(conn, dataset_id, resource_id, "drafts")
+        return resolve.releases(conn, Viewer.of(principal), dataset_id, resource_id, "drafts")
 
 
 @router.get("/catalog/{dataset_id}/{resource_id}/{version_id}")
-def version(dataset_id: str, resource_id: str, version_id: str, pool: Pool, _: Reader) -> dict[str, Any]:
+def version(
+    dataset_id: str, resource_id: str, version_id: str, pool: Pool, principal: Reader
+) -> dict[str, Any]:
     with pool.connection() as conn:
-        return resolve.version(conn, dataset_id, resource_id, version_id)
+        return resolve.version(conn, Viewer.of(principal), dataset_id, resource_id, version_id)

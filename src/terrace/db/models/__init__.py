@@ -5,7 +5,12 @@ from __future__ import annotations
 from terrace.db.models import auth, catalog, common, orchestration, raster, releases, vector, workers
 from terrace.db.models.base import SqlFunction, Trigger, metadata
 
-FUNCTIONS: tuple[SqlFunction, ...] = (common.SET_UPDATED_AT, catalog.VISIBLE_TO, *orchestration.FUNCTIONS)
+FUNCTIONS: tuple[SqlFunction, ...] = (
+    common.SET_UPDATED_AT,
+    catalog.VISIBLE_TO,
+    releases.RELEASE_VISIBLE_TO,
+    *orchestration.FUNCTIONS,
+)
 TRIGGERS: tuple[Trigger, ...] = (
     *catalog.TRIGGERS,
     *releases.TRIGGERS,

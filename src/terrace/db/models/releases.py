@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
-from terrace.db.models.base import Trigger, created_at, metadata, updated_at
+from terrace.db.models.base import SqlFunction, Trigger, created_at, metadata, updated_at
 from terrace.db.models.catalog import access_level_enum
 from terrace.db.models.common import SET_UPDATED_AT
 
@@ -150,6 +150,10 @@ approval_audit = sa.Table(
     created_at(),
     sa.Index("ix_approval_audit_release_id", "release_id"),
     schema="app",
+)
+
+RELEASE_VISIBLE_TO = SqlFunction(
+    "app", "release_visible_to", "text, text[], text[], boolean, text", "release_visible_to.sql"
 )
 
 TRIGGERS = (

@@ -148,6 +148,9 @@ SELECT job_id, job_type, status::text AS status, stage, stage_count, created_at,
 FROM app.jobs
 WHERE (%(status)s::text IS NULL OR status::text = %(status)s)
   AND (%(job_type)s::text IS NULL OR job_type = %(job_type)s)
+  -- A job that processes a release is listed with that release (terrace.platform.visibility).
+  AND (parameters ->> 'release_id' IS NULL
+       OR app.release_visible_to(parameters ->> 'release_id', %(levels)s, %(roles)s, %(drafts)s, %(actor)s))
 ORDER BY created_at DESC
 LIMIT %(limit)s OFFSET %(offset)s;
 

@@ -130,11 +130,13 @@ SELECT request_id, job_id FROM app.api_requests
 WHERE release_id = %(release_id)s AND revision = %(revision)s;
 
 -- name: asset_by_name
+-- Counted over the releases the caller may see; an asset with none is not shown.
 SELECT a.asset_id, a.dataset_id, a.resource_id, a.data_type::text AS data_type, a.created_at,
        count(r.release_id) AS release_count,
        count(r.release_id) FILTER (WHERE r.approval_state = 'approved' AND r.is_served) AS served_count
-FROM app.assets a LEFT JOIN app.asset_releases r USING (asset_id)
+FROM app.assets a JOIN app.asset_releases r USING (asset_id)
 WHERE a.dataset_id = %(dataset_id)s AND a.resource_id = %(resource_id)s
+  AND app.release_visible_to(r.release_id, %(levels)s, %(roles)s, %(drafts)s, %(actor)s)
 GROUP BY a.asset_id;
 
 -- name: releases_of_asset
@@ -145,12 +147,14 @@ WHERE r.asset_id = %(asset_id)s
   AND (%(filter)s = 'all'
        OR (%(filter)s = 'versions' AND r.version_id IS NOT NULL)
        OR (%(filter)s = 'drafts' AND r.version_id IS NULL AND r.unpublished_at IS NULL))
+  AND app.release_visible_to(r.release_id, %(levels)s, %(roles)s, %(drafts)s, %(actor)s)
 ORDER BY r.version_ordinal;
 
 -- name: release_by_version
 SELECT r.*, a.dataset_id, a.resource_id, a.data_type, a.platform_id
 FROM app.asset_releases r JOIN app.assets a USING (asset_id)
-WHERE r.asset_id = %(asset_id)s AND r.version_id = %(version_id)s;
+WHERE r.asset_id = %(asset_id)s AND r.version_id = %(version_id)s
+  AND app.release_visible_to(r.release_id, %(levels)s, %(roles)s, %(drafts)s, %(actor)s);
 
 -- name: approvals
 SELECT r.*, a.dataset_id, a.resource_id, a.data_type, a.platform_id
@@ -158,6 +162,7 @@ FROM app.asset_releases r JOIN app.assets a USING (asset_id)
 WHERE (%(state)s::text IS NULL OR r.approval_state::text = %(state)s)
   AND (%(dataset_id)s::text IS NULL OR a.dataset_id = %(dataset_id)s)
   AND r.unpublished_at IS NULL
+  AND app.release_visible_to(r.release_id, %(levels)s, %(roles)s, %(drafts)s, %(actor)s)
 ORDER BY r.updated_at DESC
 LIMIT %(limit)s;
 
@@ -202,8 +207,8 @@ WHERE release_id = %(release_id)s;
 -- Review concludes the processing job that waited for it.
 UPDATE app.jobs SET status = 'completed' WHERE job_id = %(job_id)s AND status = 'awaiting_approval';
 
--- name: grant_served_tables
--- The release's grants on the catalog rows of its served tables (read by the serving rule).
+-- name: grant_release_tables
+-- The release's grants on the catalog rows of its tables (read by the serving and preview rule).
 UPDATE geo.table_catalog c SET granted_roles = r.granted_roles
 FROM app.asset_releases r JOIN app.release_tables t USING (release_id)
 WHERE r.release_id = %(release_id)s AND c.schema_name = t.schema_name AND c.table_name = t.table_name;

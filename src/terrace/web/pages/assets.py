@@ -15,6 +15,7 @@ from terrace.db.queries import queries
 from terrace.errors import TerraceError
 from terrace.platform import resolve, review
 from terrace.platform.requests import ReasonRequest, UnpublishRequest
+from terrace.platform.visibility import Viewer, require_release
 from terrace.web.forms import invalid_input
 from terrace.web.session import User, needs
 from terrace.web.templating import render
@@ -25,9 +26,10 @@ Reviewer = Annotated[Principal, Depends(needs(Role.reviewer))]
 
 @router.get("/{dataset_id}/{resource_id}")
 def asset(request: Request, dataset_id: str, resource_id: str, user: User) -> Response:
+    viewer = Viewer.of(user)
     with request.app.state.pool.connection() as conn:
-        found = resolve.asset(conn, dataset_id, resource_id)
-        releases = resolve.releases(conn, dataset_id, resource_id, "all")
+        found = resolve.asset(conn, viewer, dataset_id, resource_id)
+        releases = resolve.releases(conn, viewer, dataset_id, resource_id, "all")
         audits = {
             r["release_id"]: [dict(a) for a in conn.execute(queries("releases")["audit_of_release"], r)]
             for r in releases
@@ -49,6 +51,7 @@ def revoke(
     reason: Annotated[str, Form()] = "",
 ) -> Response:
     def action() -> Any:
+        require_release(request.app.state.pool, user, release_id)
         return review.revoke(
             request.app.state.pool, ReasonRequest(release_id=release_id, reason=reason), user
         )
@@ -67,6 +70,7 @@ def unpublish(
 ) -> Response:
     def action() -> Any:
         body = UnpublishRequest(release_id=release_id, dry_run=False, force_approved=force_approved)
+        require_release(request.app.state.pool, user, release_id)
         return review.remove(request.app.state.pool, request.app.state.storage, body, user)
 
     return _act(request, f"/interface/assets/{dataset_id}/{resource_id}", user, action)

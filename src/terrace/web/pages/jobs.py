@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from terrace.auth import Principal, Role
 from terrace.orchestration.status import job_events, job_status, list_jobs
+from terrace.platform.visibility import Viewer, require_job
 from terrace.web.session import User, needs
 from terrace.web.templating import render
 
@@ -21,7 +22,7 @@ Admin = Annotated[Principal, Depends(needs(Role.admin))]
 @router.get("")
 def jobs(request: Request, user: User, status: str | None = None, job_type: str | None = None) -> Response:
     with request.app.state.pool.connection() as conn:
-        rows = list_jobs(conn, status or None, job_type or None, 100)
+        rows = list_jobs(conn, Viewer.of(user).params, status or None, job_type or None, 100)
     return render(
         request, "jobs.html", user=user, jobs=rows, statuses=STATUSES, status=status, job_type=job_type
     )
@@ -29,13 +30,13 @@ def jobs(request: Request, user: User, status: str | None = None, job_type: str 
 
 @router.get("/{job_id}")
 def job(request: Request, job_id: str, user: User) -> Response:
-    return render(request, "job.html", user=user, **_detail(request, job_id))
+    return render(request, "job.html", user=user, **_detail(request, user, job_id))
 
 
 @router.get("/{job_id}/live")
 def job_live(request: Request, job_id: str, user: User) -> Response:
     """The part of the job page that refreshes while the job runs."""
-    return render(request, "partials/job_live.html", user=user, **_detail(request, job_id))
+    return render(request, "partials/job_live.html", user=user, **_detail(request, user, job_id))
 
 
 @router.post("/{job_id}/resubmit")
@@ -52,10 +53,12 @@ def cancel(request: Request, job_id: str, _: Admin) -> Response:
     return RedirectResponse(f"/interface/jobs/{job_id}", status_code=303)
 
 
-def _detail(request: Request, job_id: str) -> dict[str, Any]:
+def _detail(request: Request, user: Principal, job_id: str) -> dict[str, Any]:
+    machine = request.app.state.machine
     with request.app.state.pool.connection() as conn:
-        status = job_status(conn, request.app.state.machine.registry, job_id)
-        events = job_events(conn, job_id)
+        require_job(conn, Viewer.of(user), job_id)
+        status = job_status(conn, machine.registry, machine.storage, job_id)
+        events = job_events(conn, job_id, operator=user.has(Role.admin))
     return {"job": status, "timeline": timeline(events), "running": status["status"] in ("queued", "running")}
 
 

@@ -8,9 +8,11 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from terrace.health import check_health
+from terrace.auth import Role
+from terrace.health import check_health, overall
 from terrace.orchestration.status import list_jobs
 from terrace.platform import resolve
+from terrace.platform.visibility import Viewer
 from terrace.web.session import User, checked_csrf, sign_in, sign_out
 from terrace.web.templating import render
 
@@ -39,11 +41,12 @@ def logout(request: Request) -> Response:
 
 @router.get("/")
 def home(request: Request, user: User) -> Response:
+    viewer = Viewer.of(user)
     with request.app.state.pool.connection() as conn:
-        waiting = resolve.approvals(conn, "pending_review", None, 20)
-        published = resolve.approvals(conn, "approved", None, 10)
-        running = list_jobs(conn, "running", None, 20)
-        failed = list_jobs(conn, "failed", None, 10)
+        waiting = resolve.approvals(conn, viewer, "pending_review", None, 20)
+        published = resolve.approvals(conn, viewer, "approved", None, 10)
+        running = list_jobs(conn, viewer.params, "running", None, 20)
+        failed = list_jobs(conn, viewer.params, "failed", None, 10)
     return render(
         request, "home.html", user=user, waiting=waiting, published=published, running=running, failed=failed
     )
@@ -56,9 +59,11 @@ def health_page(request: Request, user: User) -> Response:
 
 @router.get("/health/live")
 async def health_live(request: Request, user: User) -> Response:
+    """Each component for admins; the overall status for everyone else."""
     state = request.app.state
     report = await run_in_threadpool(check_health, state.pool, state.database_url, state.storage)
-    return render(request, "partials/health.html", user=user, report=report)
+    shown = report if user.has(Role.admin) else overall(report)
+    return render(request, "partials/health.html", user=user, report=shown)
 
 
 def _local(target: str) -> str:

@@ -12,12 +12,12 @@ from pydantic import ValidationError
 
 from terrace.auth import Principal, Role, require_role
 from terrace.catalog.relations import DRAFT_SCHEMA
-from terrace.catalog.releases import find_release
 from terrace.db.queries import queries
 from terrace.errors import NotFound, TerraceError
 from terrace.platform import resolve, review
 from terrace.platform.requests import ApproveRequest, ReasonRequest
 from terrace.platform.views import describe
+from terrace.platform.visibility import Viewer, require_release, visible_release
 from terrace.web import previews
 from terrace.web.forms import invalid_input
 from terrace.web.session import User, needs
@@ -29,15 +29,18 @@ Reviewer = Annotated[Principal, Depends(needs(Role.reviewer))]
 
 @router.get("")
 def queue(request: Request, user: User) -> Response:
+    """The drafts awaiting review that the user may see (a submitter: its own)."""
     with request.app.state.pool.connection() as conn:
-        drafts = resolve.approvals(conn, "pending_review", None, 200)
+        drafts = resolve.approvals(conn, Viewer.of(user), "pending_review", None, 200)
     return render(request, "review_queue.html", user=user, drafts=drafts)
 
 
 @router.get("/{release_id}")
 def page(request: Request, release_id: str, user: User) -> Response:
+    """For reviewers who may see the release: other users are refused, whatever the release."""
+    require_role(user, Role.reviewer, "review pages")
     with request.app.state.pool.connection() as conn:
-        release = find_release(conn, release_id)
+        release = visible_release(conn, Viewer.of(user), release_id)
         context: dict[str, Any] = {"release": describe(conn, release), "table": None, "compare": None}
         context["cogs"] = [dict(r) for r in conn.execute(queries("web")["cogs_of_release"], release)]
         table = previews.primary_table(conn, release)
@@ -54,7 +57,7 @@ def draft_features(request: Request, release_id: str, user: User) -> Response:
     """The draft's features for the review map: reviewers only, drafts are not served."""
     require_role(user, Role.reviewer, "draft previews")
     with request.app.state.pool.connection() as conn:
-        table = previews.primary_table(conn, find_release(conn, release_id))
+        table = previews.primary_table(conn, visible_release(conn, Viewer.of(user), release_id))
         if table is None or table["schema_name"] != DRAFT_SCHEMA:
             raise NotFound(f"Release {release_id} has no draft table.", "Only vector drafts have one.")
         return JSONResponse(previews.features(conn, DRAFT_SCHEMA, table["table_name"]))
@@ -65,6 +68,7 @@ def thumbnail(request: Request, release_id: str, index: int, user: User) -> Resp
     """The thumbnail of the release's `index`-th COG, for the review map of a raster draft."""
     require_role(user, Role.reviewer, "draft previews")
     with request.app.state.pool.connection() as conn:
+        visible_release(conn, Viewer.of(user), release_id)
         cogs = [dict(r) for r in conn.execute(queries("web")["cogs_of_release"], {"release_id": release_id})]
     if not 0 <= index < len(cogs) or not cogs[index]["thumbnail_path"]:
         raise NotFound(f"Release {release_id} has no thumbnail {index}.", "Open the release's review page.")
@@ -88,6 +92,7 @@ def approve(
             clearance_state=clearance_state,
             notes=notes or None,
         )
+        require_release(request.app.state.pool, user, release_id)
         return review.approve(request.app.state.pool, body, user)
 
     return _act(request, release_id, user, action)
@@ -98,6 +103,7 @@ def reject(
     request: Request, release_id: str, user: Reviewer, reason: Annotated[str, Form()] = ""
 ) -> Response:
     def action() -> dict[str, Any]:
+        require_release(request.app.state.pool, user, release_id)
         return review.reject(
             request.app.state.pool, ReasonRequest(release_id=release_id, reason=reason), user
         )
