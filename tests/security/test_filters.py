@@ -27,6 +27,7 @@ import shapely
 from terrace.api.app import AppConfig
 from terrace.auth import Role, create_key
 from terrace.db.cluster import LocalCluster
+from terrace.db.roles import login_urls
 from terrace.storage import Storage
 from tests.conftest import LiveServer, bearer, create_database, drop_database
 from tests.e2e.platform.client import approve, submit, upload, wait_done
@@ -74,7 +75,10 @@ def write_rows(path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def served(
-    cluster: LocalCluster, template_database: str, tmp_path_factory: pytest.TempPathFactory
+    cluster: LocalCluster,
+    template_database: str,
+    role_passwords: dict[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Served]:
     from terrace.orchestration.worker import Worker, WorkerConfig
     from terrace.pipelines import default_registry
@@ -82,19 +86,20 @@ def served(
     tmp = tmp_path_factory.mktemp("filters")
     name = create_database(cluster, template_database)
     url = cluster.url(name)
+    databases = login_urls(url, role_passwords)
     storage = Storage.local(tmp / "storage")
     storage.create_containers()
     with psycopg.connect(url) as conn:
         keys = {role: create_key(conn, f"test {role.value}", role)[1] for role in Role}
     worker = Worker(
-        url,
+        databases.app,
         default_registry(),
         storage,
         WorkerConfig(concurrency=2, lease_seconds=10, poll_seconds=1, grace_seconds=5, janitor_seconds=0.5),
     )
     thread = threading.Thread(target=worker.run, daemon=True)
     thread.start()
-    config = AppConfig(database_url=url, storage=storage, upload_max_bytes=1024 * 1024)
+    config = AppConfig(databases=databases, storage=storage, upload_max_bytes=1024 * 1024)
     try:
         with LiveServer(config) as server, httpx.Client(base_url=server.url, timeout=30) as api:
             upload(api, keys[Role.submitter], write_rows(tmp / "rows.gpkg"), "floods/rows.gpkg")

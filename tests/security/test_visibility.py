@@ -171,3 +171,33 @@ def test_a_restricted_draft_cog_is_previewed_only_by_those_granted(
     cog = f"/tiles/drafts/releases/{secret['release_id']}/cogs/0/{PREVIEW}"
     assert api.get(cog, headers=bearer(keys[Role.reviewer])).status_code == 404
     assert api.get(cog, headers=bearer(keys[Role.admin])).status_code == 200
+
+
+def test_draft_features_follow_the_serving_rule_for_reviewers(
+    platform_api: httpx.Client, keys: dict[Role, str], tmp_path: Path
+) -> None:
+    api = platform_api
+    draft(api, keys, write_points(tmp_path / "open.gpkg", 5), "open", access_level="ouo")
+    draft(api, keys, write_points(tmp_path / "closed.gpkg", 5), "closed", access_level="restricted")
+    granted = draft(
+        api,
+        keys,
+        write_points(tmp_path / "shared.gpkg", 5),
+        "shared",
+        access_level="restricted",
+        granted_roles=["reviewer"],
+    )
+    assert granted["release_id"]
+
+    def listed(role: Role) -> set[str]:
+        answer = api.get("/features/drafts/collections", headers=bearer(keys[role]))
+        assert answer.status_code == 200, answer.text
+        return {c["id"] for c in answer.json()["collections"]}
+
+    assert listed(Role.reviewer) == {"floods_open_ord1", "floods_shared_ord1"}
+    assert listed(Role.admin) == {"floods_open_ord1", "floods_closed_ord1", "floods_shared_ord1"}
+    hidden = api.get(
+        "/features/drafts/collections/floods_closed_ord1/items", headers=bearer(keys[Role.reviewer])
+    )
+    assert hidden.status_code == 404
+    assert api.get("/features/drafts/collections", headers=bearer(keys[Role.reader])).status_code == 403
