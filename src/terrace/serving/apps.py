@@ -20,7 +20,7 @@ class ServingApps:
     """
 
     def __init__(self, gate: Gate, storage: Storage) -> None:
-        self.features = features.create_features_app(gate, "/features")
+        self.features = features.create_features_app(gate)
         self.stac = stac.create_stac_app(gate, "/stac")
         self.tiles = tiles.create_tiles_app(gate, storage, "/tiles")
 
