@@ -12,6 +12,7 @@ from terrace.api.errors import terrace_error
 from terrace.errors import TerraceError
 from terrace.serving import Gate, ServingApps
 from terrace.storage import Storage
+from terrace.web.docs import install_docs
 
 
 def mount_serving(app: FastAPI, storage: Storage) -> ServingApps:
@@ -20,6 +21,7 @@ def mount_serving(app: FastAPI, storage: Storage) -> ServingApps:
     for prefix, mounted in serving.mounts.items():
         for sub in _apps(mounted):
             sub.add_exception_handler(TerraceError, terrace_error)
+            install_docs(sub)
         app.mount(prefix, mounted)
     return serving
 

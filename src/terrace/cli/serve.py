@@ -41,6 +41,7 @@ def api(
         database_url=database_url(),
         storage=storage(),
         upload_max_bytes=StorageSettings().upload_max_bytes,
+        body_max_bytes=settings.body_max_bytes,
         job_defaults=JobDefaults(raster_tile_threshold=ProcessingSettings().raster_tile_threshold),
         pool_min_size=db.pool_min_size,
         pool_max_size=db.pool_max_size,
