@@ -12,6 +12,7 @@ import httpx
 import morecantile
 import pytest
 from tests.e2e.platform.client import approve, submit, upload, wait_done
+from tests.security.test_sessions import sign_in
 
 from terrace.auth import Role
 
@@ -91,11 +92,7 @@ def inline_code(html: str) -> list[str]:
 
 
 def signed_in(api: httpx.Client, key: str) -> httpx.Client:
-    page = api.get("/interface/login")
-    token = re.search(r'name="csrf" value="([^"]+)"', page.text)
-    assert token, page.text
-    done = api.post("/interface/login", data={"key": key, "csrf": token.group(1)})
-    assert done.status_code == 303, done.text
+    assert sign_in(api, key).status_code == 303
     return api
 
 

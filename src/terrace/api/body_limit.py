@@ -26,7 +26,7 @@ class Limit:
 
     def response(self) -> JSONResponse:
         error = PayloadTooLarge(
-            f"The request body is larger than {self.max_bytes} bytes, the most this route accepts.",
+            f"The request body is over the limit of {self.max_bytes} bytes for this route.",
             f"Send less in one request; an operator can raise {self.setting}.",
         )
         return JSONResponse(error.to_dict(), status_code=413, headers={"Connection": "close"})

@@ -10,7 +10,7 @@ from starlette.datastructures import State
 from terrace.api.errors import status_of
 from terrace.errors import TerraceError
 from terrace.web.pages import assets, catalog, jobs, overview, review, submit
-from terrace.web.session import LIFETIME_SECONDS, LoginRequired, SessionCookie
+from terrace.web.session import LoginRequired, SessionCookie
 from terrace.web.templating import FOLDER, render
 
 MOUNT = "/interface"
@@ -20,14 +20,7 @@ def create_interface(state: State, session_secret: str) -> FastAPI:
     """Pages read the pool, storage and CoreMachine from the host app's `state`."""
     interface = FastAPI(title="Terrace interface", docs_url=None, redoc_url=None, openapi_url=None)
     interface.state = state
-    interface.add_middleware(
-        SessionCookie,
-        secret_key=session_secret,
-        session_cookie="terrace_session",
-        path=MOUNT,
-        same_site="strict",
-        max_age=LIFETIME_SECONDS,
-    )
+    interface.add_middleware(SessionCookie, secret_key=session_secret, name="terrace_session", path=MOUNT)
     interface.mount("/static", StaticFiles(directory=FOLDER / "static"), name="static")
     for module in (overview, jobs, submit, review, assets, catalog):
         interface.include_router(module.router)

@@ -38,7 +38,14 @@ class LoginRequired(TerraceError):
 class SessionCookie:
     """Starlette's signed session cookie, with the `Secure` flag on requests that came over HTTPS."""
 
-    def __init__(self, app: ASGIApp, **options: Any) -> None:
+    def __init__(self, app: ASGIApp, secret_key: str, name: str, path: str) -> None:
+        options: dict[str, Any] = {
+            "secret_key": secret_key,
+            "session_cookie": name,
+            "path": path,
+            "same_site": "strict",
+            "max_age": LIFETIME_SECONDS,
+        }
         self.plain = SessionMiddleware(app, **options)
         self.secure = SessionMiddleware(app, https_only=True, **options)
 
