@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
 import httpx
 import morecantile
 import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 from tests.e2e.platform.client import approve, submit, upload, wait_done
 from tests.security.test_sessions import sign_in
 
@@ -30,6 +32,13 @@ DIRECTIVES = (
     "worker-src blob:",
     "child-src blob:",
 )
+CHROMIUM = "/usr/bin/chromium"
+# Records what the page's Content-Security-Policy blocked; Playwright injects it past the policy.
+RECORD_VIOLATIONS = """
+window.violations = [];
+document.addEventListener("securitypolicyviolation",
+  (e) => window.violations.push(e.effectiveDirective + " " + (e.blockedURI || "inline")));
+"""
 DOCS = ("/docs", "/features/docs", "/features/drafts/docs", "/stac/docs", "/tiles/docs", "/tiles/drafts/docs")
 
 
@@ -186,3 +195,62 @@ def test_every_link_of_the_features_api_carries_its_mount_and_the_tilejson_tiles
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/vnd.mapbox-vector-tile")
     assert len(response.content) > 0
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        # SwiftShader gives headless chromium the WebGL 2 that MapLibre draws with.
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--enable-unsafe-swiftshader", "--use-angle=swiftshader"]
+        )
+        yield launched
+        launched.close()
+
+
+def watched(browser: Browser, base: str) -> tuple[Page, list[str]]:
+    """A page that records console errors, uncaught exceptions, dialogs and CSP violations."""
+    context = browser.new_context(base_url=base)
+    context.add_init_script(RECORD_VIOLATIONS)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda message: message.type == "error" and problems.append(_where(message)))
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("dialog", lambda dialog: (problems.append(f"dialog {dialog.message}"), dialog.dismiss()))
+    return page, problems
+
+
+def _where(message: ConsoleMessage) -> str:
+    return f"{message.text} ({message.location['url']})"
+
+
+def violations(page: Page) -> list[str]:
+    return page.evaluate("window.violations")
+
+
+def test_the_ui_maps_and_docs_work_under_the_policy_and_tipg_markup_runs_nowhere(
+    served: httpx.Client, keys: dict[Role, str], browser: Browser
+) -> None:
+    page, problems = watched(browser, str(served.base_url))
+    page.goto("/interface/login")
+    page.fill("input[name=key]", keys[Role.admin])
+    page.click("button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Overview")
+    page.goto("/interface/health")
+    expect(page.locator("#health table")).to_contain_text("database")  # htmx polled it in
+    assert violations(page) == []
+    page.goto(f"/interface/catalog/features/{COLLECTION}")
+    expect(page.locator("#viewer-map")).to_have_attribute("data-rendered", "true", timeout=30_000)
+    assert violations(page) == []
+    for path in DOCS:
+        page.goto(path)
+        expect(page.locator(".opblock").first).to_be_visible(timeout=30_000)
+        assert violations(page) == [], path
+    assert [problem for problem in problems if not problem.endswith("/favicon.ico)")] == []
+
+    # tipg's page: its inline scripts and CDN assets are blocked, the stored markup never runs.
+    page.goto(f"/features/collections/{COLLECTION}/items?f=html")
+    expect(page.locator("table").first).to_be_visible()
+    assert not any(problem.startswith("dialog") for problem in problems)
+    assert any(violation.startswith("script-src") for violation in violations(page))
+    assert page.locator("img[src=x]").count() == 0
