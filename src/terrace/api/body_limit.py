@@ -24,12 +24,14 @@ class Limit:
     max_bytes: int
     setting: str
 
-    def response(self) -> JSONResponse:
-        error = PayloadTooLarge(
+    def error(self) -> PayloadTooLarge:
+        return PayloadTooLarge(
             f"The request body is over the limit of {self.max_bytes} bytes for this route.",
             f"Send less in one request; an operator can raise {self.setting}.",
         )
-        return JSONResponse(error.to_dict(), status_code=413, headers={"Connection": "close"})
+
+    def response(self) -> JSONResponse:
+        return JSONResponse(self.error().to_dict(), status_code=413, headers={"Connection": "close"})
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,7 @@ class _Counted:
             if message["type"] == "http.request":
                 self.received += len(message.get("body", b""))
                 if self.over:
-                    raise PayloadTooLarge(f"Request body over {self.limit.max_bytes} bytes.")
+                    raise self.limit.error()
             return message
 
         async def guarded_send(message: Message) -> None:
