@@ -71,6 +71,18 @@ def admin_key(home: Path, configured: str | None) -> str:
     return path.read_text().strip()
 
 
+def session_secret(home: Path, configured: str | None) -> str:
+    """TERRACE_SESSION_SECRET, or the one kept in <home>/session_secret (created once, mode 0600):
+    it signs the web UI's session cookies, so a restarted API process keeps everyone signed in."""
+    if configured:
+        return configured
+    path = home / "session_secret"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(f"{secrets.token_urlsafe(32)}\n")
+    return path.read_text().strip()
+
+
 def run_embedded(options: EmbeddedOptions) -> None:
     """Start everything, print where it is, supervise until SIGINT/SIGTERM, stop everything."""
     home = options.home
@@ -100,6 +112,7 @@ def run_embedded(options: EmbeddedOptions) -> None:
             TERRACE_STORAGE_URL=storage.root_url,
             TERRACE_HOST=options.host,
             TERRACE_PORT=str(options.port),
+            TERRACE_SESSION_SECRET=session_secret(home, os.environ.get("TERRACE_SESSION_SECRET")),
         )
         children = _children(home, options.workers)
         for child in children:

@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from fastapi import FastAPI
 
 from terrace import __version__
+from terrace.api.body_limit import BodyLimit, Limit, Upload
 from terrace.api.errors import install_error_handlers
+from terrace.api.headers import SecurityHeaders
 from terrace.api.routes import admin, health, jobs, platform, storage
 from terrace.api.serving import mount_serving
 from terrace.db.pool import open_pool
@@ -21,6 +23,10 @@ from terrace.pipelines import default_registry
 from terrace.platform.processing import JobDefaults
 from terrace.storage import Storage
 from terrace.web.app import MOUNT, create_interface
+from terrace.web.docs import install_docs
+
+# Routes that stream files to storage: the upload limit applies to them, not the body limit.
+UPLOADS = (Upload("PUT", "/api/storage/"), Upload("POST", f"{MOUNT}/submit/check"))
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,7 @@ class AppConfig:
     storage: Storage
     registry: JobRegistry = field(default_factory=default_registry)
     upload_max_bytes: int = 5 * 1024**3
+    body_max_bytes: int = 1024**2
     job_defaults: JobDefaults = field(default_factory=JobDefaults)
     pool_min_size: int = 1
     pool_max_size: int = 10
@@ -70,4 +77,12 @@ def create_app(config: AppConfig) -> FastAPI:
         app.include_router(module.router)
     serving = mount_serving(app, config.storage)
     app.mount(MOUNT, create_interface(app.state, config.session_secret or secrets.token_urlsafe(32)))
+    install_docs(app)
+    app.add_middleware(
+        BodyLimit,
+        limit=Limit(config.body_max_bytes, "TERRACE_BODY_MAX_BYTES"),
+        uploads=UPLOADS,
+        upload_limit=Limit(config.upload_max_bytes, "TERRACE_UPLOAD_MAX_BYTES"),
+    )
+    app.add_middleware(SecurityHeaders)
     return app

@@ -12,6 +12,7 @@ from terrace.api.errors import install_serving_error_handlers
 from terrace.platform.visibility import draft_cog
 from terrace.serving import Gate, ServingApps
 from terrace.storage import Storage
+from terrace.web.docs import install_docs
 
 
 def mount_serving(app: FastAPI, storage: Storage) -> ServingApps:
@@ -24,6 +25,7 @@ def mount_serving(app: FastAPI, storage: Storage) -> ServingApps:
     for prefix, mounted in serving.mounts.items():
         for sub in _apps(mounted):
             install_serving_error_handlers(sub)
+            install_docs(sub)
         app.mount(prefix, mounted)
     return serving
 

@@ -46,6 +46,7 @@ def api(
         storage=storage(),
         registry=default_registry(processing.input_containers),
         upload_max_bytes=StorageSettings().upload_max_bytes,
+        body_max_bytes=settings.body_max_bytes,
         job_defaults=JobDefaults(
             raster_tile_threshold=processing.raster_tile_threshold,
             input_containers=processing.input_containers,

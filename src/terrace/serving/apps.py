@@ -22,7 +22,7 @@ class ServingApps:
     """
 
     def __init__(self, gate: Gate, storage: Storage, draft_cogs: tiles.DraftCogs) -> None:
-        self.features = features.create_features_app(gate, "/features")
+        self.features = features.create_features_app(gate)
         self.stac = stac.create_stac_app(gate, storage, "/stac")
         self.tiles = tiles.create_tiles_app(gate, storage, draft_cogs, "/tiles")
 

@@ -23,6 +23,7 @@ from terrace.auth import Role
 from terrace.catalog.relations import DRAFT_SCHEMA, SERVED_SCHEMA
 from terrace.errors import NotFound
 from terrace.serving import filters
+from terrace.serving.mounted import MountRoot, escaped_templates
 from terrace.serving.subapp import serving_app
 from terrace.serving.tables import TableCatalog
 from terrace.serving.visibility import Audience, Gate
@@ -30,10 +31,10 @@ from terrace.serving.visibility import Audience, Gate
 AudienceOf = Callable[[Request], Awaitable[Audience]]
 
 
-def create_features_app(gate: Gate, mount: str) -> FastAPI:
-    """The API mounted at `mount` (its links carry that prefix); its pool is opened by `connect`."""
+def create_features_app(gate: Gate) -> FastAPI:
+    """The API to mount (its links carry the mount point); its pool is opened by `connect`."""
     app = _api("Terrace OGC API – Features", "Served vector releases as features and vector tiles.")
-    _add_endpoints(app, TableCatalog(SERVED_SCHEMA), gate.audience, "Terrace OGC API – Features", mount)
+    _add_endpoints(app, TableCatalog(SERVED_SCHEMA), gate.audience, "Terrace OGC API – Features")
 
     async def reviewer(request: Request) -> None:
         await gate.require(request, Role.reviewer)
@@ -44,9 +45,7 @@ def create_features_app(gate: Gate, mount: str) -> FastAPI:
         dependencies=[Depends(reviewer)],
     )
     # Reviewers preview the drafts whose access level they may see, by the serving rule.
-    _add_endpoints(
-        drafts, TableCatalog(DRAFT_SCHEMA), gate.audience, "Terrace draft preview", f"{mount}/drafts"
-    )
+    _add_endpoints(drafts, TableCatalog(DRAFT_SCHEMA), gate.audience, "Terrace draft preview")
     app.mount("/drafts", drafts)
     app.state.drafts = drafts
     return app
@@ -72,12 +71,10 @@ def _api(title: str, description: str, dependencies: list | None = None) -> Fast
     return serving_app(title, description, add_exception_handlers, DEFAULT_STATUS_CODES, dependencies)
 
 
-def _add_endpoints(
-    app: FastAPI, catalog: TableCatalog, audience_of: AudienceOf, title: str, mount: str
-) -> None:
+def _add_endpoints(app: FastAPI, catalog: TableCatalog, audience_of: AudienceOf, title: str) -> None:
     endpoints = Endpoints(
         title=title,
-        router_prefix=mount,
+        templates=escaped_templates("tipg"),
         # tipg types its dependencies as plain functions; FastAPI awaits coroutine ones alike.
         collection_dependency=cast(Any, _collection_dependency(catalog, audience_of)),
         collections_dependency=cast(Any, _collections_dependency(catalog, audience_of)),
@@ -85,6 +82,7 @@ def _add_endpoints(
     app.include_router(endpoints.router)
     # Every route taking `filter` (items, tiles) reads it through tipg's `filter_query`.
     app.dependency_overrides[filter_query] = _filter_dependency(endpoints.collection_dependency)
+    app.add_middleware(MountRoot)
 
 
 def _collection_dependency(catalog: TableCatalog, audience_of: AudienceOf) -> Callable[..., Awaitable]:

@@ -6,12 +6,11 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import State
-from starlette.middleware.sessions import SessionMiddleware
 
 from terrace.api.errors import status_of
 from terrace.errors import TerraceError
 from terrace.web.pages import assets, catalog, jobs, overview, review, submit
-from terrace.web.session import LoginRequired
+from terrace.web.session import LoginRequired, SessionCookie
 from terrace.web.templating import FOLDER, render
 
 MOUNT = "/interface"
@@ -21,14 +20,7 @@ def create_interface(state: State, session_secret: str) -> FastAPI:
     """Pages read the pool, storage and CoreMachine from the host app's `state`."""
     interface = FastAPI(title="Terrace interface", docs_url=None, redoc_url=None, openapi_url=None)
     interface.state = state
-    interface.add_middleware(
-        SessionMiddleware,
-        secret_key=session_secret,
-        session_cookie="terrace_session",
-        path=MOUNT,
-        same_site="strict",
-        max_age=8 * 3600,
-    )
+    interface.add_middleware(SessionCookie, secret_key=session_secret, name="terrace_session", path=MOUNT)
     interface.mount("/static", StaticFiles(directory=FOLDER / "static"), name="static")
     for module in (overview, jobs, submit, review, assets, catalog):
         interface.include_router(module.router)

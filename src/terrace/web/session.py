@@ -1,56 +1,103 @@
-"""Who is using the UI: the API key signed in with, kept in the signed, HttpOnly session cookie as
-its hash (a leaked cookie gives no key for the API), and the session's CSRF token.
+"""Who is using the UI: a server-side session, named by the random id in the signed, HttpOnly
+session cookie (the database keeps its SHA-256), and the session's CSRF token.
 
-The hash is looked up in `app.api_keys` on every request, so a revoked key signs its user out at
-once. Every form and HTMX request carries the CSRF token; a POST without it is refused.
+A session row names the API key signed in with, never the key itself; the key is looked up on
+every request, so a revoked key signs its user out at once, and signing out deletes the row, so a
+copied cookie is worth nothing afterwards. Every form, the login form included, and every HTMX
+request carries the CSRF token kept in the cookie; a POST without it is refused.
+
+The cookie is `Secure` when the request came over HTTPS. Behind a proxy that terminates TLS,
+that is known only if the server trusts the proxy's X-Forwarded-Proto (uvicorn's proxy headers
+with the proxy's address in its forwarded-allow-ips); otherwise the cookie goes out without it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Form, Request
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from terrace.auth import Principal, Role, require_role
-from terrace.auth.keys import hash_key, principal_of, verify_key
+from terrace.auth.keys import principal_of, verify_key
+from terrace.db.queries import queries
 from terrace.errors import Forbidden, TerraceError
 
-KEY = "key_hash"
+SESSION = "session"
 CSRF = "csrf"
+LIFETIME_SECONDS = 8 * 3600
 
 
 class LoginRequired(TerraceError):
     """Raised by pages that need a signed-in user; the UI answers with the login page."""
 
 
+class SessionCookie:
+    """Starlette's signed session cookie, with the `Secure` flag on requests that came over HTTPS."""
+
+    def __init__(self, app: ASGIApp, secret_key: str, name: str, path: str) -> None:
+        options: dict[str, Any] = {
+            "secret_key": secret_key,
+            "session_cookie": name,
+            "path": path,
+            "same_site": "strict",
+            "max_age": LIFETIME_SECONDS,
+        }
+        self.plain = SessionMiddleware(app, **options)
+        self.secure = SessionMiddleware(app, https_only=True, **options)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        cookie = self.secure if scope.get("scheme") in ("https", "wss") else self.plain
+        await cookie(scope, receive, send)
+
+
 def sign_in(request: Request, key: str) -> Principal | None:
+    """A new session for the holder of `key` (a fresh id and CSRF token), or None for a bad key."""
+    session_id = secrets.token_urlsafe(32)
     with request.app.state.pool.connection() as conn:
         principal = verify_key(conn, key.strip())
-    if principal is not None:
-        request.session.clear()
-        request.session[KEY] = hash_key(key.strip())
-        request.session[CSRF] = secrets.token_urlsafe(32)
+        if principal is None:
+            return None
+        conn.execute(queries("sessions")["end_expired_sessions"])
+        conn.execute(
+            queries("sessions")["start_session"],
+            {"session_hash": _hash(session_id), "key_id": principal.key_id, "lifetime": LIFETIME_SECONDS},
+        )
+    request.session.clear()
+    request.session[SESSION] = session_id
+    request.session[CSRF] = secrets.token_urlsafe(32)
     return principal
 
 
 def sign_out(request: Request) -> None:
+    """End the session in the database (its cookie signs nobody in again) and clear the cookie."""
+    session_id = request.session.get(SESSION)
+    if session_id:
+        with request.app.state.pool.connection() as conn:
+            conn.execute(queries("sessions")["end_session"], {"session_hash": _hash(session_id)})
     request.session.clear()
 
 
 def current_user(request: Request) -> Principal | None:
-    key_hash = request.session.get(KEY)
-    if not key_hash:
+    session_id = request.session.get(SESSION)
+    if not session_id:
         return None
     with request.app.state.pool.connection() as conn:
-        principal = principal_of(conn, key_hash)
+        row = conn.execute(queries("sessions")["session_key"], {"session_hash": _hash(session_id)}).fetchone()
+        principal = principal_of(conn, row["key_hash"]) if row else None
     if principal is None:
         request.session.clear()
     return principal
 
 
 def csrf_token(request: Request) -> str:
-    return str(request.session.get(CSRF, ""))
+    """The session's CSRF token; a visitor not signed in gets one for the login form."""
+    if CSRF not in request.session:
+        request.session[CSRF] = secrets.token_urlsafe(32)
+    return str(request.session[CSRF])
 
 
 def signed_in(request: Request) -> Principal:
@@ -63,7 +110,7 @@ def signed_in(request: Request) -> Principal:
 def checked_csrf(request: Request, csrf: Annotated[str, Form()] = "") -> None:
     """Every POST: the token of the form (or the X-CSRF-Token header of HTMX) must match."""
     sent = csrf or request.headers.get("x-csrf-token", "")
-    expected = csrf_token(request)
+    expected = str(request.session.get(CSRF, ""))
     if not expected or not secrets.compare_digest(sent, expected):
         raise Forbidden(
             "The form's security token is missing or stale.", "Reload the page and submit the form again."
@@ -79,6 +126,10 @@ def needs(role: Role):  # type: ignore[no-untyped-def]
         return require_role(principal, role, "this action")
 
     return dependency
+
+
+def _hash(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
 
 
 User = Annotated[Principal, Depends(signed_in)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from terrace.db.models import auth, catalog, common, orchestration, raster, releases, vector, workers
+from terrace.db.models import auth, catalog, common, orchestration, raster, releases, vector, web, workers
 from terrace.db.models.base import SqlFunction, Trigger, metadata
 
 FUNCTIONS: tuple[SqlFunction, ...] = (
@@ -28,5 +28,6 @@ __all__ = [
     "raster",
     "releases",
     "vector",
+    "web",
     "workers",
 ]

@@ -24,7 +24,7 @@ def login_page(request: Request, next: str = "/interface/") -> Response:
     return render(request, "login.html", next=_local(next))
 
 
-@router.post("/login")
+@router.post("/login", dependencies=[Depends(checked_csrf)])
 def login(
     request: Request, key: Annotated[str, Form()], next: Annotated[str, Form()] = "/interface/"
 ) -> Response:
