@@ -73,6 +73,11 @@ class ApiSettings(BaseSettings):
     body_max_bytes: int = Field(
         default=1024**2, ge=1, description="Largest request body outside the upload routes."
     )
+    trusted_proxies: str | None = Field(
+        default=None,
+        description="Comma-separated addresses of reverse proxies whose X-Forwarded-For/-Proto "
+        "headers are believed (HTTPS there makes session cookies Secure); unset: none.",
+    )
 
 
 class WorkerSettings(BaseSettings):

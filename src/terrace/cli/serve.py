@@ -60,7 +60,8 @@ def api(
         host=host or settings.host,
         port=port or settings.port,
         log_level="info",
-        proxy_headers=False,
+        proxy_headers=settings.trusted_proxies is not None,
+        forwarded_allow_ips=settings.trusted_proxies,
     )
 
 
