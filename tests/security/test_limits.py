@@ -10,6 +10,7 @@ import pytest
 
 from terrace.api.app import AppConfig
 from terrace.auth import Role
+from terrace.db.roles import RoleUrls
 from terrace.storage import Storage
 from tests.conftest import bearer
 from tests.security.test_sessions import csrf_of, sign_in
@@ -20,8 +21,8 @@ UPLOAD_LIMIT = 4 * MiB
 
 
 @pytest.fixture
-def app_config(database_url: str, storage: Storage) -> AppConfig:
-    return AppConfig(database_url=database_url, storage=storage, upload_max_bytes=UPLOAD_LIMIT)
+def app_config(databases: RoleUrls, storage: Storage) -> AppConfig:
+    return AppConfig(databases=databases, storage=storage, upload_max_bytes=UPLOAD_LIMIT)
 
 
 def json_of(size: int) -> bytes:

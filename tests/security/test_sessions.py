@@ -3,6 +3,7 @@ is Secure over HTTPS, and the session secret of `terrace up` outlives an API pro
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -93,7 +94,7 @@ def test_sessions_outlive_an_api_process_that_shares_the_secret(
     assert oct((tmp_path / "session_secret").stat().st_mode & 0o777) == "0o600"
     assert session_secret(tmp_path, "configured") == "configured"
 
-    config = AppConfig(app_config.database_url, app_config.storage, session_secret=secret)
+    config = dataclasses.replace(app_config, session_secret=secret)
     with LiveServer(config) as first, httpx.Client(base_url=first.url) as browser:
         assert sign_in(browser, keys[Role.reader]).status_code == 303
     with LiveServer(config) as restarted, httpx.Client(base_url=restarted.url) as same:
