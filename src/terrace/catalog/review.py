@@ -8,8 +8,8 @@ from terrace.catalog import stac_items
 from terrace.catalog.identity import normalize_version, served_table_base
 from terrace.catalog.latest import refresh_latest
 from terrace.catalog.relations import DRAFT_SCHEMA, SERVED_SCHEMA, move_relation
-from terrace.catalog.releases import Release, audit, lock_release, release_tables
-from terrace.catalog.states import transition
+from terrace.catalog.releases import Release, lock_release, release_tables
+from terrace.catalog.states import apply_transition
 from terrace.db.pool import Connection
 from terrace.db.queries import queries
 from terrace.errors import Conflict, InvalidInput
@@ -31,54 +31,32 @@ def approve(
             f"clearance_state {clearance_state!r} is not allowed.", f"Use one of: {', '.join(CLEARANCES)}."
         )
     release = lock_release(conn, ref)
-    transition(release, "approve")
     version = normalize_version(version_id) if version_id else f"v{release['version_ordinal']}"
     q = queries("releases")
     taken = conn.execute(
-        q["version_taken"], {"asset_id": release["asset_id"], "version_id": version}
+        q["version_taken"],
+        {"asset_id": release["asset_id"], "version_id": version, "release_id": release["release_id"]},
     ).fetchone()
     if taken is not None:
         raise Conflict(
             f"Version {version} of this asset already exists (release {taken['release_id']}).",
             "Approve with another version_id.",
         )
+    apply_transition(
+        conn, release, "approve", actor, notes, version_id=version, clearance_state=clearance_state
+    )
     base = served_table_base(release["dataset_id"], release["resource_id"], version)
     _move_tables(conn, release, SERVED_SCHEMA, lambda table: base + table["table_suffix"])
     conn.execute(q["grant_release_tables"], {"release_id": release["release_id"]})
-    conn.execute(
-        q["mark_approved"],
-        {
-            "release_id": release["release_id"],
-            "version_id": version,
-            "actor": actor,
-            "clearance_state": clearance_state,
-            "notes": notes,
-        },
-    )
     refresh_latest(conn, release)
     stac_items.publish(conn, release, version, actor)
-    conn.execute(q["review_done"], {"job_id": release["job_id"]})
-    audit(
-        conn,
-        release["release_id"],
-        "approve",
-        actor,
-        notes,
-        {"version_id": version, "clearance_state": clearance_state},
-    )
     return lock_release(conn, release["release_id"])
 
 
 def reject(conn: Connection, ref: str, actor: str, reason: str) -> Release:
     _require_reason(reason, "reject")
     release = lock_release(conn, ref)
-    transition(release, "reject")
-    conn.execute(
-        queries("releases")["mark_rejected"],
-        {"release_id": release["release_id"], "actor": actor, "reason": reason},
-    )
-    conn.execute(queries("releases")["review_done"], {"job_id": release["job_id"]})
-    audit(conn, release["release_id"], "reject", actor, reason)
+    apply_transition(conn, release, "reject", actor, reason)
     return lock_release(conn, release["release_id"])
 
 
@@ -86,15 +64,10 @@ def revoke(conn: Connection, ref: str, actor: str, reason: str) -> Release:
     """Unserve an approved release; "latest" falls back to the previous served release."""
     _require_reason(reason, "revoke")
     release = lock_release(conn, ref)
-    transition(release, "revoke")
-    conn.execute(
-        queries("releases")["mark_revoked"],
-        {"release_id": release["release_id"], "actor": actor, "reason": reason},
-    )
+    apply_transition(conn, release, "revoke", actor, reason)
     refresh_latest(conn, release)
     _move_tables(conn, release, DRAFT_SCHEMA, lambda table: table["table_name"])
     stac_items.withdraw(conn, release)
-    audit(conn, release["release_id"], "revoke", actor, reason)
     return lock_release(conn, release["release_id"])
 
 

@@ -1,10 +1,22 @@
-"""The approval state machine (SPEC §6): the one place that says which transitions exist."""
+"""The approval state machine (SPEC §6): which transitions exist, and the one writer of them.
+
+`transition` checks an action against the table; `apply_transition` is the only code that
+changes a release's approval state: in the caller's transaction it writes the target state with
+the action's fields, the audit row and an event on the release's job, together.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from psycopg.types.json import Jsonb
+
+from terrace.db.pool import Connection
+from terrace.db.queries import queries
 from terrace.errors import Conflict
+
+# Actions whose state change apply_transition writes (resubmit is a new revision, see submit).
+WRITTEN = ("approve", "reject", "revoke")
 
 # action -> (states it may start from, state it leads to)
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
@@ -34,3 +46,46 @@ def transition(release: dict[str, Any], action: str) -> str:
             "Wait until processing has completed (status shows awaiting_approval).",
         )
     return target
+
+
+def apply_transition(
+    conn: Connection,
+    release: dict[str, Any],
+    action: str,
+    actor: str,
+    reason: str | None = None,
+    **fields: Any,
+) -> str:
+    """Move the release by `action` (one of WRITTEN): state, audit and job event in one go."""
+    state = transition(release, action)
+    release_id = release["release_id"]
+    q = queries("releases")
+    conn.execute(
+        q[f"transition_{action}"],
+        {"release_id": release_id, "state": state, "actor": actor, "reason": reason, **fields},
+    )
+    details = {key: value for key, value in fields.items() if value is not None}
+    conn.execute(
+        q["audit"],
+        {
+            "release_id": release_id,
+            "action": action,
+            "actor": actor,
+            "reason": reason,
+            "details": Jsonb(details),
+        },
+    )
+    if release["job_id"] is not None:
+        conn.execute(
+            queries("orchestration")["event"],
+            {
+                "job_id": release["job_id"],
+                "task_id": None,
+                "stage": None,
+                "kind": f"release_{state}",
+                "message": reason,
+                "duration_ms": None,
+                "data": Jsonb({"release_id": release_id, "actor": actor, **details}),
+            },
+        )
+    return state

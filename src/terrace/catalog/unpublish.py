@@ -9,6 +9,7 @@ from terrace.catalog import stac_items
 from terrace.catalog.latest import refresh_latest
 from terrace.catalog.relations import drop_relation
 from terrace.catalog.releases import Release, audit, lock_release, release_tables
+from terrace.catalog.states import apply_transition
 from terrace.db.pool import Connection
 from terrace.db.queries import queries
 from terrace.errors import Conflict, InvalidInput
@@ -50,9 +51,9 @@ def unpublish(conn: Connection, ref: str, actor: str, force_approved: bool = Fal
             f"Release {release['release_id']} is approved and served.",
             "Revoke it first, or unpublish with force_approved=true (admin only).",
         )
-    conn.execute(
-        queries("releases")["mark_unpublished"], {"release_id": release["release_id"], "actor": actor}
-    )
+    if release["approval_state"] == "approved":
+        apply_transition(conn, release, "revoke", actor, "unpublished")
+    conn.execute(queries("releases")["mark_unpublished"], {"release_id": release["release_id"]})
     removal = remove_outputs(conn, release)
     audit(conn, release["release_id"], "unpublish", actor, None, removal.to_dict())
     return removal

@@ -150,15 +150,18 @@ class CoreMachine:
         result: Result | None = None,
         error: dict[str, Any] | None = None,
     ) -> None:
+        job_type = self._type_of(conn, job_id)
+        # A reviewed job's processing is done, but the job waits for its release's review.
+        final = "awaiting_approval" if status == "completed" and self.registry.reviewed(job_type) else status
         job = fetch_one(
             conn,
             self.q["finish_job"],
             {
                 "job_id": job_id,
-                "status": status,
+                "status": final,
                 "result": Jsonb(result) if result is not None else None,
                 "error": Jsonb(error) if error is not None else None,
-                "has_hook": self.registry.hook(self._type_of(conn, job_id)) is not None,
+                "has_hook": self.registry.hook(job_type) is not None,
             },
         )
         self.event(conn, job_id, f"job_{status}", message=(error or {}).get("message"))

@@ -53,7 +53,7 @@ def record_outcome(conn: Connection, job: dict[str, Any]) -> None:
     release = conn.execute(q["release_of_job"], {"job_id": job["job_id"]}).fetchone()
     if release is None:  # a revision superseded this job: its outcome belongs to no release
         return
-    if job["status"] != "completed":
+    if job["status"] != "awaiting_approval":  # how CoreMachine ends a reviewed job that succeeded
         conn.execute(
             q["processing_failed"], {"release_id": release["release_id"], "error": Jsonb(job["error"])}
         )
@@ -86,7 +86,4 @@ def record_outcome(conn: Connection, job: dict[str, Any]) -> None:
             "warnings": Jsonb(result.get("warnings", [])),
             "outputs": Jsonb(result.get("outputs", {})),
         },
-    )
-    conn.execute(
-        queries("orchestration")["set_job_status"], {"job_id": job["job_id"], "status": "awaiting_approval"}
     )

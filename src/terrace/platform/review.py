@@ -10,6 +10,7 @@ from terrace.catalog.releases import find_release
 from terrace.catalog.unpublish import delete_blobs, plan, unpublish
 from terrace.db.pool import Pool
 from terrace.errors import Forbidden
+from terrace.orchestration.approval import conclude_review
 from terrace.platform.requests import ApproveRequest, ReasonRequest, UnpublishRequest
 from terrace.platform.views import describe
 from terrace.storage import Storage
@@ -25,12 +26,15 @@ def approve(pool: Pool, body: ApproveRequest, principal: Principal) -> dict[str,
         release = review.approve(
             conn, body.ref, actor(principal), body.version_id, body.clearance_state, body.notes
         )
+        conclude_review(conn, release["job_id"])
         return describe(conn, release)
 
 
 def reject(pool: Pool, body: ReasonRequest, principal: Principal) -> dict[str, Any]:
     with pool.connection() as conn, conn.transaction():
-        return describe(conn, review.reject(conn, body.ref, actor(principal), body.reason))
+        release = review.reject(conn, body.ref, actor(principal), body.reason)
+        conclude_review(conn, release["job_id"])
+        return describe(conn, release)
 
 
 def revoke(pool: Pool, body: ReasonRequest, principal: Principal) -> dict[str, Any]:
@@ -47,5 +51,6 @@ def remove(pool: Pool, storage: Storage, body: UnpublishRequest, principal: Prin
             return {"dry_run": True, **plan(conn, find_release(conn, body.ref)).to_dict()}
         with conn.transaction():
             removal = unpublish(conn, body.ref, actor(principal), body.force_approved)
+            conclude_review(conn, find_release(conn, removal.release_id)["job_id"])
     delete_blobs(storage, removal)
     return {"dry_run": False, **removal.to_dict()}

@@ -71,8 +71,8 @@ RETURNING job_id;
 UPDATE app.tasks SET status = 'cancelled', lease_owner = NULL, lease_expires_at = NULL
 WHERE job_id = %(job_id)s AND status IN ('queued', 'running');
 
--- name: set_job_status
-UPDATE app.jobs SET status = %(status)s WHERE job_id = %(job_id)s;
+-- name: conclude_review
+UPDATE app.jobs SET status = 'completed' WHERE job_id = %(job_id)s AND status = 'awaiting_approval';
 
 -- name: hook_pending
 UPDATE app.jobs SET hook_state = 'pending' WHERE job_id = %(job_id)s;

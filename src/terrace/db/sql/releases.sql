@@ -20,33 +20,31 @@ UPDATE app.release_tables SET schema_name = %(schema_to)s, table_name = %(name_t
 WHERE release_id = %(release_id)s AND table_name = %(name_from)s;
 
 -- name: version_taken
-SELECT release_id FROM app.asset_releases WHERE asset_id = %(asset_id)s AND version_id = %(version_id)s;
+SELECT release_id FROM app.asset_releases
+WHERE asset_id = %(asset_id)s AND version_id = %(version_id)s AND release_id <> %(release_id)s;
 
--- name: mark_approved
+-- The approval transitions: written only by terrace.catalog.states.apply_transition, which passes
+-- the target `state` from its transition table.
+
+-- name: transition_approve
 UPDATE app.asset_releases
-SET version_id = %(version_id)s, approval_state = 'approved', is_served = true, reviewer = %(actor)s,
-    reviewed_at = now(), clearance_state = %(clearance_state)s, approval_notes = %(notes)s
+SET approval_state = %(state)s::app.approval_state, version_id = %(version_id)s, is_served = true, reviewer = %(actor)s,
+    reviewed_at = now(), clearance_state = %(clearance_state)s, approval_notes = %(reason)s
 WHERE release_id = %(release_id)s;
 
--- name: mark_rejected
+-- name: transition_reject
 UPDATE app.asset_releases
-SET approval_state = 'rejected', reviewer = %(actor)s, reviewed_at = now(), rejection_reason = %(reason)s
+SET approval_state = %(state)s::app.approval_state, reviewer = %(actor)s, reviewed_at = now(), rejection_reason = %(reason)s
 WHERE release_id = %(release_id)s;
 
--- name: mark_revoked
+-- name: transition_revoke
 UPDATE app.asset_releases
-SET approval_state = 'revoked', is_served = false, revoked_at = now(), revoked_by = %(actor)s,
+SET approval_state = %(state)s::app.approval_state, is_served = false, revoked_at = now(), revoked_by = %(actor)s,
     revocation_reason = %(reason)s
 WHERE release_id = %(release_id)s;
 
 -- name: mark_unpublished
-UPDATE app.asset_releases
-SET unpublished_at = now(), is_served = false,
-    approval_state = CASE WHEN approval_state = 'approved' THEN 'revoked'::app.approval_state
-                          ELSE approval_state END,
-    revoked_at = CASE WHEN approval_state = 'approved' THEN now() ELSE revoked_at END,
-    revoked_by = CASE WHEN approval_state = 'approved' THEN %(actor)s ELSE revoked_by END
-WHERE release_id = %(release_id)s;
+UPDATE app.asset_releases SET unpublished_at = now(), is_served = false WHERE release_id = %(release_id)s;
 
 -- name: delete_release_tables
 DELETE FROM app.release_tables WHERE release_id = %(release_id)s;
@@ -202,10 +200,6 @@ WHERE release_id = %(release_id)s;
 UPDATE app.asset_releases
 SET processing_status = 'failed', processing_completed_at = clock_timestamp(), last_error = %(error)s
 WHERE release_id = %(release_id)s;
-
--- name: review_done
--- Review concludes the processing job that waited for it.
-UPDATE app.jobs SET status = 'completed' WHERE job_id = %(job_id)s AND status = 'awaiting_approval';
 
 -- name: grant_release_tables
 -- The release's grants on the catalog rows of its tables (read by the serving and preview rule).
