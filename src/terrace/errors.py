@@ -1,4 +1,7 @@
-"""The one exception hierarchy: every error says what went wrong and how to fix it."""
+"""The one exception hierarchy: every error says what went wrong and how to fix it.
+
+Each class names the HTTP status it answers with; `terrace.api.errors` renders them once.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ class TerraceError(Exception):
     """Base of all errors a user can see. `code` is stable; `remediation` says what to do."""
 
     code = "TERRACE_ERROR"
+    http_status = 500
 
     def __init__(self, message: str, remediation: str = "", *, code: str | None = None) -> None:
         super().__init__(message)
@@ -23,37 +27,45 @@ class InvalidInput(TerraceError):
     """The request or its data is wrong; the user can fix it."""
 
     code = "INVALID_INPUT"
+    http_status = 400
 
 
 class NotFound(TerraceError):
     code = "NOT_FOUND"
+    http_status = 404
 
 
 class Conflict(TerraceError):
     """The request clashes with the current state (duplicate, immutable, busy)."""
 
     code = "CONFLICT"
+    http_status = 409
 
 
 class PayloadTooLarge(TerraceError):
     code = "PAYLOAD_TOO_LARGE"
+    http_status = 413
 
 
 class Unauthenticated(TerraceError):
     code = "UNAUTHENTICATED"
+    http_status = 401
 
 
 class Forbidden(TerraceError):
     code = "FORBIDDEN"
+    http_status = 403
 
 
 class Unavailable(TerraceError):
     """A component the request needs (database, storage) is not reachable."""
 
     code = "UNAVAILABLE"
+    http_status = 503
 
 
 class SetupError(TerraceError):
     """The local installation cannot do what was asked (missing binary, bad permissions)."""
 
     code = "SETUP_ERROR"
+    http_status = 500

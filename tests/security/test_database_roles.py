@@ -6,7 +6,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from terrace.catalog.relations import DRAFT_SCHEMA, SERVED_SCHEMA, move_relation
+from terrace.catalog.relations import move_relation
+from terrace.db.models.catalog import DRAFT_SCHEMA, SERVED_SCHEMA
 from terrace.db.pool import connect
 from terrace.db.roles import RoleUrls
 

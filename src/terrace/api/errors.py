@@ -22,33 +22,15 @@ from terrace import errors
 
 logger = logging.getLogger(__name__)
 
-STATUS: dict[type[errors.TerraceError], int] = {
-    errors.InvalidInput: 400,
-    errors.Unauthenticated: 401,
-    errors.Forbidden: 403,
-    errors.NotFound: 404,
-    errors.Conflict: 409,
-    errors.PayloadTooLarge: 413,
-    errors.Unavailable: 503,
-    errors.SetupError: 500,
-}
-
 
 def _body(code: str, message: str, remediation: str) -> dict[str, str]:
     return {"code": code, "message": message, "remediation": remediation}
 
 
-def status_of(exc: errors.TerraceError) -> int:
-    for cls in type(exc).__mro__:
-        if cls in STATUS:
-            return STATUS[cls]  # type: ignore[index]
-    return 500
-
-
 async def terrace_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.TerraceError)
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, errors.Unauthenticated) else None
-    return JSONResponse(exc.to_dict(), status_code=status_of(exc), headers=headers)
+    return JSONResponse(exc.to_dict(), status_code=exc.http_status, headers=headers)
 
 
 async def validation_error(_: Request, exc: Exception) -> JSONResponse:

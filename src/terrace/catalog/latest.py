@@ -9,8 +9,9 @@ from __future__ import annotations
 from psycopg import sql
 
 from terrace.catalog.identity import latest_alias_base
-from terrace.catalog.relations import SERVED_SCHEMA, drop_relation, grant_serving
+from terrace.catalog.relations import drop_relation, grant_serving
 from terrace.catalog.releases import Release, release_tables
+from terrace.db.models.catalog import SERVED_SCHEMA
 from terrace.db.pool import Connection
 from terrace.db.queries import queries
 

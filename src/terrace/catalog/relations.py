@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from psycopg import sql
 
+from terrace.db.models.catalog import SERVED_SCHEMA
 from terrace.db.pool import Connection
 from terrace.db.queries import queries
 from terrace.db.roles import SERVING_ROLE
 from terrace.errors import Conflict
-
-SERVED_SCHEMA = "geo"
-DRAFT_SCHEMA = "geo_draft"
 
 
 def relation_kind(conn: Connection, schema: str, name: str) -> str | None:

@@ -7,9 +7,10 @@ from typing import Any
 from terrace.catalog import stac_items
 from terrace.catalog.identity import normalize_version, served_table_base
 from terrace.catalog.latest import refresh_latest
-from terrace.catalog.relations import DRAFT_SCHEMA, SERVED_SCHEMA, move_relation
+from terrace.catalog.relations import move_relation
 from terrace.catalog.releases import Release, lock_release, release_tables
 from terrace.catalog.states import apply_transition
+from terrace.db.models.catalog import DRAFT_SCHEMA, SERVED_SCHEMA
 from terrace.db.pool import Connection
 from terrace.db.queries import queries
 from terrace.errors import Conflict, InvalidInput

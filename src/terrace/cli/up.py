@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from terrace.cli.context import friendly_errors
-from terrace.embedded import EmbeddedOptions, run_embedded
+from terrace.cli.embedded import EmbeddedOptions, run_embedded
 from terrace.settings import ApiSettings, DatabaseSettings, HomeSettings, StorageSettings, WorkerSettings
 
 

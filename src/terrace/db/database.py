@@ -14,7 +14,7 @@ from terrace.db.schema import Difference, SchemaModel
 MODEL = SchemaModel(
     metadata=models.metadata,
     owned_schemas=("app",),
-    shared_schemas=("geo", "geo_draft"),
+    shared_schemas=(models.catalog.SERVED_SCHEMA, models.catalog.DRAFT_SCHEMA),
     functions=models.FUNCTIONS,
     triggers=models.TRIGGERS,
 )
@@ -28,7 +28,9 @@ def ensure_database(url: str) -> list[str]:
     done = _ensure_extensions(url)
     done += _ensure_pgstac(url)
     done += schema.ensure(url, MODEL)
-    served_model_tables = [table.name for table in MODEL.metadata.tables.values() if table.schema == "geo"]
+    served_model_tables = [
+        table.name for table in MODEL.metadata.tables.values() if table.schema == models.catalog.SERVED_SCHEMA
+    ]
     done += roles.ensure_roles(url, served_model_tables)
     return done
 

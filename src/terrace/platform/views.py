@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from terrace.catalog.relations import SERVED_SCHEMA
 from terrace.catalog.releases import Release, release_tables
 from terrace.catalog.stac_items import PUBLISHED
+from terrace.db.models.catalog import SERVED_SCHEMA
 from terrace.db.pool import Connection
 
 RELEASE_FIELDS = (

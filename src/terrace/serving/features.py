@@ -20,7 +20,7 @@ from tipg.factory import Endpoints
 from tipg.settings import PostgresSettings
 
 from terrace.auth import Role
-from terrace.catalog.relations import DRAFT_SCHEMA, SERVED_SCHEMA
+from terrace.db.models.catalog import DRAFT_SCHEMA, SERVED_SCHEMA
 from terrace.errors import NotFound
 from terrace.serving import filters
 from terrace.serving.mounted import MountRoot, escaped_templates

@@ -7,7 +7,6 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import State
 
-from terrace.api.errors import status_of
 from terrace.errors import TerraceError
 from terrace.web.pages import assets, catalog, jobs, overview, review, submit
 from terrace.web.session import LoginRequired, SessionCookie
@@ -37,4 +36,4 @@ async def _login(request: Request, _: Exception) -> Response:
 
 async def _error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, TerraceError)
-    return render(request, "error.html", status_code=status_of(exc), error=exc)
+    return render(request, "error.html", status_code=exc.http_status, error=exc)

@@ -8,8 +8,12 @@ from sqlalchemy.dialects import postgresql as pg
 from terrace.db.models.base import SqlFunction, Trigger, created_at, metadata, updated_at
 from terrace.db.models.common import SET_UPDATED_AT
 
+# Served releases' tables and views live in SERVED_SCHEMA, drafts and revoked ones in DRAFT_SCHEMA;
+# the catalog (in the served schema) describes both.
+SERVED_SCHEMA = "geo"
+DRAFT_SCHEMA = "geo_draft"
 ACCESS_LEVELS = ("public", "ouo", "restricted")
-access_level_enum = pg.ENUM(*ACCESS_LEVELS, name="access_level", schema="geo", metadata=metadata)
+access_level_enum = pg.ENUM(*ACCESS_LEVELS, name="access_level", schema=SERVED_SCHEMA, metadata=metadata)
 
 table_catalog = sa.Table(
     "table_catalog",
@@ -33,7 +37,7 @@ table_catalog = sa.Table(
     created_at(),
     updated_at(),
     sa.Index("ix_table_catalog_table_group", "table_group"),
-    schema="geo",
+    schema=SERVED_SCHEMA,
 )
 
 VISIBLE_TO = SqlFunction("geo", "visible_to", "geo.access_level, text[], text[], text[]", "visible_to.sql")

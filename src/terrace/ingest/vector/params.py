@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from terrace.catalog.identity import draft_table_base
-from terrace.catalog.relations import DRAFT_SCHEMA
+from terrace.db.models.catalog import DRAFT_SCHEMA
 from terrace.ingest.release import ReleaseJob
 from terrace.ingest.vector.sources import ReadOptions
 

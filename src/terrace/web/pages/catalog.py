@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from terrace.auth import Principal
-from terrace.catalog.relations import SERVED_SCHEMA
+from terrace.db.models.catalog import SERVED_SCHEMA
 from terrace.db.pool import Connection
 from terrace.db.queries import queries
 from terrace.errors import NotFound

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from terrace.auth import Principal, Role, require_role
-from terrace.catalog.relations import DRAFT_SCHEMA
+from terrace.db.models.catalog import DRAFT_SCHEMA
 from terrace.db.queries import queries
 from terrace.errors import NotFound, TerraceError
 from terrace.platform import resolve, review
