@@ -12,7 +12,7 @@ import psycopg
 
 from terrace.api.app import AppConfig
 from terrace.auth import Role
-from terrace.cli.embedded import session_secret
+from terrace.cli.kept import session_secret
 from tests.conftest import LiveServer
 
 COOKIE = "terrace_session"

@@ -47,23 +47,22 @@ async def validation_error(_: Request, exc: Exception) -> JSONResponse:
 
 
 async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    reference = _logged(request, exc)
-    body = _body(
-        "UNAVAILABLE",
-        "The database is not available.",
-        f"Retry shortly; if it persists, give an operator the reference {reference}.",
-    )
-    return JSONResponse({**body, "reference": reference}, status_code=503)
+    return _referenced(request, exc, 503, "UNAVAILABLE", "The database is not available.", "Retry shortly")
 
 
 async def server_error(request: Request, exc: Exception) -> JSONResponse:
-    reference = _logged(request, exc)
-    body = _body(
-        "INTERNAL_ERROR",
-        "The server failed to answer this request.",
-        f"Retry later; if it persists, give an operator the reference {reference}.",
+    return _referenced(
+        request, exc, 500, "INTERNAL_ERROR", "The server failed to answer this request.", "Retry later"
     )
-    return JSONResponse({**body, "reference": reference}, status_code=500)
+
+
+def _referenced(
+    request: Request, exc: Exception, status: int, code: str, message: str, retry: str
+) -> JSONResponse:
+    """An error whose details stay in the log, under the reference the caller is given."""
+    reference = _logged(request, exc)
+    body = _body(code, message, f"{retry}; if it persists, give an operator the reference {reference}.")
+    return JSONResponse({**body, "reference": reference}, status_code=status)
 
 
 def _logged(request: Request, exc: Exception) -> str:

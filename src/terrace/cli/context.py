@@ -8,8 +8,9 @@ from typing import ParamSpec, TypeVar
 
 import typer
 
+from terrace.cli.kept import ROLE_PASSWORDS_FILE, role_passwords
 from terrace.db.cluster import LocalCluster
-from terrace.db.roles import ROLE_PASSWORDS_FILE, RoleUrls, login_urls, saved_passwords
+from terrace.db.roles import RoleUrls, login_urls
 from terrace.errors import SetupError, TerraceError
 from terrace.settings import DatabaseSettings, HomeSettings, StorageSettings
 from terrace.storage import Storage
@@ -40,13 +41,12 @@ def role_urls() -> RoleUrls:
         )
     home = HomeSettings().resolved()
     cluster = _running_cluster()
-    passwords = home / ROLE_PASSWORDS_FILE
-    if not passwords.exists():
+    if not (home / ROLE_PASSWORDS_FILE).exists():
         raise SetupError(
             "The embedded cluster runs, but its roles have no logins yet.",
             "Start Terrace with `terrace up`, which enables them.",
         )
-    return login_urls(cluster.url(), saved_passwords(passwords))
+    return login_urls(cluster.url(), role_passwords(home))
 
 
 def app_url() -> str:

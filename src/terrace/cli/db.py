@@ -7,8 +7,9 @@ from typing import Annotated
 import typer
 
 from terrace.cli.context import database_url, friendly_errors
+from terrace.cli.kept import role_passwords
 from terrace.db.database import database_drift, ensure_database, rebuild_database
-from terrace.db.roles import ROLE_PASSWORDS_FILE, enable_logins, saved_passwords
+from terrace.db.roles import enable_logins
 from terrace.settings import HomeSettings
 
 app = typer.Typer(help="Schema management: the database follows the Python models.", no_args_is_help=True)
@@ -52,9 +53,7 @@ def drift() -> None:
 @friendly_errors
 def logins() -> None:
     """Let Terrace's roles log in (passwords kept in <home>/db-roles.json) and print their URLs."""
-    home = HomeSettings().resolved()
-    home.mkdir(parents=True, exist_ok=True)
-    urls = enable_logins(database_url(), saved_passwords(home / ROLE_PASSWORDS_FILE))
+    urls = enable_logins(database_url(), role_passwords(HomeSettings().resolved()))
     typer.echo(f"export TERRACE_APP_DATABASE_URL='{urls.app}'")
     typer.echo(f"export TERRACE_SERVING_DATABASE_URL='{urls.serving}'")
     typer.echo(f"export TERRACE_PREVIEW_DATABASE_URL='{urls.preview}'")

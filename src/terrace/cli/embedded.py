@@ -8,7 +8,6 @@ cluster last. A child that dies is restarted.
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -19,10 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from terrace.auth import Role, register_key
+from terrace.cli.kept import admin_key, role_passwords, session_secret
 from terrace.db.cluster import LocalCluster
 from terrace.db.database import ensure_database
 from terrace.db.pool import connect
-from terrace.db.roles import ROLE_PASSWORDS_FILE, enable_logins, saved_passwords
+from terrace.db.roles import enable_logins
 from terrace.errors import SetupError
 from terrace.storage import Storage
 
@@ -60,29 +60,6 @@ class Child:
         return self.process is not None and self.process.poll() is None
 
 
-def admin_key(home: Path, configured: str | None) -> str:
-    """TERRACE_API_KEY, or the key kept in <home>/api_key (created once, mode 0600)."""
-    if configured:
-        return configured
-    path = home / "api_key"
-    if not path.exists():
-        path.touch(mode=0o600)
-        path.write_text(f"trc_{secrets.token_hex(6)}_{secrets.token_urlsafe(32)}\n")
-    return path.read_text().strip()
-
-
-def session_secret(home: Path, configured: str | None) -> str:
-    """TERRACE_SESSION_SECRET, or the one kept in <home>/session_secret (created once, mode 0600):
-    it signs the web UI's session cookies, so a restarted API process keeps everyone signed in."""
-    if configured:
-        return configured
-    path = home / "session_secret"
-    if not path.exists():
-        path.touch(mode=0o600)
-        path.write_text(f"{secrets.token_urlsafe(32)}\n")
-    return path.read_text().strip()
-
-
 def run_embedded(options: EmbeddedOptions) -> None:
     """Start everything, print where it is, supervise until SIGINT/SIGTERM, stop everything."""
     home = options.home
@@ -97,7 +74,7 @@ def run_embedded(options: EmbeddedOptions) -> None:
     try:
         url = options.database_url or _embedded_database(cluster)  # type: ignore[arg-type]
         ensure_database(url)
-        databases = enable_logins(url, saved_passwords(home / ROLE_PASSWORDS_FILE))
+        databases = enable_logins(url, role_passwords(home))
         storage = Storage(options.storage_url) if options.storage_url else Storage.local(home / "storage")
         storage.create_containers()
         key = admin_key(home, options.api_key)

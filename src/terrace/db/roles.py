@@ -14,10 +14,7 @@ deployments (like the embedded default) where Terrace manages its own credential
 
 from __future__ import annotations
 
-import json
-import secrets
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
@@ -33,8 +30,6 @@ PREVIEW_ROLE = "terrace_preview"
 ROLES = (APP_ROLE, SERVING_ROLE, PREVIEW_ROLE)
 # A served request that runs longer than this is cancelled by the database itself.
 READ_ROLE_TIMEOUT = "30s"
-# Where `terrace up` keeps the roles' passwords, in its home folder.
-ROLE_PASSWORDS_FILE = "db-roles.json"
 
 
 @dataclass(frozen=True)
@@ -99,18 +94,6 @@ def role_url(url: str, role: str, password: str) -> str:
     host = parts.netloc.rsplit("@", 1)[-1]
     netloc = f"{quote(role, safe='')}:{quote(password, safe='')}@{host}"
     return urlunsplit(parts._replace(netloc=netloc))
-
-
-def saved_passwords(path: Path) -> dict[str, str]:
-    """The roles' passwords kept in `path` (mode 0600), generated the first time."""
-    if path.exists():
-        saved: dict[str, str] = json.loads(path.read_text())
-        if set(saved) == set(ROLES):
-            return saved
-    passwords = {role: secrets.token_urlsafe(24) for role in ROLES}
-    path.touch(mode=0o600)
-    path.write_text(json.dumps(passwords))
-    return passwords
 
 
 def _create_role(conn: Connection, role: str) -> None:
