@@ -18,7 +18,7 @@ from terrace.catalog.unpublish import UnpublishPlan, delete_blobs, remove_output
 from terrace.db.pool import Connection, Pool, fetch_one
 from terrace.db.queries import queries
 from terrace.errors import Conflict, InvalidInput
-from terrace.ingest.release import DEFAULT_INPUT_CONTAINERS, require_input_container
+from terrace.ingest.release import require_input_container
 from terrace.orchestration.machine import CoreMachine
 from terrace.platform.data_types import JOB_TYPES, infer_data_type
 from terrace.platform.processing import JobDefaults
@@ -82,9 +82,7 @@ def submit_release(
     return SubmitOutcome(submission, receipt)
 
 
-def validate(
-    storage: Storage, request: SubmitRequest, input_containers: Collection[str] = DEFAULT_INPUT_CONTAINERS
-) -> Submission:
+def validate(storage: Storage, request: SubmitRequest, input_containers: Collection[str]) -> Submission:
     """Everything that can be checked without writing: names, options, files present in an
     input container."""
     require_input_container(request.container_name, input_containers)
