@@ -1,4 +1,5 @@
-"""FastAPI dependencies: the pool, storage, and the authenticated principal with its role."""
+"""FastAPI dependencies: the pool, storage, CoreMachine, job defaults, and the authenticated
+principal with its role."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from fastapi import Depends, Request
 from terrace.auth import Principal, Role, require_role, verify_key
 from terrace.db import pool as db
 from terrace.errors import Unauthenticated
+from terrace.orchestration.machine import CoreMachine
+from terrace.platform.processing import JobDefaults
 from terrace.storage import Storage
 
 
@@ -21,8 +24,18 @@ def get_storage(request: Request) -> Storage:
     return request.app.state.storage
 
 
+def get_machine(request: Request) -> CoreMachine:
+    return request.app.state.machine
+
+
+def get_job_defaults(request: Request) -> JobDefaults:
+    return request.app.state.job_defaults
+
+
 Pool = Annotated[db.Pool, Depends(get_pool)]
 StorageDep = Annotated[Storage, Depends(get_storage)]
+Machine = Annotated[CoreMachine, Depends(get_machine)]
+Defaults = Annotated[JobDefaults, Depends(get_job_defaults)]
 
 
 def current_principal(request: Request, pool: Pool) -> Principal | None:

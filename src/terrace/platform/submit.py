@@ -1,50 +1,30 @@
-"""Submit: validate → upsert asset → create or reuse the draft release → record the request → job."""
+"""Submit, the use case behind POST /api/platform/submit and the web UI: validate → upsert the
+asset → create or reuse the draft release → record the request → submit the job, in one
+transaction; after the commit, delete the blobs of an overwritten revision."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass
-from pathlib import PurePosixPath
-from typing import Any
 
 from psycopg.types.json import Jsonb
+from pydantic import BaseModel
 
+from terrace.auth import Principal
 from terrace.catalog import identity
 from terrace.catalog.releases import Release, find_release
 from terrace.catalog.states import transition
 from terrace.catalog.unpublish import UnpublishPlan, delete_blobs, remove_outputs
-from terrace.db.pool import Connection, fetch_one
+from terrace.db.pool import Connection, Pool, fetch_one
 from terrace.db.queries import queries
 from terrace.errors import Conflict, InvalidInput
-from terrace.ingest.release import DEFAULT_INPUT_CONTAINERS, require_input_container
+from terrace.ingest.release import require_input_container
+from terrace.orchestration.machine import CoreMachine
+from terrace.platform.data_types import JOB_TYPES, infer_data_type
+from terrace.platform.processing import JobDefaults
 from terrace.platform.requests import SubmitRequest
+from terrace.platform.review import actor
 from terrace.storage import Storage
-
-VECTOR_EXTENSIONS = {
-    ".gpkg",
-    ".shp",
-    ".zip",
-    ".geojson",
-    ".json",
-    ".kml",
-    ".kmz",
-    ".gml",
-    ".fgb",
-    ".parquet",
-    ".geoparquet",
-    ".csv",
-}
-RASTER_EXTENSIONS = {".tif", ".tiff", ".jp2", ".img"}
-JOB_TYPES = {
-    "vector": "process_vector",
-    "raster": "process_raster",
-    "raster_collection": "process_raster_collection",
-}
-
-# Submits a job inside the caller's transaction and returns its job_id (CoreMachine's submit).
-SubmitJob = Callable[[Connection, str, dict[str, Any]], str]
-# Builds a job's parameters from the release it processes and the data type.
-JobParameters = Callable[[Release, SubmitRequest, str], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -60,33 +40,49 @@ class Submission:
     release_id: str
 
 
-def infer_data_type(files: list[str]) -> str:
-    suffixes = {PurePosixPath(f).suffix.lower() for f in files}
-    if len(files) > 1:
-        if suffixes <= RASTER_EXTENSIONS:
-            return "raster_collection"
-        raise InvalidInput(
-            "A list of files is a raster collection: every file must be a raster.",
-            f"Submit GeoTIFF/JPEG2000 files ({', '.join(sorted(RASTER_EXTENSIONS))}).",
-        )
-    (suffix,) = suffixes
-    if suffix in VECTOR_EXTENSIONS:
-        return "vector"
-    if suffix in RASTER_EXTENSIONS:
-        return "raster"
-    raise InvalidInput(
-        f"Cannot tell the data type of {files[0]!r} from its extension {suffix or '(none)'}.",
-        "Supported: vector "
-        + ", ".join(sorted(VECTOR_EXTENSIONS))
-        + "; raster "
-        + ", ".join(sorted(RASTER_EXTENSIONS))
-        + ".",
-    )
+class Receipt(BaseModel):
+    """A recorded submission: its request, job and release; `created` is False when the same
+    submission had been recorded before and nothing new was written."""
+
+    request_id: str
+    job_id: str
+    asset_id: str
+    release_id: str
+    revision: int
+    created: bool
+    links: dict[str, str]
 
 
-def validate(
-    storage: Storage, request: SubmitRequest, input_containers: Collection[str] = DEFAULT_INPUT_CONTAINERS
-) -> Submission:
+@dataclass(frozen=True)
+class SubmitOutcome:
+    """The validated submission and, unless it was a dry run, its receipt."""
+
+    submission: Submission
+    receipt: Receipt | None
+
+
+def submit_release(
+    pool: Pool,
+    machine: CoreMachine,
+    storage: Storage,
+    defaults: JobDefaults,
+    request: SubmitRequest,
+    principal: Principal,
+    dry_run: bool = False,
+) -> SubmitOutcome:
+    """Submit the request's file(s) for processing as `principal`; a dry run only validates and
+    writes nothing. The same submission again returns the receipt recorded the first time."""
+    submission = validate(storage, request, defaults.input_containers)
+    if dry_run:
+        return SubmitOutcome(submission, None)
+    with pool.connection() as conn, conn.transaction():
+        receipt, removal = _record(conn, submission, actor(principal), machine, defaults)
+    if removal is not None:
+        delete_blobs(storage, removal)
+    return SubmitOutcome(submission, receipt)
+
+
+def validate(storage: Storage, request: SubmitRequest, input_containers: Collection[str]) -> Submission:
     """Everything that can be checked without writing: names, options, files present in an
     input container."""
     require_input_container(request.container_name, input_containers)
@@ -108,7 +104,7 @@ def validate(
     return Submission(request, dataset, resource, data_type, asset, key, identity.release_id(asset, key))
 
 
-def check(conn: Connection, submission: Submission) -> Release | None:
+def _existing(conn: Connection, submission: Submission) -> Release | None:
     """The existing release this submission names (None if new); Conflict if it may not proceed."""
     q = queries("releases")
     known = conn.execute(q["asset_data_type"], {"asset_id": submission.asset_id}).fetchone()
@@ -132,16 +128,11 @@ def check(conn: Connection, submission: Submission) -> Release | None:
     return None if existing is None else dict(existing)
 
 
-@dataclass(frozen=True)
-class Submitted:
-    response: dict[str, Any]
-    removal: UnpublishPlan | None  # outputs of the overwritten revision, whose blobs go after commit
-
-
-def record(
-    conn: Connection, submission: Submission, actor: str, submit_job: SubmitJob, job_parameters: JobParameters
-) -> Submitted:
-    """Write the submission; call inside a transaction. The same submission again is idempotent."""
+def _record(
+    conn: Connection, submission: Submission, submitted_by: str, machine: CoreMachine, defaults: JobDefaults
+) -> tuple[Receipt, UnpublishPlan | None]:
+    """Write the submission inside the caller's transaction; with it, the outputs of the
+    overwritten revision, whose blobs go after the commit."""
     q = queries("releases")
     request = submission.request
     conn.execute(
@@ -155,13 +146,13 @@ def record(
         },
     )
     conn.execute(q["lock_asset"], {"asset_id": submission.asset_id})
-    existing = check(conn, submission)
+    existing = _existing(conn, submission)
     if existing is not None and not request.processing_options.overwrite:
         known = conn.execute(
             q["request_of_release"], {"release_id": existing["release_id"], "revision": existing["revision"]}
         ).fetchone()
         if known is not None:
-            return Submitted(_response(existing, known["request_id"], known["job_id"], created=False), None)
+            return _receipt(existing, known["request_id"], known["job_id"], created=False), None
     fields = {
         "release_id": submission.release_id,
         "title": request.title,
@@ -188,9 +179,8 @@ def record(
             },
         )
     release = find_release(conn, submission.release_id)
-    job_id = submit_job(
-        conn, JOB_TYPES[submission.data_type], job_parameters(release, request, submission.data_type)
-    )
+    parameters = defaults.job_parameters(release, request, submission.data_type)
+    job_id = machine.submit_in(conn, JOB_TYPES[submission.data_type], parameters)
     conn.execute(q["start_processing"], {"release_id": release["release_id"], "job_id": job_id})
     request_id = identity.request_id(release["release_id"], release["revision"])
     conn.execute(
@@ -200,27 +190,20 @@ def record(
             "release_id": release["release_id"],
             "revision": release["revision"],
             "job_id": job_id,
-            "submitted_by": actor,
+            "submitted_by": submitted_by,
             "payload": Jsonb(request.model_dump()),
         },
     )
-    return Submitted(_response(release, request_id, job_id, created=True), removal)
+    return _receipt(release, request_id, job_id, created=True), removal
 
 
-def finish(storage: Storage, submitted: Submitted) -> dict[str, Any]:
-    """After the commit: delete the overwritten revision's blobs."""
-    if submitted.removal is not None:
-        delete_blobs(storage, submitted.removal)
-    return submitted.response
-
-
-def _response(release: Release, request_id: str, job_id: str, created: bool) -> dict[str, Any]:
-    return {
-        "request_id": request_id,
-        "job_id": job_id,
-        "asset_id": release["asset_id"],
-        "release_id": release["release_id"],
-        "revision": release["revision"],
-        "created": created,
-        "links": {"status": f"/api/platform/status/{request_id}", "job": f"/api/jobs/{job_id}"},
-    }
+def _receipt(release: Release, request_id: str, job_id: str, created: bool) -> Receipt:
+    return Receipt(
+        request_id=request_id,
+        job_id=job_id,
+        asset_id=release["asset_id"],
+        release_id=release["release_id"],
+        revision=release["revision"],
+        created=created,
+        links={"status": f"/api/platform/status/{request_id}", "job": f"/api/jobs/{job_id}"},
+    )

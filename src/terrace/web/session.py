@@ -23,8 +23,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from terrace.auth import Principal, Role, require_role
 from terrace.auth.keys import principal_of, verify_key
+from terrace.db import pool as db
 from terrace.db.queries import queries
 from terrace.errors import Forbidden, TerraceError
+from terrace.web.deps import Pool
 
 SESSION = "session"
 CSRF = "csrf"
@@ -54,10 +56,10 @@ class SessionCookie:
         await cookie(scope, receive, send)
 
 
-def sign_in(request: Request, key: str) -> Principal | None:
+def sign_in(request: Request, pool: db.Pool, key: str) -> Principal | None:
     """A new session for the holder of `key` (a fresh id and CSRF token), or None for a bad key."""
     session_id = secrets.token_urlsafe(32)
-    with request.app.state.pool.connection() as conn:
+    with pool.connection() as conn:
         principal = verify_key(conn, key.strip())
         if principal is None:
             return None
@@ -72,20 +74,20 @@ def sign_in(request: Request, key: str) -> Principal | None:
     return principal
 
 
-def sign_out(request: Request) -> None:
+def sign_out(request: Request, pool: db.Pool) -> None:
     """End the session in the database (its cookie signs nobody in again) and clear the cookie."""
     session_id = request.session.get(SESSION)
     if session_id:
-        with request.app.state.pool.connection() as conn:
+        with pool.connection() as conn:
             conn.execute(queries("sessions")["end_session"], {"session_hash": _hash(session_id)})
     request.session.clear()
 
 
-def current_user(request: Request) -> Principal | None:
+def current_user(request: Request, pool: db.Pool) -> Principal | None:
     session_id = request.session.get(SESSION)
     if not session_id:
         return None
-    with request.app.state.pool.connection() as conn:
+    with pool.connection() as conn:
         row = conn.execute(queries("sessions")["session_key"], {"session_hash": _hash(session_id)}).fetchone()
         principal = principal_of(conn, row["key_hash"]) if row else None
     if principal is None:
@@ -100,8 +102,8 @@ def csrf_token(request: Request) -> str:
     return str(request.session[CSRF])
 
 
-def signed_in(request: Request) -> Principal:
-    principal = current_user(request)
+def signed_in(request: Request, pool: Pool) -> Principal:
+    principal = current_user(request, pool)
     if principal is None:
         raise LoginRequired("Sign in with your API key to use the interface.", "Open /interface/login.")
     return principal

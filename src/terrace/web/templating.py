@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from terrace import __version__
 from terrace.auth import Role
+from terrace.web.deps import get_pool
 from terrace.web.session import csrf_token, current_user
 
 FOLDER = Path(__file__).parent
@@ -32,7 +33,7 @@ templates = Jinja2Templates(env=environment)
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """A page or partial with what every template may use: the user, their roles, the CSRF token."""
-    user = context.pop("user", None) or current_user(request)
+    user = context.pop("user", None) or current_user(request, get_pool(request))
     can = {role.value: bool(user and user.has(role)) for role in Role}
     return templates.TemplateResponse(
         request,

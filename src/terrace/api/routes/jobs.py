@@ -4,26 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Response
 from fastapi.responses import PlainTextResponse
 
-from terrace.api.deps import Pool, StorageDep, require
+from terrace.api.deps import Machine, Pool, StorageDep, require
 from terrace.auth import Principal, Role
 from terrace.errors import NotFound
 from terrace.orchestration import status as views
-from terrace.orchestration.machine import CoreMachine
 from terrace.platform.visibility import Viewer, require_job
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 Reader = Annotated[Principal, Depends(require(Role.reader))]
 Admin = Annotated[Principal, Depends(require(Role.admin))]
-
-
-def machine(request: Request) -> CoreMachine:
-    return request.app.state.machine
-
-
-Machine = Annotated[CoreMachine, Depends(machine)]
 
 
 @router.post("/submit/{job_type}", status_code=202)

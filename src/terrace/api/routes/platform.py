@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 
-from terrace.api.deps import Pool, StorageDep, require
+from terrace.api.deps import Defaults, Machine, Pool, StorageDep, require
 from terrace.auth import Principal, Role
 from terrace.orchestration.status import job_status
 from terrace.platform import resolve, review
 from terrace.platform.requests import ApproveRequest, ReasonRequest, SubmitRequest, UnpublishRequest
 from terrace.platform.status import submission_status
-from terrace.platform.submit import finish, record, validate
+from terrace.platform.submit import submit_release
 from terrace.platform.visibility import Viewer, require_release
 
 router = APIRouter(prefix="/api/platform", tags=["platform"])
@@ -24,42 +24,34 @@ Reviewer = Annotated[Principal, Depends(require(Role.reviewer))]
 @router.post("/submit", status_code=202)
 def submit(
     body: SubmitRequest,
-    request: Request,
     response: Response,
     pool: Pool,
+    machine: Machine,
     storage: StorageDep,
+    defaults: Defaults,
     principal: Submitter,
     dry_run: bool = False,
 ) -> dict[str, Any]:
-    """Submit a file from bronze for processing; `?dry_run=true` validates and creates nothing."""
-    submission = validate(storage, body, request.app.state.job_defaults.input_containers)
-    machine = request.app.state.machine
-    with pool.connection() as conn:
-        if dry_run:
-            return {
-                "dry_run": True,
-                "valid": True,
-                "data_type": submission.data_type,
-                "asset_id": submission.asset_id,
-                "release_id": submission.release_id,
-            }
-        with conn.transaction():
-            submitted = record(
-                conn,
-                submission,
-                review.actor(principal),
-                machine.submit_in,
-                request.app.state.job_defaults.job_parameters,
-            )
-    if not submitted.response["created"]:
+    """Submit a file from bronze for processing; `?dry_run=true` validates and creates nothing.
+    The same submission again answers 200 with what the first one created."""
+    outcome = submit_release(pool, machine, storage, defaults, body, principal, dry_run)
+    checked, receipt = outcome.submission, outcome.receipt
+    if receipt is None:
+        return {
+            "dry_run": True,
+            "valid": True,
+            "data_type": checked.data_type,
+            "asset_id": checked.asset_id,
+            "release_id": checked.release_id,
+        }
+    if not receipt.created:
         response.status_code = 200
-    return finish(storage, submitted)
+    return receipt.model_dump()
 
 
 @router.get("/status/{ref}")
-def status(ref: str, request: Request, pool: Pool, principal: Reader) -> dict[str, Any]:
+def status(ref: str, pool: Pool, machine: Machine, principal: Reader) -> dict[str, Any]:
     """A submission by request_id, job_id or release_id."""
-    machine = request.app.state.machine
     with pool.connection() as conn:
         return submission_status(
             conn,

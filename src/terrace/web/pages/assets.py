@@ -11,11 +11,13 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from terrace.auth import Principal, Role
+from terrace.db.pool import Connection
 from terrace.db.queries import queries
-from terrace.errors import TerraceError
+from terrace.errors import NotFound, TerraceError
 from terrace.platform import resolve, review
 from terrace.platform.requests import ReasonRequest, UnpublishRequest
 from terrace.platform.visibility import Viewer, require_release
+from terrace.web.deps import Pool, StorageDep
 from terrace.web.forms import invalid_input
 from terrace.web.session import User, needs
 from terrace.web.templating import render
@@ -25,17 +27,16 @@ Reviewer = Annotated[Principal, Depends(needs(Role.reviewer))]
 
 
 @router.get("/{dataset_id}/{resource_id}")
-def asset(request: Request, dataset_id: str, resource_id: str, user: User) -> Response:
+def asset(request: Request, dataset_id: str, resource_id: str, pool: Pool, user: User) -> Response:
     viewer = Viewer.of(user)
-    with request.app.state.pool.connection() as conn:
+    with pool.connection() as conn:
         found = resolve.asset(conn, viewer, dataset_id, resource_id)
         releases = resolve.releases(conn, viewer, dataset_id, resource_id, "all")
         audits = {
             r["release_id"]: [dict(a) for a in conn.execute(queries("releases")["audit_of_release"], r)]
             for r in releases
         }
-    served = [r for r in releases if r["approval_state"] == "approved" and r["is_served"]]
-    latest = max(served, key=lambda r: r["version_ordinal"])["release_id"] if served else None
+        latest = _latest(conn, viewer, dataset_id, resource_id)
     return render(
         request, "asset.html", user=user, asset=found, releases=releases, audits=audits, latest=latest
     )
@@ -47,14 +48,13 @@ def revoke(
     dataset_id: str,
     resource_id: str,
     release_id: str,
+    pool: Pool,
     user: Reviewer,
     reason: Annotated[str, Form()] = "",
 ) -> Response:
     def action() -> Any:
-        require_release(request.app.state.pool, user, release_id)
-        return review.revoke(
-            request.app.state.pool, ReasonRequest(release_id=release_id, reason=reason), user
-        )
+        require_release(pool, user, release_id)
+        return review.revoke(pool, ReasonRequest(release_id=release_id, reason=reason), user)
 
     return _act(request, f"/interface/assets/{dataset_id}/{resource_id}", user, action)
 
@@ -65,15 +65,25 @@ def unpublish(
     dataset_id: str,
     resource_id: str,
     release_id: str,
+    pool: Pool,
+    storage: StorageDep,
     user: Reviewer,
     force_approved: Annotated[bool, Form()] = False,
 ) -> Response:
     def action() -> Any:
         body = UnpublishRequest(release_id=release_id, dry_run=False, force_approved=force_approved)
-        require_release(request.app.state.pool, user, release_id)
-        return review.remove(request.app.state.pool, request.app.state.storage, body, user)
+        require_release(pool, user, release_id)
+        return review.remove(pool, storage, body, user)
 
     return _act(request, f"/interface/assets/{dataset_id}/{resource_id}", user, action)
+
+
+def _latest(conn: Connection, viewer: Viewer, dataset_id: str, resource_id: str) -> str | None:
+    """The release the asset's latest version is, if one is served."""
+    try:
+        return str(resolve.latest(conn, viewer, dataset_id, resource_id)["release_id"])
+    except NotFound:
+        return None
 
 
 def _act(request: Request, back: str, user: Principal, action: Callable[[], Any]) -> Response:

@@ -16,6 +16,7 @@ from terrace.db.queries import queries
 from terrace.errors import NotFound
 from terrace.serving.visibility import ACCESS_PROPERTY, GRANTS_PROPERTY, Audience
 from terrace.web import previews
+from terrace.web.deps import Pool
 from terrace.web.session import User
 from terrace.web.templating import render
 
@@ -23,10 +24,10 @@ router = APIRouter(prefix="/catalog")
 
 
 @router.get("")
-def browse(request: Request, user: User, q: str = "") -> Response:
+def browse(request: Request, pool: Pool, user: User, q: str = "") -> Response:
     audience = Audience.of(user)
     search = q.strip() or None
-    with request.app.state.pool.connection() as conn:
+    with pool.connection() as conn:
         params = {"levels": list(audience.levels), "roles": list(audience.roles), "search": search}
         tables = [dict(r) for r in conn.execute(queries("web")["visible_served_tables"], params)]
         collections = [
@@ -38,24 +39,24 @@ def browse(request: Request, user: User, q: str = "") -> Response:
 
 
 @router.get("/features/{table}")
-def viewer(request: Request, table: str, user: User) -> Response:
-    with request.app.state.pool.connection() as conn:
+def viewer(request: Request, table: str, pool: Pool, user: User) -> Response:
+    with pool.connection() as conn:
         row = _visible(conn, table, user)
         bounds = previews.extent(conn, SERVED_SCHEMA, table)
     return render(request, "viewer.html", user=user, table=row, bounds=bounds)
 
 
 @router.get("/features/{table}/features.geojson")
-def features(request: Request, table: str, user: User) -> Response:
-    with request.app.state.pool.connection() as conn:
+def features(table: str, pool: Pool, user: User) -> Response:
+    with pool.connection() as conn:
         _visible(conn, table, user)
         return JSONResponse(previews.features(conn, SERVED_SCHEMA, table))
 
 
 @router.get("/stac/{collection_id}/{item_id}")
-def raster_viewer(request: Request, collection_id: str, item_id: str, user: User) -> Response:
+def raster_viewer(request: Request, collection_id: str, item_id: str, pool: Pool, user: User) -> Response:
     """A served raster item on a map, drawn from its /tiles URL with its default rendering."""
-    with request.app.state.pool.connection() as conn:
+    with pool.connection() as conn:
         row = conn.execute(queries("web")["stac_item"], {"collection_id": collection_id, "item_id": item_id})
         item = (row.fetchone() or {}).get("item")
     properties = (item or {}).get("properties", {})

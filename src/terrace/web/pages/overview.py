@@ -13,6 +13,7 @@ from terrace.health import check_health, overall
 from terrace.orchestration.status import list_jobs
 from terrace.platform import resolve
 from terrace.platform.visibility import Viewer
+from terrace.web.deps import DatabaseUrl, Pool, StorageDep
 from terrace.web.session import User, checked_csrf, sign_in, sign_out
 from terrace.web.templating import render
 
@@ -26,23 +27,23 @@ def login_page(request: Request, next: str = "/interface/") -> Response:
 
 @router.post("/login", dependencies=[Depends(checked_csrf)])
 def login(
-    request: Request, key: Annotated[str, Form()], next: Annotated[str, Form()] = "/interface/"
+    request: Request, pool: Pool, key: Annotated[str, Form()], next: Annotated[str, Form()] = "/interface/"
 ) -> Response:
-    if sign_in(request, key) is None:
+    if sign_in(request, pool, key) is None:
         return render(request, "login.html", status_code=401, next=_local(next), failed=True)
     return RedirectResponse(_local(next), status_code=303)
 
 
 @router.post("/logout", dependencies=[Depends(checked_csrf)])
-def logout(request: Request) -> Response:
-    sign_out(request)
+def logout(request: Request, pool: Pool) -> Response:
+    sign_out(request, pool)
     return RedirectResponse("/interface/login", status_code=303)
 
 
 @router.get("/")
-def home(request: Request, user: User) -> Response:
+def home(request: Request, pool: Pool, user: User) -> Response:
     viewer = Viewer.of(user)
-    with request.app.state.pool.connection() as conn:
+    with pool.connection() as conn:
         waiting = resolve.approvals(conn, viewer, "pending_review", None, 20)
         published = resolve.approvals(conn, viewer, "approved", None, 10)
         running = list_jobs(conn, viewer.params, "running", None, 20)
@@ -58,10 +59,11 @@ def health_page(request: Request, user: User) -> Response:
 
 
 @router.get("/health/live")
-async def health_live(request: Request, user: User) -> Response:
+async def health_live(
+    request: Request, pool: Pool, database_url: DatabaseUrl, storage: StorageDep, user: User
+) -> Response:
     """Each component for admins; the overall status for everyone else."""
-    state = request.app.state
-    report = await run_in_threadpool(check_health, state.pool, state.database_url, state.storage)
+    report = await run_in_threadpool(check_health, pool, database_url, storage)
     shown = report if user.has(Role.admin) else overall(report)
     return render(request, "partials/health.html", user=user, report=shown)
 

@@ -19,6 +19,7 @@ from terrace.platform.requests import ApproveRequest, ReasonRequest
 from terrace.platform.views import describe
 from terrace.platform.visibility import Viewer, require_release, visible_release
 from terrace.web import previews
+from terrace.web.deps import Pool, StorageDep
 from terrace.web.forms import invalid_input
 from terrace.web.session import User, needs
 from terrace.web.templating import render
@@ -28,18 +29,18 @@ Reviewer = Annotated[Principal, Depends(needs(Role.reviewer))]
 
 
 @router.get("")
-def queue(request: Request, user: User) -> Response:
+def queue(request: Request, pool: Pool, user: User) -> Response:
     """The drafts awaiting review that the user may see (a submitter: its own)."""
-    with request.app.state.pool.connection() as conn:
+    with pool.connection() as conn:
         drafts = resolve.approvals(conn, Viewer.of(user), "pending_review", None, 200)
     return render(request, "review_queue.html", user=user, drafts=drafts)
 
 
 @router.get("/{release_id}")
-def page(request: Request, release_id: str, user: User) -> Response:
+def page(request: Request, release_id: str, pool: Pool, user: User) -> Response:
     """For reviewers who may see the release: other users are refused, whatever the release."""
     require_role(user, Role.reviewer, "review pages")
-    with request.app.state.pool.connection() as conn:
+    with pool.connection() as conn:
         release = visible_release(conn, Viewer.of(user), release_id)
         context: dict[str, Any] = {"release": describe(conn, release), "table": None, "compare": None}
         context["cogs"] = [dict(r) for r in conn.execute(queries("web")["cogs_of_release"], release)]
@@ -53,10 +54,10 @@ def page(request: Request, release_id: str, user: User) -> Response:
 
 
 @router.get("/{release_id}/features.geojson")
-def draft_features(request: Request, release_id: str, user: User) -> Response:
+def draft_features(release_id: str, pool: Pool, user: User) -> Response:
     """The draft's features for the review map: reviewers only, drafts are not served."""
     require_role(user, Role.reviewer, "draft previews")
-    with request.app.state.pool.connection() as conn:
+    with pool.connection() as conn:
         table = previews.primary_table(conn, visible_release(conn, Viewer.of(user), release_id))
         if table is None or table["schema_name"] != DRAFT_SCHEMA:
             raise NotFound(f"Release {release_id} has no draft table.", "Only vector drafts have one.")
@@ -64,15 +65,15 @@ def draft_features(request: Request, release_id: str, user: User) -> Response:
 
 
 @router.get("/{release_id}/thumbnails/{index}.png")
-def thumbnail(request: Request, release_id: str, index: int, user: User) -> Response:
+def thumbnail(release_id: str, index: int, pool: Pool, storage: StorageDep, user: User) -> Response:
     """The thumbnail of the release's `index`-th COG, for the review map of a raster draft."""
     require_role(user, Role.reviewer, "draft previews")
-    with request.app.state.pool.connection() as conn:
+    with pool.connection() as conn:
         visible_release(conn, Viewer.of(user), release_id)
         cogs = [dict(r) for r in conn.execute(queries("web")["cogs_of_release"], {"release_id": release_id})]
     if not 0 <= index < len(cogs) or not cogs[index]["thumbnail_path"]:
         raise NotFound(f"Release {release_id} has no thumbnail {index}.", "Open the release's review page.")
-    png = request.app.state.storage.get(cogs[index]["container"], cogs[index]["thumbnail_path"])
+    png = storage.get(cogs[index]["container"], cogs[index]["thumbnail_path"])
     return Response(png, media_type="image/png")
 
 
@@ -80,6 +81,7 @@ def thumbnail(request: Request, release_id: str, index: int, user: User) -> Resp
 def approve(
     request: Request,
     release_id: str,
+    pool: Pool,
     user: Reviewer,
     version_id: Annotated[str, Form()] = "",
     clearance_state: Annotated[str, Form()] = "ouo",
@@ -92,21 +94,19 @@ def approve(
             clearance_state=clearance_state,
             notes=notes or None,
         )
-        require_release(request.app.state.pool, user, release_id)
-        return review.approve(request.app.state.pool, body, user)
+        require_release(pool, user, release_id)
+        return review.approve(pool, body, user)
 
     return _act(request, release_id, user, action)
 
 
 @router.post("/{release_id}/reject")
 def reject(
-    request: Request, release_id: str, user: Reviewer, reason: Annotated[str, Form()] = ""
+    request: Request, release_id: str, pool: Pool, user: Reviewer, reason: Annotated[str, Form()] = ""
 ) -> Response:
     def action() -> dict[str, Any]:
-        require_release(request.app.state.pool, user, release_id)
-        return review.reject(
-            request.app.state.pool, ReasonRequest(release_id=release_id, reason=reason), user
-        )
+        require_release(pool, user, release_id)
+        return review.reject(pool, ReasonRequest(release_id=release_id, reason=reason), user)
 
     return _act(request, release_id, user, action)
 

@@ -9,13 +9,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from terrace.auth import Principal, Role
 from terrace.catalog import identity
 from terrace.errors import InvalidInput, TerraceError
 from terrace.platform.requests import ProcessingOptions, SubmitRequest
-from terrace.platform.review import actor
-from terrace.platform.submit import finish, record, validate
+from terrace.platform.submit import submit_release
+from terrace.storage import Storage
+from terrace.web.deps import Defaults, Machine, Pool, StorageDep, UploadLimit
 from terrace.web.forms import invalid_input
 from terrace.web.session import User, needs
 from terrace.web.templating import render
@@ -32,33 +34,49 @@ def form(request: Request, user: User) -> Response:
 
 
 @router.post("/check")
-async def check(request: Request, user: Submitter, file: Annotated[list[UploadFile], File()]) -> Response:
-    """Upload the file (several rasters make a collection) to bronze and validate the submission;
-    nothing else is created."""
+async def check(
+    request: Request,
+    pool: Pool,
+    machine: Machine,
+    storage: StorageDep,
+    defaults: Defaults,
+    upload_limit: UploadLimit,
+    user: Submitter,
+    file: Annotated[list[UploadFile], File()],
+) -> Response:
+    """Upload the file (several rasters make a collection) to bronze and validate the submission
+    (a dry run); nothing else is created."""
     values: dict[str, Any] = await _values(request)
     try:
-        values["paths"] = [await _upload(request, values, one) for one in file]
-        submission = validate(request.app.state.storage, _request(values))
+        values["paths"] = [await _upload(storage, upload_limit, values, one) for one in file]
+        outcome = await run_in_threadpool(
+            submit_release, pool, machine, storage, defaults, _request(values), user, dry_run=True
+        )
     except TerraceError as exc:
         return render(request, "submit.html", status_code=400, user=user, values=values, error=exc)
-    return render(request, "submit.html", user=user, values=values, checked=submission)
+    return render(request, "submit.html", user=user, values=values, checked=outcome.submission)
 
 
 @router.post("/live")
-async def live(request: Request, user: Submitter, path: Annotated[list[str], Form()]) -> Response:
+async def live(
+    request: Request,
+    pool: Pool,
+    machine: Machine,
+    storage: StorageDep,
+    defaults: Defaults,
+    user: Submitter,
+    path: Annotated[list[str], Form()],
+) -> Response:
     """Submit the checked, uploaded file(s) for processing and follow its job."""
     values: dict[str, Any] = {**await _values(request), "paths": path}
     try:
-        submission = validate(request.app.state.storage, _request(values))
-        state = request.app.state
-        with state.pool.connection() as conn, conn.transaction():
-            submitted = record(
-                conn, submission, actor(user), state.machine.submit_in, state.job_defaults.job_parameters
-            )
-        response = finish(state.storage, submitted)
+        outcome = await run_in_threadpool(
+            submit_release, pool, machine, storage, defaults, _request(values), user
+        )
     except TerraceError as exc:
         return render(request, "submit.html", status_code=400, user=user, values=values, error=exc)
-    return RedirectResponse(f"/interface/jobs/{response['job_id']}", status_code=303)
+    assert outcome.receipt is not None  # only a dry run has none
+    return RedirectResponse(f"/interface/jobs/{outcome.receipt.job_id}", status_code=303)
 
 
 async def _values(request: Request) -> dict[str, Any]:
@@ -66,7 +84,7 @@ async def _values(request: Request) -> dict[str, Any]:
     return {name: str(form.get(name, "")) for name in FIELDS}
 
 
-async def _upload(request: Request, values: dict[str, Any], file: UploadFile) -> str:
+async def _upload(storage: Storage, limit: int, values: dict[str, Any], file: UploadFile) -> str:
     """The uploaded file in bronze, under the dataset and resource it is submitted as."""
     name = (file.filename or "").rsplit("/", 1)[-1]
     if not name:
@@ -79,7 +97,7 @@ async def _upload(request: Request, values: dict[str, Any], file: UploadFile) ->
             yield chunk
 
     path = f"{dataset}/{resource}/{name}"
-    await request.app.state.storage.upload("bronze", path, chunks(), request.app.state.upload_max_bytes)
+    await storage.upload("bronze", path, chunks(), limit)
     return path
 
 

@@ -1,0 +1,45 @@
+"""What pages need, as FastAPI dependencies: the pool, storage, CoreMachine, the job defaults,
+the upload limit and the database URL, kept in the host app's state that the interface shares."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from terrace.db import pool as db
+from terrace.orchestration.machine import CoreMachine
+from terrace.platform.processing import JobDefaults
+from terrace.storage import Storage
+
+
+def get_pool(request: Request) -> db.Pool:
+    return request.app.state.pool
+
+
+def get_storage(request: Request) -> Storage:
+    return request.app.state.storage
+
+
+def get_machine(request: Request) -> CoreMachine:
+    return request.app.state.machine
+
+
+def get_job_defaults(request: Request) -> JobDefaults:
+    return request.app.state.job_defaults
+
+
+def get_upload_limit(request: Request) -> int:
+    return request.app.state.upload_max_bytes
+
+
+def get_database_url(request: Request) -> str:
+    return request.app.state.database_url
+
+
+Pool = Annotated[db.Pool, Depends(get_pool)]
+StorageDep = Annotated[Storage, Depends(get_storage)]
+Machine = Annotated[CoreMachine, Depends(get_machine)]
+Defaults = Annotated[JobDefaults, Depends(get_job_defaults)]
+UploadLimit = Annotated[int, Depends(get_upload_limit)]
+DatabaseUrl = Annotated[str, Depends(get_database_url)]
