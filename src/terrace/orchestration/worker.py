@@ -9,7 +9,6 @@ janitor, which works only while this worker holds the leader lock.
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import os
 import queue
@@ -26,6 +25,7 @@ from psycopg.types.json import Jsonb
 from terrace.db.pool import Pool, connect, open_pool
 from terrace.db.queries import queries
 from terrace.orchestration.context import TaskRun
+from terrace.orchestration.definitions import Json
 from terrace.orchestration.failures import describe
 from terrace.orchestration.janitor import Janitor
 from terrace.orchestration.machine import CoreMachine
@@ -48,7 +48,7 @@ class WorkerConfig:
 @dataclass
 class Outcome:
     task: dict[str, Any]
-    result: dict[str, Any] | None = None
+    result: Json | None = None
     error: dict[str, Any] | None = None
     retryable: bool = True
 
@@ -147,24 +147,25 @@ class Worker:
         job = self._jobs[task["job_id"]]
         outcome = Outcome(task)
         try:
-            handler = self.registry.get(job["job_type"]).stages[task["stage"] - 1].handler
+            job_type = self.registry.get(job["job_type"])
+            stage = job_type.stages[task["stage"] - 1]
             context = TaskRun(
                 job_id=task["job_id"],
                 task_id=task["task_id"],
                 job_type=job["job_type"],
                 stage=task["stage"],
                 attempt=task["attempt"],
-                params=task["parameters"],
-                job_params=job["parameters"],
+                params=job_type.load(job["parameters"]),
+                task=stage.task.model_validate(task["parameters"]),
                 database_url=self.database_url,
                 storage=self.storage,
                 pool=self.pool,
                 checkpoints=dict(task["checkpoints"]),
             )
-            result = handler(context)
-            if not isinstance(result, dict):
-                raise TypeError(f"handler returned {type(result).__name__}, not a dict")
-            outcome.result = json.loads(json.dumps(result, default=str))  # plain JSON, whatever dumps it
+            result = stage.handler(context)
+            if not isinstance(result, stage.result):
+                raise TypeError(f"handler returned {type(result).__name__}, not {stage.result.__name__}")
+            outcome.result = result.model_dump(mode="json")
         except Exception as exc:  # every handler failure becomes a recorded task error
             outcome.error, outcome.retryable = describe(exc, self.storage)
         self._outcomes.put(outcome)
