@@ -22,6 +22,7 @@ from terrace.db.pool import Connection
 from terrace.storage import Storage
 
 Json = dict[str, JsonValue]  # a JSON object as stored: job parameters, task inputs and results
+Result = Json  # a job's result, as `outcome` makes it and app.jobs keeps it
 
 P = TypeVar("P", bound=BaseModel)  # a job type's parameters
 T = TypeVar("T", bound=BaseModel)  # a stage's task input
@@ -108,7 +109,7 @@ class JobType:
         parameters."""
         return self.parameters.model_validate({k: v for k, v in stored.items() if not k.startswith("_")})
 
-    def outcome(self, params: BaseModel, results: list[Any]) -> Json:
+    def outcome(self, params: BaseModel, results: list[Any]) -> Result:
         """The job's result, from the results of its last stage."""
         if self.finalize is None:
             return {"results": [result.model_dump(mode="json") for result in results]}

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from terrace.db.pool import Connection, fetch_one
 from terrace.db.queries import queries
 from terrace.errors import InvalidInput, NotFound
-from terrace.orchestration.definitions import JobType, Json
+from terrace.orchestration.definitions import JobType, Json, Result
 from terrace.orchestration.failures import describe
 from terrace.orchestration.registry import JobRegistry
 from terrace.storage import Storage
@@ -147,7 +147,7 @@ class CoreMachine:
         conn: Connection,
         job_id: str,
         status: str,
-        result: Json | None = None,
+        result: Result | None = None,
         error: dict[str, Any] | None = None,
     ) -> None:
         job = fetch_one(
