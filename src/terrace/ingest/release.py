@@ -21,6 +21,25 @@ PUBLISHED = ("approved", "revoked")
 AccessLevel = Literal["public", "ouo", "restricted"]
 
 
+class JobWarning(BaseModel):
+    """Something a job repaired, assumed or dropped, listed on the release for its reviewer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str
+    message: str
+    count: int | None = Field(default=None, exclude_if=lambda count: count is None)
+
+
+class Location(BaseModel):
+    """An object in storage."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    container: str
+    path: str
+
+
 class ReleaseJob(BaseModel):
     """The release a job processes: its outputs are named from it, never by the caller."""
 

@@ -3,21 +3,44 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Generic
 
+import adbc_driver_manager
+import adbc_driver_postgresql.dbapi as adbc_postgresql
+import psycopg
+from adbc_driver_manager import dbapi as adbc
+from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
+from pydantic import BaseModel
 
 from terrace.db.pool import Connection, Pool, fetch_one
 from terrace.db.queries import queries
-from terrace.orchestration.definitions import Result
+from terrace.errors import Unavailable
+from terrace.orchestration.definitions import Json, M, P, T
 from terrace.storage import Storage
 
 PROGRESS_INTERVAL_SECONDS = 1.0
+APPLICATION_NAME = "terrace-task"
+
+
+@contextmanager
+def database_errors(job_type: str) -> Iterator[None]:
+    """A database that cannot be reached (or drops the connection) becomes `Unavailable`, which
+    the task's retry handles; the driver's text, naming hosts and ports, stays in the log."""
+    try:
+        yield
+    except (psycopg.OperationalError, adbc_driver_manager.OperationalError) as exc:
+        raise Unavailable(
+            f"The database was not available to a {job_type} task.",
+            "The task is retried; if it keeps failing, check that the workers reach PostgreSQL.",
+        ) from exc
 
 
 @dataclass
-class TaskRun:
+class TaskRun(Generic[P, T]):
     """One attempt of one task; implements `definitions.TaskContext`."""
 
     job_id: str
@@ -25,13 +48,31 @@ class TaskRun:
     job_type: str
     stage: int
     attempt: int
-    params: dict[str, Any]
-    job_params: dict[str, Any]
+    params: P
+    task: T
     database_url: str
     storage: Storage
     pool: Pool
-    checkpoints: dict[str, Result] = field(default_factory=dict)
+    checkpoints: dict[str, Json] = field(default_factory=dict)
     _last_progress: float = 0.0
+
+    @contextmanager
+    def connect(self, *, autocommit: bool = False) -> Iterator[Connection]:
+        with (
+            database_errors(self.job_type),
+            psycopg.connect(
+                self.database_url,
+                autocommit=autocommit,
+                row_factory=dict_row,
+                application_name=APPLICATION_NAME,
+            ) as conn,
+        ):
+            yield conn
+
+    @contextmanager
+    def adbc(self) -> Iterator[adbc.Connection]:
+        with database_errors(self.job_type), adbc_postgresql.connect(self.database_url) as conn:
+            yield conn
 
     def progress(self, percent: float, message: str = "") -> None:
         """Record progress; writes at most once a second unless the task is done."""
@@ -45,21 +86,20 @@ class TaskRun:
                 {"task_id": self.task_id, "percent": max(0.0, min(100.0, percent)), "message": message},
             )
 
-    def checkpoint(self, phase: str, data: Result | None = None, conn: Connection | None = None) -> None:
+    def checkpoint(self, phase: str, data: BaseModel | None = None, conn: Connection | None = None) -> None:
         """Save `phase` as done: a retry of this task skips it and gets `data` back. Given `conn`,
         the checkpoint is part of that connection's transaction."""
+        stored = data.model_dump(mode="json") if data is not None else {}
         if conn is None:
             with self.pool.connection() as own:
-                self._save(own, phase, data)
+                self._save(own, phase, stored)
         else:
-            self._save(conn, phase, data)
-        self.checkpoints[phase] = data or {}
+            self._save(conn, phase, stored)
+        self.checkpoints[phase] = stored
 
-    def _save(self, conn: Connection, phase: str, data: Result | None) -> None:
+    def _save(self, conn: Connection, phase: str, data: Json) -> None:
         q = queries("orchestration")
-        row = fetch_one(
-            conn, q["checkpoint"], {"task_id": self.task_id, "phase": phase, "data": Jsonb(data or {})}
-        )
+        row = fetch_one(conn, q["checkpoint"], {"task_id": self.task_id, "phase": phase, "data": Jsonb(data)})
         conn.execute(
             q["event"],
             {
@@ -73,5 +113,6 @@ class TaskRun:
             },
         )
 
-    def checkpoint_data(self, phase: str) -> Result | None:
-        return self.checkpoints.get(phase)
+    def checkpoint_data(self, phase: str, model: type[M]) -> M | None:
+        stored = self.checkpoints.get(phase)
+        return None if stored is None else model.model_validate(stored)

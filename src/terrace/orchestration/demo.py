@@ -9,7 +9,7 @@ import time
 
 from pydantic import BaseModel, Field
 
-from terrace.orchestration.definitions import JobType, Result, Stage, TaskContext
+from terrace.orchestration.definitions import Contract, JobType, NoInput, Stage, TaskContext
 from terrace.orchestration.registry import JobRegistry
 
 
@@ -17,22 +17,39 @@ class HelloParams(BaseModel):
     n: int = Field(ge=1, le=100_000, description="How many greetings stage 1 sends.")
 
 
-def greet(ctx: TaskContext) -> Result:
-    return {"greeting": f"hello from task {ctx.params['i']}"}
+class Greet(Contract):
+    i: int
 
 
-def reply(ctx: TaskContext) -> Result:
-    return {"reply": f"reply to '{ctx.params['greeting']}'"}
+class Greeting(Contract):
+    greeting: str
+
+
+class Reply(Contract):
+    reply: str
+
+
+class Greetings(Contract):
+    greetings: int
+    replies: int
+
+
+def greet(ctx: TaskContext[HelloParams, Greet]) -> Greeting:
+    return Greeting(greeting=f"hello from task {ctx.task.i}")
+
+
+def reply(ctx: TaskContext[HelloParams, Greeting]) -> Reply:
+    return Reply(reply=f"reply to '{ctx.task.greeting}'")
 
 
 HELLO_WORLD = JobType(
     name="hello_world",
     parameters=HelloParams,
     stages=(
-        Stage("greet", greet, lambda p, _: [{"i": i} for i in range(p.n)]),
-        Stage("reply", reply, lambda _, results: [{"greeting": r["greeting"]} for r in results]),
+        Stage("greet", greet, lambda p, _: [Greet(i=i) for i in range(p.n)], Greet, Greeting),
+        Stage("reply", reply, lambda _, results: results, Greeting, Reply),
     ),
-    finalize=lambda p, results: {"greetings": p.n, "replies": len(results)},
+    finalize=lambda p, results: Greetings(greetings=p.n, replies=len(results)),
 )
 
 
@@ -41,18 +58,26 @@ class FailParams(BaseModel):
     always: bool = Field(default=False, description="Fail on every attempt.")
 
 
-def flaky(ctx: TaskContext) -> Result:
-    if ctx.params["always"] or ctx.attempt <= ctx.params["fail_times"]:
+class WarmedUp(Contract):
+    ok: bool
+
+
+class Succeeded(Contract):
+    succeeded_on_attempt: int
+
+
+def flaky(ctx: TaskContext[FailParams, FailParams]) -> Succeeded:
+    if ctx.task.always or ctx.attempt <= ctx.task.fail_times:
         raise RuntimeError(f"planned failure on attempt {ctx.attempt}")
-    return {"succeeded_on_attempt": ctx.attempt}
+    return Succeeded(succeeded_on_attempt=ctx.attempt)
 
 
 FAIL_TEST = JobType(
     name="fail_test",
     parameters=FailParams,
     stages=(
-        Stage("warm_up", lambda ctx: {"ok": True}, lambda p, _: [{}]),
-        Stage("flaky", flaky, lambda p, _: [p.model_dump()]),
+        Stage("warm_up", lambda ctx: WarmedUp(ok=True), lambda p, _: [NoInput()], NoInput, WarmedUp),
+        Stage("flaky", flaky, lambda p, _: [p], FailParams, Succeeded),
     ),
     max_attempts=3,
     backoff_base_seconds=0.2,
@@ -65,23 +90,32 @@ class PhasesParams(BaseModel):
     seconds_per_phase: float = Field(default=0.5, ge=0, le=60)
 
 
-def phased(ctx: TaskContext) -> Result:
+class PhaseDone(Contract):
+    attempt: int
+
+
+class Phased(Contract):
+    ran_this_attempt: list[int]
+    attempt: int
+
+
+def phased(ctx: TaskContext[PhasesParams, PhasesParams]) -> Phased:
     """Works through phases, checkpointing each; a retry resumes after the last one saved."""
     ran = []
-    for phase in range(1, ctx.params["phases"] + 1):
-        if ctx.checkpoint_data(f"phase-{phase}") is not None:
+    for phase in range(1, ctx.task.phases + 1):
+        if ctx.checkpoint_data(f"phase-{phase}", PhaseDone) is not None:
             continue
-        time.sleep(ctx.params["seconds_per_phase"])
-        ctx.checkpoint(f"phase-{phase}", {"attempt": ctx.attempt})
-        ctx.progress(100 * phase / ctx.params["phases"], f"phase {phase} done")
+        time.sleep(ctx.task.seconds_per_phase)
+        ctx.checkpoint(f"phase-{phase}", PhaseDone(attempt=ctx.attempt))
+        ctx.progress(100 * phase / ctx.task.phases, f"phase {phase} done")
         ran.append(phase)
-    return {"ran_this_attempt": ran, "attempt": ctx.attempt}
+    return Phased(ran_this_attempt=ran, attempt=ctx.attempt)
 
 
 PHASES_TEST = JobType(
     name="phases_test",
     parameters=PhasesParams,
-    stages=(Stage("phases", phased, lambda p, _: [p.model_dump()]),),
+    stages=(Stage("phases", phased, lambda p, _: [p], PhasesParams, Phased),),
     backoff_base_seconds=0.2,
     backoff_max_seconds=1.0,
 )

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from terrace.db.pool import Connection, fetch_one
 from terrace.db.queries import queries
 from terrace.errors import InvalidInput, NotFound
-from terrace.orchestration.definitions import JobType, Result
+from terrace.orchestration.definitions import JobType, Json, Result
 from terrace.orchestration.failures import describe
 from terrace.orchestration.registry import JobRegistry
 from terrace.storage import Storage
@@ -101,28 +101,28 @@ class CoreMachine:
         ]
         self.plan(conn, job, stage + 1, results)
 
-    def plan(self, conn: Connection, job: dict[str, Any], stage: int, previous: list[Result]) -> None:
-        """Plan `stage` (skipping stages whose planner yields no task), or finalize the job."""
+    def plan(self, conn: Connection, job: dict[str, Any], stage: int, previous: list[Json]) -> None:
+        """Plan `stage` from the stored results of the stage before it (skipping stages whose
+        planner yields no task), or finalize the job."""
         job_type = self.registry.get(job["job_type"])
         try:
-            params = job_type.parameters.model_validate(job["parameters"])
+            params = job_type.load(job["parameters"])
+            results = job_type.stages[stage - 2].results(previous) if previous else []
             while stage <= len(job_type.stages):
-                planned = job_type.stages[stage - 1].plan(params, previous)
+                planned = job_type.stages[stage - 1].plan(params, results)
                 if planned:
-                    self._queue(conn, job, stage, planned)
+                    self._queue(conn, job, stage, [task.model_dump(mode="json") for task in planned])
                     return
                 self.event(conn, job["job_id"], "stage_skipped", stage=stage, message="no tasks planned")
-                stage, previous = stage + 1, []
-            result = job_type.finalize(params, previous) if job_type.finalize else {"results": previous}
+                stage, results = stage + 1, []
+            result = job_type.outcome(params, results)
         except Exception as exc:  # a planner's failure fails the job, with its error recorded
             error, _ = describe(exc, self.storage)
             self.finish(conn, job["job_id"], "failed", error=error)
             return
         self.finish(conn, job["job_id"], "completed", result=result)
 
-    def _queue(
-        self, conn: Connection, job: dict[str, Any], stage: int, planned: list[dict[str, Any]]
-    ) -> None:
+    def _queue(self, conn: Connection, job: dict[str, Any], stage: int, planned: list[Json]) -> None:
         job_id = job["job_id"]
         columns = "COPY app.tasks (task_id, job_id, stage, task_index, parameters, max_attempts) FROM STDIN"
         with conn.cursor().copy(columns) as copy:
@@ -133,7 +133,7 @@ class CoreMachine:
                         job_id,
                         stage,
                         index,
-                        json.dumps(task_params, default=str),
+                        json.dumps(task_params),
                         job["max_attempts"],
                     )
                 )
@@ -176,9 +176,7 @@ class CoreMachine:
             return
         try:
             with conn.transaction():
-                job_type.on_failure(
-                    conn, self.storage, job_type.parameters.model_validate(job["parameters"]), job["job_id"]
-                )
+                job_type.on_failure(conn, self.storage, job_type.load(job["parameters"]), job["job_id"])
         except Exception as exc:  # recorded; the outputs it left are found by the consistency check
             self.event(conn, job["job_id"], "cleanup_failed", message=f"{type(exc).__name__}: {exc}")
 

@@ -9,7 +9,6 @@ janitor, which works only while this worker holds the leader lock.
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import os
 import queue
@@ -21,11 +20,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
+from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
 from terrace.db.pool import Pool, connect, open_pool
 from terrace.db.queries import queries
 from terrace.orchestration.context import TaskRun
+from terrace.orchestration.definitions import Json
 from terrace.orchestration.failures import describe
 from terrace.orchestration.janitor import Janitor
 from terrace.orchestration.machine import CoreMachine
@@ -45,10 +46,27 @@ class WorkerConfig:
     janitor_seconds: float = 5.0
 
 
+@dataclass(frozen=True)
+class ClaimedTask:
+    task_id: str
+    job_id: str
+    stage: int
+    attempt: int
+    parameters: Json
+    checkpoints: dict[str, Json]
+
+
+@dataclass(frozen=True)
+class Job:
+    job_id: str
+    job_type: str
+    parameters: Json
+
+
 @dataclass
 class Outcome:
-    task: dict[str, Any]
-    result: dict[str, Any] | None = None
+    task: ClaimedTask
+    result: Json | None = None
     error: dict[str, Any] | None = None
     retryable: bool = True
 
@@ -69,8 +87,8 @@ class Worker:
         self.closed = threading.Event()
         self._wake = threading.Event()
         self._outcomes: queue.SimpleQueue[Outcome] = queue.SimpleQueue()
-        self._running: dict[str, dict[str, Any]] = {}
-        self._jobs: dict[str, dict[str, Any]] = {}
+        self._running: dict[str, ClaimedTask] = {}
+        self._jobs: dict[str, Job] = {}
 
     def stop(self) -> None:
         """Stop claiming; running handlers get `grace_seconds` to finish."""
@@ -118,17 +136,23 @@ class Worker:
         if free <= 0:
             return self.config.poll_seconds
         with self.pool.connection() as conn:
-            claimed = conn.execute(
-                "SELECT * FROM app.claim_tasks(%s, %s, %s)", (self.worker_id, free, self.config.lease_seconds)
-            ).fetchall()
-            self._load_jobs(conn, {t["job_id"] for t in claimed})
+            claimed = (
+                conn.cursor(row_factory=class_row(ClaimedTask))
+                .execute(
+                    "SELECT task_id, job_id, stage, attempt, parameters, checkpoints "
+                    "FROM app.claim_tasks(%s, %s, %s)",
+                    (self.worker_id, free, self.config.lease_seconds),
+                )
+                .fetchall()
+            )
+            self._load_jobs(conn, {t.job_id for t in claimed})
             if len(claimed) < free:
                 row = conn.execute(self.q["next_run_after"]).fetchone()
                 seconds = row["seconds"] if row else None
             else:
                 seconds = self.config.poll_seconds
         for task in claimed:
-            self._running[task["task_id"]] = task
+            self._running[task.task_id] = task
             threading.Thread(target=self._execute, args=(task,), daemon=True).start()
         if seconds is None:
             return self.config.poll_seconds
@@ -140,31 +164,33 @@ class Worker:
             return
         if len(self._jobs) > 1000:
             self._jobs.clear()
-        for row in conn.execute(self.q["jobs_of_tasks"], {"job_ids": missing}):
-            self._jobs[row["job_id"]] = row
+        jobs = conn.cursor(row_factory=class_row(Job)).execute(self.q["jobs_of_tasks"], {"job_ids": missing})
+        for job in jobs:
+            self._jobs[job.job_id] = job
 
-    def _execute(self, task: dict[str, Any]) -> None:
-        job = self._jobs[task["job_id"]]
+    def _execute(self, task: ClaimedTask) -> None:
+        job = self._jobs[task.job_id]
         outcome = Outcome(task)
         try:
-            handler = self.registry.get(job["job_type"]).stages[task["stage"] - 1].handler
+            job_type = self.registry.get(job.job_type)
+            stage = job_type.stages[task.stage - 1]
             context = TaskRun(
-                job_id=task["job_id"],
-                task_id=task["task_id"],
-                job_type=job["job_type"],
-                stage=task["stage"],
-                attempt=task["attempt"],
-                params=task["parameters"],
-                job_params=job["parameters"],
+                job_id=task.job_id,
+                task_id=task.task_id,
+                job_type=job.job_type,
+                stage=task.stage,
+                attempt=task.attempt,
+                params=job_type.load(job.parameters),
+                task=stage.task.model_validate(task.parameters),
                 database_url=self.database_url,
                 storage=self.storage,
                 pool=self.pool,
-                checkpoints=dict(task["checkpoints"]),
+                checkpoints=dict(task.checkpoints),
             )
-            result = handler(context)
-            if not isinstance(result, dict):
-                raise TypeError(f"handler returned {type(result).__name__}, not a dict")
-            outcome.result = json.loads(json.dumps(result, default=str))  # plain JSON, whatever dumps it
+            result = stage.handler(context)
+            if not isinstance(result, stage.result):
+                raise TypeError(f"handler returned {type(result).__name__}, not {stage.result.__name__}")
+            outcome.result = result.model_dump(mode="json")
         except Exception as exc:  # every handler failure becomes a recorded task error
             outcome.error, outcome.retryable = describe(exc, self.storage)
         self._outcomes.put(outcome)
@@ -189,7 +215,7 @@ class Worker:
         finally:
             if self._outcomes.empty():  # given up or done: stop renewing their leases
                 for outcome in batch:
-                    self._running.pop(outcome.task["task_id"], None)
+                    self._running.pop(outcome.task.task_id, None)
 
     def _complete(self, conn: psycopg.Connection[Any], done: list[Outcome]) -> None:
         if not done:
@@ -197,7 +223,7 @@ class Worker:
         with conn.transaction():
             rows = conn.execute(
                 "SELECT * FROM app.complete_tasks(%s, %s, %s)",
-                (self.worker_id, [o.task["task_id"] for o in done], [Jsonb(o.result) for o in done]),
+                (self.worker_id, [o.task.task_id for o in done], [Jsonb(o.result) for o in done]),
             ).fetchall()
             for row in rows:
                 if row["stage_finished"]:
@@ -207,10 +233,10 @@ class Worker:
         with conn.transaction():
             verdict = conn.execute(
                 "SELECT app.fail_task(%s, %s, %s, %s) AS verdict",
-                (outcome.task["task_id"], self.worker_id, Jsonb(outcome.error), outcome.retryable),
+                (outcome.task.task_id, self.worker_id, Jsonb(outcome.error), outcome.retryable),
             ).fetchone()
             if verdict and verdict["verdict"] == "failed":
-                self.machine.after_failure(conn, outcome.task["job_id"])
+                self.machine.after_failure(conn, outcome.task.job_id)
 
     def _drain(self) -> None:
         """After SIGTERM: let running handlers finish within the grace period, release the rest."""

@@ -55,3 +55,13 @@ def test_each_kind_becomes_a_valid_cog_in_epsg_4326(
     assert set(item["assets"]) == {"data", "thumbnail"}
     assert item["assets"]["data"]["raster:bands"][0]["statistics"]["minimum"] is not None
     assert stac_item_count(database_url) == 0  # pgSTAC gets the item at approval only
+
+
+def test_a_dem_whose_nodata_is_nan_keeps_it(database_url: str, storage: Storage, tmp_path: Path) -> None:
+    job = run(database_url, storage, files.dem(tmp_path / "dem.tif", nodata=float("nan")))
+
+    assert job["status"] == "completed", job["error"]
+    (row,) = cog_rows(database_url)
+    cog = storage.local_path("silver", row["path"])
+    with rasterio.open(cog) as ds:
+        assert ds.nodata is not None and ds.nodata != ds.nodata  # NaN

@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 import re
 from pathlib import PurePosixPath
-from typing import Any
 
 from rasterio.crs import CRS
 
 from terrace.errors import InvalidInput
+from terrace.ingest.raster.contracts import Inspection
 from terrace.ingest.raster.validate import Source
 
 RESOLUTION_TOLERANCE = 0.20
@@ -20,17 +20,17 @@ def resolution(source: Source) -> float:
     return math.sqrt(abs(a * e - b * d))  # side of a square pixel of the same area; rotation-proof
 
 
-def check_homogeneous(inspected: list[dict[str, Any]]) -> None:
+def check_homogeneous(inspected: list[Inspection]) -> None:
     """Raise InvalidInput naming the first file that differs from the first file."""
-    first, first_kind = Source.model_validate(inspected[0]["source"]), inspected[0]["kind"]
+    first, first_kind = inspected[0].source, inspected[0].kind
     for result in inspected[1:]:
-        other = Source.model_validate(result["source"])
+        other = result.source
         differences = [
             f"{what} {theirs} instead of {ours}"
             for what, ours, theirs in (
                 ("band count", first.count, other.count),
                 ("data type", first.dtype, other.dtype),
-                ("kind", first_kind, result["kind"]),
+                ("kind", first_kind, result.kind),
             )
             if ours != theirs
         ]

@@ -7,27 +7,28 @@ parallel tasks and catalogued as one collection with a mosaic.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
+from pydantic import BaseModel
 
 from terrace.db.pool import Connection
 from terrace.ingest.raster import metadata
 from terrace.ingest.raster.collection import check_homogeneous, output_stems
+from terrace.ingest.raster.contracts import Catalogued, CatalogueTask, Inspection, InspectTask, Piece, Written
 from terrace.ingest.raster.outputs import remove
-from terrace.ingest.raster.params import RasterCollectionParams, RasterOptions, RasterParams
+from terrace.ingest.raster.params import RasterCollectionParams, RasterJob, RasterOptions, RasterParams
 from terrace.ingest.raster.tasks import catalogue, inspect_source, make_cog
 from terrace.ingest.raster.tiling import Grid, windows
 from terrace.ingest.raster.validate import Source
-from terrace.orchestration.definitions import JobType, Result, Stage
+from terrace.ingest.release import JobWarning
+from terrace.orchestration.definitions import JobType, Stage
 from terrace.storage import Storage
 
 
-def plan_inspections(params: RasterParams | RasterCollectionParams, _: list[Result]) -> list[dict[str, Any]]:
-    return [{"path": path} for path in params.paths]
+def plan_inspections(params: RasterJob, _: list[BaseModel]) -> list[InspectTask]:
+    return [InspectTask(path=path) for path in params.paths]
 
 
-def plan_cogs(params: RasterParams | RasterCollectionParams, inspected: list[Result]) -> list[dict[str, Any]]:
+def plan_cogs(params: RasterJob, inspected: list[Inspection]) -> list[Piece]:
     """One task per file, or per tile of a file too large for one task; a collection is checked
     for homogeneity first, so that no COG is written for a collection that would be refused."""
     if len(inspected) > 1:
@@ -41,37 +42,51 @@ def plan_cogs(params: RasterParams | RasterCollectionParams, inspected: list[Res
     ]
 
 
-def _pieces(params: RasterOptions, inspected: Result, stem: str, named: bool) -> list[dict[str, Any]]:
-    common = {key: inspected[key] for key in ("source", "kind", "grid", "warnings")}
-    part = stem if named else ""
-    if inspected["grid"] is None or _output_bytes(inspected) <= params.tile_threshold_bytes:
-        return [{**common, "window": None, "part": part, "path": f"{params.prefix}/{stem}.tif"}]
-    tiles = windows(Grid.model_validate(inspected["grid"]), params.tile_size, params.tile_overlap)
-    tiled = {"code": "TILED", "message": f"{stem}: {len(tiles)} tiles of up to {params.tile_size} pixels."}
+def _pieces(params: RasterOptions, inspected: Inspection, stem: str, named: bool) -> list[Piece]:
+    source, kind, grid, part = inspected.source, inspected.kind, inspected.grid, stem if named else ""
+    if grid is None or _output_bytes(source, grid) <= params.tile_threshold_bytes:
+        path = f"{params.prefix}/{stem}.tif"
+        return [
+            Piece(
+                source=source,
+                kind=kind,
+                grid=grid,
+                window=None,
+                part=part,
+                path=path,
+                warnings=inspected.warnings,
+            )
+        ]
+    tiles = windows(grid, params.tile_size, params.tile_overlap)
+    tiled = JobWarning(
+        code="TILED", message=f"{stem}: {len(tiles)} tiles of up to {params.tile_size} pixels."
+    )
     return [
-        {
-            **common,
-            "warnings": [*inspected["warnings"], tiled],
-            "window": tile.model_dump(),
-            "part": f"{part}_{tile.name}" if part else tile.name,
-            "path": f"{params.prefix}/{stem}_{tile.name}.tif",
-        }
+        Piece(
+            source=source,
+            kind=kind,
+            grid=grid,
+            warnings=[*inspected.warnings, tiled],
+            window=tile,
+            part=f"{part}_{tile.name}" if part else tile.name,
+            path=f"{params.prefix}/{stem}_{tile.name}.tif",
+        )
         for tile in tiles
     ]
 
 
-def _output_bytes(inspected: Result) -> int:
-    source, grid = Source.model_validate(inspected["source"]), inspected["grid"]
-    return grid["width"] * grid["height"] * source.count * np.dtype(source.dtype).itemsize
+def _output_bytes(source: Source, grid: Grid) -> int:
+    return grid.width * grid.height * source.count * np.dtype(source.dtype).itemsize
 
 
-def plan_catalogue(params: RasterOptions, written: list[Result]) -> list[dict[str, Any]]:
-    warnings = [w for result in written for w in result["warnings"]]
-    return [{"warnings": [w for i, w in enumerate(warnings) if w not in warnings[:i]]}]
+def plan_catalogue(params: RasterOptions, written: list[Written]) -> list[CatalogueTask]:
+    warnings = [w for result in written for w in result.warnings]
+    return [CatalogueTask(warnings=[w for i, w in enumerate(warnings) if w not in warnings[:i]])]
 
 
-def _catalogued(params: RasterOptions, results: list[Result]) -> Result:
-    return results[0]
+def _catalogued(params: RasterOptions, results: list[Catalogued]) -> Catalogued:
+    (catalogued,) = results
+    return catalogued
 
 
 def forget_outputs(conn: Connection, storage: Storage, params: RasterOptions, job_id: str) -> None:
@@ -83,9 +98,9 @@ def forget_outputs(conn: Connection, storage: Storage, params: RasterOptions, jo
 
 
 STAGES = (
-    Stage("inspect", inspect_source, plan_inspections),
-    Stage("cog", make_cog, plan_cogs),
-    Stage("catalogue", catalogue, plan_catalogue),
+    Stage("inspect", inspect_source, plan_inspections, InspectTask, Inspection),
+    Stage("cog", make_cog, plan_cogs, Piece, Written),
+    Stage("catalogue", catalogue, plan_catalogue, CatalogueTask, Catalogued),
 )
 
 

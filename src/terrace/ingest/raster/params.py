@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import AliasChoices, Field, field_validator
 
@@ -64,8 +64,4 @@ class RasterCollectionParams(RasterOptions):
     )
 
 
-def raster_params(job_params: dict[str, Any]) -> RasterParams | RasterCollectionParams:
-    """A raster job's stored parameters, as the model of its own job type."""
-    if "paths" in job_params:
-        return RasterCollectionParams.model_validate(job_params)
-    return RasterParams.model_validate(job_params)
+RasterJob = RasterParams | RasterCollectionParams

@@ -7,53 +7,45 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-
-from terrace.db.pool import connect
 from terrace.ingest.raster import metadata
 from terrace.ingest.raster.cog import warped_grid, write_cog
+from terrace.ingest.raster.contracts import (
+    Catalogued,
+    CatalogueTask,
+    Inspection,
+    InspectTask,
+    Outputs,
+    Piece,
+    Stac,
+    Written,
+    WrittenCog,
+)
 from terrace.ingest.raster.kinds import RESAMPLING, cog_profile, detect_kind
 from terrace.ingest.raster.mosaic import mosaic_vrt
 from terrace.ingest.raster.outputs import object_url, remove, staged
-from terrace.ingest.raster.params import RasterOptions, raster_params
+from terrace.ingest.raster.params import RasterJob, RasterOptions
 from terrace.ingest.raster.preview import write_thumbnail
 from terrace.ingest.raster.quality import check, read_sample
 from terrace.ingest.raster.stats import band_statistics, rescale_range, sha256
-from terrace.ingest.raster.tiling import Grid, Window, native_grid, needs_warp, target_crs
+from terrace.ingest.raster.tiling import Grid, native_grid, needs_warp, target_crs
 from terrace.ingest.raster.validate import Source, inspect
-from terrace.ingest.release import require_own_outputs
-from terrace.orchestration.definitions import Result, TaskContext
+from terrace.ingest.release import JobWarning, Location, require_own_outputs
+from terrace.orchestration.definitions import TaskContext
 from terrace.stac.items import build_collection, build_item
 from terrace.stac.pgstac import require_collection
 
 SILVER = "silver"
 
 
-class Piece(BaseModel):
-    """One COG to write (a stage-2 task): a whole source, or one tile of it; no grid = keep as is."""
-
-    source: Source
-    kind: str
-    grid: Grid | None
-    window: Window | None
-    part: str
-    path: str
-    warnings: list[dict[str, Any]]
-
-    @property
-    def thumbnail_path(self) -> str:
-        return f"{self.path.removesuffix('.tif')}.thumbnail.png"
-
-
-def inspect_source(ctx: TaskContext) -> Result:
+def inspect_source(ctx: TaskContext[RasterJob, InspectTask]) -> Inspection:
     """Stage 1: validate one source, check its quality, detect its kind, choose its output grid."""
-    params = raster_params(ctx.job_params)
+    params = ctx.params
     params.require_access_level()
-    with connect(ctx.database_url) as conn:
+    with ctx.connect() as conn:
         require_own_outputs(conn, params)
         if params.collection_must_exist:
             require_collection(conn, params.stac_collection_id)
-    path = ctx.params["path"]
+    path = ctx.task.path
     with ctx.storage.local_copy(params.container, path) as local:
         source = inspect(local, path, params.crs, params.nodata)
         uri = source.open_uri(local)
@@ -64,41 +56,35 @@ def inspect_source(ctx: TaskContext) -> Result:
         warp = needs_warp(source, params.target_crs)
         keep = source.is_cog and not warp and not (source.crs_given or source.nodata_given)
         grid = None if keep else _grid(uri, source, params.target_crs, warp)
-    return {
-        "source": source.model_dump(mode="json"),
-        "kind": kind,
-        "grid": grid.model_dump() if grid else None,
-        "warnings": _warnings(source, warp, keep, params.target_crs),
-    }
+    return Inspection(
+        source=source, kind=kind, grid=grid, warnings=_warnings(source, warp, keep, params.target_crs)
+    )
 
 
 def _grid(uri: str, source: Source, target: str, warp: bool) -> Grid:
     return warped_grid(uri, target_crs(source, target)) if warp else native_grid(source)
 
 
-def _warnings(source: Source, warp: bool, keep: bool, target: str) -> list[dict[str, Any]]:
+def _warnings(source: Source, warp: bool, keep: bool, target: str) -> list[JobWarning]:
     found = []
     if keep:
-        found.append({"code": "REGISTERED_AS_IS", "message": f"{source.path} is already a valid COG."})
+        found.append(("REGISTERED_AS_IS", f"{source.path} is already a valid COG."))
     if source.rotated:
-        found.append(
-            {"code": "ROTATION_REMOVED", "message": f"{source.path}: rotated grid warped to a north-up grid."}
-        )
+        found.append(("ROTATION_REMOVED", f"{source.path}: rotated grid warped to a north-up grid."))
     elif warp:
-        found.append({"code": "REPROJECTED", "message": f"{source.path}: {source.crs} to {target}."})
+        found.append(("REPROJECTED", f"{source.path}: {source.crs} to {target}."))
     if source.crs_given:
-        found.append({"code": "CRS_FROM_OPTIONS", "message": f"{source.path}: CRS {source.crs} as given."})
+        found.append(("CRS_FROM_OPTIONS", f"{source.path}: CRS {source.crs} as given."))
     if source.nodata_given:
-        found.append({"code": "NODATA_FROM_OPTIONS", "message": f"{source.path}: nodata {source.nodata}."})
-    return found
+        found.append(("NODATA_FROM_OPTIONS", f"{source.path}: nodata {source.nodata}."))
+    return [JobWarning(code=code, message=message) for code, message in found]
 
 
-def make_cog(ctx: TaskContext) -> Result:
+def make_cog(ctx: TaskContext[RasterJob, Piece]) -> Written:
     """Stage 2: write one COG and its thumbnail to silver, then record its app.cog_metadata row."""
-    params = raster_params(ctx.job_params)
-    piece = Piece.model_validate(ctx.params)
+    params, piece = ctx.params, ctx.task
     tag = hashlib.sha256(f"{ctx.task_id}:{ctx.attempt}".encode()).hexdigest()[:12]
-    with connect(ctx.database_url) as conn:
+    with ctx.connect() as conn:
         metadata.require_writable(conn, params, SILVER, params.prefix)
     try:
         with ctx.storage.local_copy(params.container, piece.source.path) as local:
@@ -107,14 +93,14 @@ def make_cog(ctx: TaskContext) -> Result:
                 row = _row(ctx, params, piece, output)
                 with staged(ctx.storage, SILVER, piece.thumbnail_path, tag) as png:
                     write_thumbnail(output, png, row["rescale"], piece.source.colormap)
-        with connect(ctx.database_url) as conn:
+        with ctx.connect() as conn:
             metadata.store(conn, row)
     except BaseException:
         # Whatever this attempt wrote goes: a retry writes it again, a failed job leaves nothing.
         remove(ctx.storage, SILVER, piece.thumbnail_path)
         remove(ctx.storage, SILVER, piece.path)
         raise
-    return {"path": piece.path, "part": piece.part, "warnings": piece.warnings}
+    return Written(path=piece.path, part=piece.part, warnings=piece.warnings)
 
 
 def _write(local: Path, piece: Piece, tier: str, output: Path) -> None:
@@ -125,7 +111,9 @@ def _write(local: Path, piece: Piece, tier: str, output: Path) -> None:
     write_cog(local, piece.source, piece.grid, piece.window, profile, output)
 
 
-def _row(ctx: TaskContext, params: RasterOptions, piece: Piece, output: Path) -> dict[str, Any]:
+def _row(
+    ctx: TaskContext[RasterJob, Piece], params: RasterOptions, piece: Piece, output: Path
+) -> dict[str, Any]:
     statistics = band_statistics(output)
     described = metadata.describe_cog(output)
     return {
@@ -154,11 +142,11 @@ def _row(ctx: TaskContext, params: RasterOptions, piece: Piece, output: Path) ->
     }
 
 
-def catalogue(ctx: TaskContext) -> Result:
+def catalogue(ctx: TaskContext[RasterJob, CatalogueTask]) -> Catalogued:
     """Stage 3: the STAC items and collection of everything the job wrote (and a VRT mosaic of
     several COGs). Nothing enters pgSTAC here: that happens when the release is approved."""
-    params = raster_params(ctx.job_params)
-    with connect(ctx.database_url) as conn:
+    params = ctx.params
+    with ctx.connect() as conn:
         metadata.require_writable(conn, params, SILVER, params.prefix)
         rows = metadata.cogs_of_job(conn, ctx.job_id)
     href = lambda container, path: object_url(ctx.storage, container, path)  # noqa: E731
@@ -174,12 +162,10 @@ def catalogue(ctx: TaskContext) -> Result:
         mosaic_href=href(SILVER, mosaic) if mosaic else None,
     )
     blobs = [p for row in rows for p in (row["path"], row["thumbnail_path"])] + ([mosaic] if mosaic else [])
-    return {
-        "outputs": {
-            "blobs": [{"container": SILVER, "path": p} for p in blobs],
-            "cogs": [{"path": r["path"], "sha256": r["sha256"], "size_bytes": r["size_bytes"]} for r in rows],
-            "stac": {"collection": collection.to_dict(), "items": [i.to_dict() for i in items]},
-            "mosaic": {"container": SILVER, "path": mosaic} if mosaic else None,
-        },
-        "warnings": ctx.params["warnings"],
-    }
+    outputs = Outputs(
+        blobs=[Location(container=SILVER, path=p) for p in blobs],
+        cogs=[WrittenCog(path=r["path"], sha256=r["sha256"], size_bytes=r["size_bytes"]) for r in rows],
+        stac=Stac(collection=collection.to_dict(), items=[i.to_dict() for i in items]),
+        mosaic=Location(container=SILVER, path=mosaic) if mosaic else None,
+    )
+    return Catalogued(outputs=outputs, warnings=ctx.task.warnings)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from terrace.errors import InvalidInput
+from terrace.ingest.release import JobWarning
 from terrace.ingest.vector.sources import GEOMETRY
 
 MAX_NAME = 59  # leaves room for a _NN suffix within PostgreSQL's 63
@@ -120,7 +121,7 @@ def sanitize(name: str) -> str:
     return f"{clean}_" if clean in RESERVED or clean in STANDARD_COLUMNS else clean
 
 
-def plan_columns(schema: pa.Schema) -> tuple[list[Column], list[dict[str, object]]]:
+def plan_columns(schema: pa.Schema) -> tuple[list[Column], list[JobWarning]]:
     """The columns to create, and warnings for renamed or unsupported ones."""
     columns: list[Column] = []
     used: set[str] = set()
@@ -152,15 +153,17 @@ def plan_columns(schema: pa.Schema) -> tuple[list[Column], list[dict[str, object
             f"holds about {MAX_FIXED_ROW_BYTES}.",
             "Drop columns, or split the file by columns.",
         )
-    warnings: list[dict[str, object]] = []
+    warnings = []
     if renamed:
-        warnings.append({"code": "COLUMN_RENAMED", "count": len(renamed), "message": "; ".join(renamed[:50])})
+        warnings.append(
+            JobWarning(code="COLUMN_RENAMED", count=len(renamed), message="; ".join(renamed[:50]))
+        )
     if unsupported:
         warnings.append(
-            {
-                "code": "COLUMN_UNSUPPORTED_TYPE",
-                "count": len(unsupported),
-                "message": "dropped: " + "; ".join(unsupported[:50]),
-            }
+            JobWarning(
+                code="COLUMN_UNSUPPORTED_TYPE",
+                count=len(unsupported),
+                message="dropped: " + "; ".join(unsupported[:50]),
+            )
         )
     return columns, warnings

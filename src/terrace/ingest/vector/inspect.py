@@ -3,26 +3,22 @@ it into the parts that prepare tasks read in parallel."""
 
 from __future__ import annotations
 
-import dataclasses
-import json
-from typing import Any
-
-import psycopg
 import pyproj
 
 from terrace.errors import InvalidInput
-from terrace.ingest.release import require_own_outputs
+from terrace.ingest.release import JobWarning, require_own_outputs
 from terrace.ingest.vector.columns import plan_columns
+from terrace.ingest.vector.contracts import Inspected, SourceFile
 from terrace.ingest.vector.params import VectorParams
 from terrace.ingest.vector.sources import Part, open_source
 from terrace.ingest.vector.tables import require_free
-from terrace.orchestration.definitions import Result, TaskContext
+from terrace.orchestration.definitions import NoInput, TaskContext
 
 
-def inspect(ctx: TaskContext) -> Result:
-    params = VectorParams.model_validate(ctx.job_params)
+def inspect(ctx: TaskContext[VectorParams, NoInput]) -> Inspected:
+    params = ctx.params
     params.require_access_level()
-    with psycopg.connect(ctx.database_url, row_factory=psycopg.rows.dict_row) as conn:
+    with ctx.connect() as conn:
         require_own_outputs(conn, params)
     with (
         ctx.storage.local_copy(params.container, params.path) as path,
@@ -34,32 +30,25 @@ def inspect(ctx: TaskContext) -> Result:
         # per part, so there the file is one part.
         local = ctx.storage.local_path(params.container, params.path) is not None
         parts = source.parts(params.chunk_size) if local else [Part()]
-        info = {
-            "file": params.path,
-            "format": source.format,
-            "layer": source.layer,
-            "crs": crs.to_string(),
-        }
-    with psycopg.connect(ctx.database_url, row_factory=psycopg.rows.dict_row) as conn:
+        info = SourceFile(file=params.path, format=source.format, layer=source.layer, crs=crs.to_string())
+    with ctx.connect() as conn:
         require_free(conn, params.target_schema, params.table_name)
-    found = {
-        "source": info,
-        "columns": [dataclasses.asdict(c) for c in columns],
-        "warnings": warnings + column_warnings,
-    }
-    ctx.storage.put("silver", f"{params.work_prefix}/inspect.json", json.dumps(found).encode())
-    return {**found, "parts": [dataclasses.asdict(p) for p in parts]}
+    found = Inspected(source=info, columns=columns, warnings=warnings + column_warnings, parts=parts)
+    kept = found.model_dump_json(exclude={"parts"})  # what the stage task reads back as an Inspection
+    ctx.storage.put("silver", f"{params.work_prefix}/inspect.json", kept.encode())
+    return found
 
 
 def source_crs(
     found: str | None, given: str | None, name: str, fmt: str
-) -> tuple[pyproj.CRS, list[dict[str, Any]]]:
+) -> tuple[pyproj.CRS, list[JobWarning]]:
     """The source CRS; coordinates in a CSV without one are taken as WGS 84 longitude/latitude."""
     text = given or found
     if not text and fmt == "CSV":
-        return pyproj.CRS.from_epsg(4326), [
-            {"code": "CRS_ASSUMED", "count": 1, "message": "CSV coordinates taken as EPSG:4326 (WGS 84)"}
-        ]
+        assumed = JobWarning(
+            code="CRS_ASSUMED", count=1, message="CSV coordinates taken as EPSG:4326 (WGS 84)"
+        )
+        return pyproj.CRS.from_epsg(4326), [assumed]
     if not text:
         raise InvalidInput(
             f"{name} has no coordinate reference system (for a shapefile: no .prj).",

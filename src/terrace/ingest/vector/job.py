@@ -5,6 +5,16 @@ from __future__ import annotations
 
 from terrace.db.pool import Connection
 from terrace.db.queries import queries
+from terrace.ingest.vector.contracts import (
+    Inspected,
+    Loaded,
+    LoadTask,
+    Prepared,
+    PrepareTask,
+    Published,
+    Staged,
+    StageTask,
+)
 from terrace.ingest.vector.finalize import finalize
 from terrace.ingest.vector.inspect import inspect
 from terrace.ingest.vector.load import load, plan_loads
@@ -12,7 +22,7 @@ from terrace.ingest.vector.params import VectorParams
 from terrace.ingest.vector.prepare import plan_parts, prepare
 from terrace.ingest.vector.staging import create_staging, plan_staging
 from terrace.ingest.vector.tables import drop_table
-from terrace.orchestration.definitions import JobType, Result, Stage
+from terrace.orchestration.definitions import JobType, NoInput, Stage
 from terrace.storage import Storage
 
 
@@ -27,21 +37,22 @@ def drop_staging(conn: Connection, storage: Storage, params: VectorParams, job_i
     storage.delete_folder("silver", params.work_prefix)
 
 
-def _single(results: list[Result]) -> Result:
-    return results[0]
+def _single(params: VectorParams, results: list[Published]) -> Published:
+    (published,) = results
+    return published
 
 
 PROCESS_VECTOR = JobType(
     name="process_vector",
     parameters=VectorParams,
     stages=(
-        Stage("inspect", inspect, lambda params, _: [{}]),
-        Stage("prepare", prepare, plan_parts),
-        Stage("stage", create_staging, plan_staging),
-        Stage("load", load, plan_loads),
-        Stage("finalize", finalize, lambda params, _: [{}]),
+        Stage("inspect", inspect, lambda params, _: [NoInput()], NoInput, Inspected),
+        Stage("prepare", prepare, plan_parts, PrepareTask, Prepared),
+        Stage("stage", create_staging, plan_staging, StageTask, Staged),
+        Stage("load", load, plan_loads, LoadTask, Loaded),
+        Stage("finalize", finalize, lambda params, _: [NoInput()], NoInput, Published),
     ),
-    finalize=lambda params, results: _single(results),
+    finalize=_single,
     on_failure=drop_staging,
     max_attempts=3,
     backoff_base_seconds=5.0,

@@ -8,7 +8,6 @@ import io
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -18,55 +17,57 @@ import pyproj
 import shapely
 
 from terrace.ingest.vector.columns import Column, as_column_type
+from terrace.ingest.vector.contracts import Chunk, Inspected, Prepared, PrepareTask
 from terrace.ingest.vector.geometry import FAMILIES, clean, multi_wkb, union_box
 from terrace.ingest.vector.params import VectorParams
-from terrace.ingest.vector.sources import GEOMETRY, Batch, Part, open_source
-from terrace.orchestration.definitions import Result, TaskContext
+from terrace.ingest.vector.sources import GEOMETRY, Batch, open_source
+from terrace.orchestration.definitions import TaskContext
 from terrace.storage import Storage
 
 EARLIEST, LATEST = pa.scalar(-62135596800, pa.int64()), pa.scalar(253402300799, pa.int64())  # years 1..9999
 WGS84 = pyproj.CRS.from_epsg(4326)
 
 
-def plan_parts(params: object, results: list[Result]) -> list[dict[str, Any]]:
+def plan_parts(params: VectorParams, results: list[Inspected]) -> list[PrepareTask]:
     (inspected,) = results
-    shared = {"columns": inspected["columns"], "crs": inspected["source"]["crs"]}
-    return [{"part": part, "index": index, **shared} for index, part in enumerate(inspected["parts"])]
+    return [
+        PrepareTask(part=part, index=index, columns=inspected.columns, crs=inspected.source.crs)
+        for index, part in enumerate(inspected.parts)
+    ]
 
 
-def prepare(ctx: TaskContext) -> Result:
-    params = VectorParams.model_validate(ctx.job_params)
-    columns = [Column(**c) for c in ctx.params["columns"]]
-    part = Part(**ctx.params["part"])
-    crs = pyproj.CRS.from_user_input(ctx.params["crs"])
+def prepare(ctx: TaskContext[VectorParams, PrepareTask]) -> Prepared:
+    params, task = ctx.params, ctx.task
+    crs = pyproj.CRS.from_user_input(task.crs)
     transformer = (
         None
         if crs.equals(WGS84, ignore_axis_order=True)
         else pyproj.Transformer.from_crs(crs, WGS84, always_xy=True)
     )
-    chunks = ChunkWriter(ctx.storage, params, ctx.params["index"])
+    chunks = ChunkWriter(ctx.storage, params, task.index)
     with (
         ctx.storage.local_copy(params.container, params.path) as path,
-        open_source(path, params.read_options, part) as source,
+        open_source(path, params.read_options, task.part) as source,
     ):
-        stats = _read(ctx, source.batches, columns, chunks, transformer, params.keep_z)
+        prepared, report = _read(ctx, source.batches, task.columns, chunks, transformer, params.keep_z)
     chunks.close()
-    report = _write_report(
-        ctx.storage, f"{params.work_prefix}/parts/report-{ctx.params['index']:05d}.csv", stats.pop("report")
+    report_path = _write_report(
+        ctx.storage, f"{params.work_prefix}/parts/report-{task.index:05d}.csv", report
     )
-    return {**stats, "chunks": chunks.written, "report": report}
+    return prepared.model_copy(update={"chunks": chunks.written, "report": report_path})
 
 
 def _read(
-    ctx: TaskContext,
+    ctx: TaskContext[VectorParams, PrepareTask],
     batches: Iterator[Batch],
     columns: list[Column],
     chunks: ChunkWriter,
     transformer: pyproj.Transformer | None,
     keep_z: bool,
-) -> dict[str, Any]:
-    rows, counts, non_null, families = 0, Counter[str](), Counter[str](), Counter[str]()
-    bounds: dict[str, list[float]] = {}
+) -> tuple[Prepared, list[tuple[int, str]]]:
+    """What the part held (its chunks not yet all written), and its repaired and dropped rows."""
+    rows, counts, non_null, families = 0, Counter[str](), Counter[str](), Counter[int]()
+    bounds: dict[int, list[float]] = {}
     report: list[tuple[int, str]] = []
     for batch in batches:
         cleaned = clean(batch.records.column(GEOMETRY).to_numpy(zero_copy_only=False), transformer, keep_z)
@@ -77,25 +78,25 @@ def _read(
         counts["DATETIME_COERCED"] += coerced
         for column in columns:
             non_null[column.name] += len(attributes) - attributes.column(column.name).null_count
-        for family in np.unique(cleaned.families):
+        for family in (int(f) for f in np.unique(cleaned.families)):
             mask = cleaned.families == family
             geoms = cleaned.geometries[mask]
-            families[str(family)] += int(mask.sum())
+            families[family] += int(mask.sum())
             box = [float(v) for v in shapely.total_bounds(geoms)]
-            bounds[str(family)] = union_box(bounds.get(str(family)), box)
+            bounds[family] = union_box(bounds.get(family), box)
             rows_of_family = _rows(attributes, mask)
-            chunks.add(
-                int(family), rows_of_family.append_column("geom", multi_wkb(geoms, cleaned.families[mask]))
-            )
+            chunks.add(family, rows_of_family.append_column("geom", multi_wkb(geoms, cleaned.families[mask])))
         ctx.progress(0, f"{rows} features read")
-    return {
-        "rows": rows,
-        "counts": dict(counts),
-        "non_null": dict(non_null),
-        "families": dict(families),
-        "bounds": bounds,
-        "report": report,
-    }
+    tally = Prepared(
+        rows=rows,
+        counts=dict(counts),
+        non_null=dict(non_null),
+        families=dict(families),
+        bounds=bounds,
+        chunks=[],
+        report=None,
+    )
+    return tally, report
 
 
 def _attributes(batch: Batch, kept: np.ndarray, columns: list[Column]) -> tuple[pa.Table, int]:
@@ -152,7 +153,7 @@ class ChunkWriter:
     def __init__(self, storage: Storage, params: VectorParams, part: int) -> None:
         self.storage, self.params, self.part = storage, params, part
         self.open: dict[int, OpenChunk] = {}
-        self.written: list[dict[str, Any]] = []
+        self.written: list[Chunk] = []
 
     def add(self, family: int, rows: pa.Table) -> None:
         while len(rows):
@@ -171,7 +172,7 @@ class ChunkWriter:
     def _start(self, family: int, schema: pa.Schema) -> OpenChunk:
         sink = pa.BufferOutputStream()
         writer = ipc.new_file(sink, schema)
-        number = sum(1 for c in self.written if c["family"] == family)
+        number = sum(1 for c in self.written if c.family == family)
         path = f"{self.params.work_prefix}/chunks/{FAMILIES[family]}-{self.part:05d}-{number:03d}.arrow"
         self.open[family] = OpenChunk(sink, writer, path)
         return self.open[family]
@@ -180,4 +181,4 @@ class ChunkWriter:
         chunk = self.open.pop(family)
         chunk.writer.close()
         self.storage.put("silver", chunk.path, chunk.sink.getvalue().to_pybytes())
-        self.written.append({"path": chunk.path, "family": family, "rows": chunk.rows})
+        self.written.append(Chunk(path=chunk.path, family=family, rows=chunk.rows))

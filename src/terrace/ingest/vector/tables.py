@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Executor
+from contextlib import AbstractContextManager
 
-import psycopg
 from psycopg import sql
 
 from terrace.catalog.relations import relation_kind
@@ -65,11 +66,17 @@ INDEXES = {
 }
 
 
-def build_indexes(pool: Executor, database_url: str, schema: str, name: str, geometry_column: str) -> None:
+def build_indexes(
+    pool: Executor,
+    connect: Callable[[], AbstractContextManager[Connection]],
+    schema: str,
+    name: str,
+    geometry_column: str,
+) -> None:
     """Build the key, spatial and batch indexes of a loaded table at once, one connection each."""
 
     def build(statement: sql.Composed) -> None:
-        with psycopg.connect(database_url, autocommit=True) as conn:
+        with connect() as conn:
             conn.execute(statement)
 
     statements = [
