@@ -20,7 +20,7 @@ def default_registry(input_containers: tuple[str, ...] = DEFAULT_INPUT_CONTAINER
     """The processing pipelines, reading sources only from `input_containers`."""
     registry = JobRegistry()
     for pipeline in (PROCESS_VECTOR, PROCESS_RASTER, PROCESS_RASTER_COLLECTION):
-        registry.register(reading_from(pipeline, input_containers), hook=record_outcome, reviewed=True)
+        registry.register(reading_from(pipeline, input_containers), hook=record_outcome)
     return registry
 
 

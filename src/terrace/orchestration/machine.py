@@ -151,14 +151,12 @@ class CoreMachine:
         error: dict[str, Any] | None = None,
     ) -> None:
         job_type = self._type_of(conn, job_id)
-        # A reviewed job's processing is done, but the job waits for its release's review.
-        final = "awaiting_approval" if status == "completed" and self.registry.reviewed(job_type) else status
         job = fetch_one(
             conn,
             self.q["finish_job"],
             {
                 "job_id": job_id,
-                "status": final,
+                "status": status,
                 "result": Jsonb(result) if result is not None else None,
                 "error": Jsonb(error) if error is not None else None,
                 "has_hook": self.registry.hook(job_type) is not None,
@@ -187,7 +185,9 @@ class CoreMachine:
             return
         try:
             with conn.transaction():
-                hook(conn, job)
+                if hook(conn, job):
+                    # Its processing is done; the job now waits for the review of what it made.
+                    conn.execute(self.q["await_review"], {"job_id": job["job_id"]})
                 conn.execute(self.q["hook_done"], {"job_id": job["job_id"]})
         except Exception as exc:  # recorded as an event; the janitor retries the hook
             conn.execute(self.q["hook_failed"], {"job_id": job["job_id"]})

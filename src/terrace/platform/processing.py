@@ -47,17 +47,18 @@ class JobDefaults:
         }
 
 
-def record_outcome(conn: Connection, job: dict[str, Any]) -> None:
-    """Completion hook: a finished job's outputs (or error) land on its release."""
+def record_outcome(conn: Connection, job: dict[str, Any]) -> bool:
+    """Completion hook: a finished job's outputs (or error) land on its release; True when that
+    release now awaits review."""
     q = queries("releases")
     release = conn.execute(q["release_of_job"], {"job_id": job["job_id"]}).fetchone()
     if release is None:  # a revision superseded this job: its outcome belongs to no release
-        return
-    if job["status"] != "awaiting_approval":  # how CoreMachine ends a reviewed job that succeeded
+        return False
+    if job["status"] != "completed":
         conn.execute(
             q["processing_failed"], {"release_id": release["release_id"], "error": Jsonb(job["error"])}
         )
-        return
+        return False
     result = job["result"] or {}
     for table in result.get("tables", []):
         conn.execute(
@@ -87,3 +88,4 @@ def record_outcome(conn: Connection, job: dict[str, Any]) -> None:
             "outputs": Jsonb(result.get("outputs", {})),
         },
     )
+    return True

@@ -71,6 +71,9 @@ RETURNING job_id;
 UPDATE app.tasks SET status = 'cancelled', lease_owner = NULL, lease_expires_at = NULL
 WHERE job_id = %(job_id)s AND status IN ('queued', 'running');
 
+-- name: await_review
+UPDATE app.jobs SET status = 'awaiting_approval' WHERE job_id = %(job_id)s AND status = 'completed';
+
 -- name: conclude_review
 UPDATE app.jobs SET status = 'completed' WHERE job_id = %(job_id)s AND status = 'awaiting_approval';
 
