@@ -19,12 +19,12 @@ from terrace.db.queries import queries
 def refresh_latest(conn: Connection, release: Release) -> str | None:
     """Point the asset's latest aliases at its latest served release; returns that version."""
     q = queries("releases")
-    for row in conn.execute(q["latest_aliases"], {"asset_id": release["asset_id"]}).fetchall():
+    for row in conn.execute(q["latest_aliases"], {"asset_id": release.asset_id}).fetchall():
         drop_relation(conn, SERVED_SCHEMA, row["table_name"])
-    latest = conn.execute(q["latest_served"], {"asset_id": release["asset_id"]}).fetchone()
+    latest = conn.execute(q["latest_served"], {"asset_id": release.asset_id}).fetchone()
     if latest is None:
         return None
-    base = latest_alias_base(release["dataset_id"], release["resource_id"])
+    base = latest_alias_base(release.dataset_id, release.resource_id)
     for table in release_tables(conn, latest["release_id"]):
         alias = base + table["table_suffix"]
         conn.execute(
@@ -35,6 +35,6 @@ def refresh_latest(conn: Connection, release: Release) -> str | None:
         grant_serving(conn, alias)
         conn.execute(
             q["add_latest_alias_row"],
-            {"alias": alias, "asset_id": release["asset_id"], "source": table["table_name"]},
+            {"alias": alias, "asset_id": release.asset_id, "source": table["table_name"]},
         )
     return str(latest["version_id"])

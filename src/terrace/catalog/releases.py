@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from psycopg.types.json import Jsonb
@@ -10,7 +12,53 @@ from terrace.db.pool import Connection
 from terrace.db.queries import queries
 from terrace.errors import NotFound
 
-Release = dict[str, Any]
+
+@dataclass(frozen=True)
+class Release:
+    """One row of `app.asset_releases` with its asset's identity, as the release queries return it."""
+
+    release_id: str
+    asset_id: str
+    submission_key: str
+    version_id: str | None
+    suggested_version_id: str | None
+    version_ordinal: int
+    revision: int
+    previous_release_id: str | None
+    job_id: str | None
+    title: str | None
+    description: str | None
+    access_level: str
+    granted_roles: list[str]
+    source: dict[str, Any]
+    processing_options: dict[str, Any]
+    outputs: dict[str, Any]
+    warnings: list[dict[str, Any]]
+    processing_status: str
+    processing_started_at: datetime | None
+    processing_completed_at: datetime | None
+    last_error: dict[str, Any] | None
+    approval_state: str
+    reviewer: str | None
+    reviewed_at: datetime | None
+    approval_notes: str | None
+    rejection_reason: str | None
+    clearance_state: str
+    is_served: bool
+    revoked_at: datetime | None
+    revoked_by: str | None
+    revocation_reason: str | None
+    unpublished_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    dataset_id: str
+    resource_id: str
+    data_type: str
+    platform_id: str
+
+    @classmethod
+    def of(cls, row: Any) -> Release:
+        return cls(**row)
 
 
 def find_release(conn: Connection, ref: str) -> Release:
@@ -18,7 +66,7 @@ def find_release(conn: Connection, ref: str) -> Release:
     row = conn.execute(queries("releases")["release_by_ref"], {"ref": ref}).fetchone()
     if row is None:
         raise no_release(ref)
-    return dict(row)
+    return Release.of(row)
 
 
 def no_release(ref: str) -> NotFound:
@@ -32,8 +80,8 @@ def no_release(ref: str) -> NotFound:
 def lock_release(conn: Connection, ref: str) -> Release:
     """The release, re-read after locking its asset: actions on one asset run one at a time."""
     release = find_release(conn, ref)
-    conn.execute(queries("releases")["lock_asset"], {"asset_id": release["asset_id"]})
-    return find_release(conn, release["release_id"])
+    conn.execute(queries("releases")["lock_asset"], {"asset_id": release.asset_id})
+    return find_release(conn, release.release_id)
 
 
 def release_tables(conn: Connection, release_id: str) -> list[dict[str, Any]]:

@@ -32,11 +32,11 @@ def approve(
             f"clearance_state {clearance_state!r} is not allowed.", f"Use one of: {', '.join(CLEARANCES)}."
         )
     release = lock_release(conn, ref)
-    version = normalize_version(version_id) if version_id else f"v{release['version_ordinal']}"
+    version = normalize_version(version_id) if version_id else f"v{release.version_ordinal}"
     q = queries("releases")
     taken = conn.execute(
         q["version_taken"],
-        {"asset_id": release["asset_id"], "version_id": version, "release_id": release["release_id"]},
+        {"asset_id": release.asset_id, "version_id": version, "release_id": release.release_id},
     ).fetchone()
     if taken is not None:
         raise Conflict(
@@ -46,19 +46,19 @@ def approve(
     apply_transition(
         conn, release, "approve", actor, notes, version_id=version, clearance_state=clearance_state
     )
-    base = served_table_base(release["dataset_id"], release["resource_id"], version)
+    base = served_table_base(release.dataset_id, release.resource_id, version)
     _move_tables(conn, release, SERVED_SCHEMA, lambda table: base + table["table_suffix"])
-    conn.execute(q["grant_release_tables"], {"release_id": release["release_id"]})
+    conn.execute(q["grant_release_tables"], {"release_id": release.release_id})
     refresh_latest(conn, release)
     stac_items.publish(conn, release, version, actor)
-    return lock_release(conn, release["release_id"])
+    return lock_release(conn, release.release_id)
 
 
 def reject(conn: Connection, ref: str, actor: str, reason: str) -> Release:
     _require_reason(reason, "reject")
     release = lock_release(conn, ref)
     apply_transition(conn, release, "reject", actor, reason)
-    return lock_release(conn, release["release_id"])
+    return lock_release(conn, release.release_id)
 
 
 def revoke(conn: Connection, ref: str, actor: str, reason: str) -> Release:
@@ -69,18 +69,18 @@ def revoke(conn: Connection, ref: str, actor: str, reason: str) -> Release:
     refresh_latest(conn, release)
     _move_tables(conn, release, DRAFT_SCHEMA, lambda table: table["table_name"])
     stac_items.withdraw(conn, release)
-    return lock_release(conn, release["release_id"])
+    return lock_release(conn, release.release_id)
 
 
 def _move_tables(conn: Connection, release: Release, schema_to: str, name_for: Any) -> None:
     # Tables before views: a view moves after the table it reads from.
-    for table in release_tables(conn, release["release_id"]):
+    for table in release_tables(conn, release.release_id):
         name_to = name_for(table)
         move_relation(conn, table["schema_name"], table["table_name"], schema_to, name_to)
         conn.execute(
             queries("releases")["rename_release_table"],
             {
-                "release_id": release["release_id"],
+                "release_id": release.release_id,
                 "name_from": table["table_name"],
                 "schema_to": schema_to,
                 "name_to": name_to,

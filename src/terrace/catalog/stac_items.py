@@ -16,7 +16,7 @@ PUBLISHED = "stac_published"
 
 def publish(conn: Connection, release: Release, version: str, approver: str) -> None:
     """Put the release's cached collection and items into pgSTAC, in the approval's transaction."""
-    stac = (release["outputs"] or {}).get("stac")
+    stac = (release.outputs or {}).get("stac")
     if not stac:
         return
     published = pgstac.publish(
@@ -26,26 +26,26 @@ def publish(conn: Connection, release: Release, version: str, approver: str) -> 
         version=version,
         approver=approver,
         approved_at=datetime.now(UTC),
-        access_level=release["access_level"],
-        granted_roles=release["granted_roles"],
-        must_exist=bool((release["processing_options"] or {}).get("collection_must_exist")),
+        access_level=release.access_level,
+        granted_roles=release.granted_roles,
+        must_exist=bool((release.processing_options or {}).get("collection_must_exist")),
     )
     conn.execute(
         queries("releases")["set_output"],
-        {"release_id": release["release_id"], "key": PUBLISHED, "value": Jsonb(published)},
+        {"release_id": release.release_id, "key": PUBLISHED, "value": Jsonb(published)},
     )
 
 
 def withdraw(conn: Connection, release: Release) -> None:
     """Take the release's items out of pgSTAC (revoke, unpublish); the draft cache stays."""
-    published = (release["outputs"] or {}).get(PUBLISHED)
+    published = (release.outputs or {}).get(PUBLISHED)
     if not published:
         return
     pgstac.withdraw(conn, published)
-    conn.execute(queries("releases")["drop_output"], {"release_id": release["release_id"], "key": PUBLISHED})
+    conn.execute(queries("releases")["drop_output"], {"release_id": release.release_id, "key": PUBLISHED})
 
 
 def published_items(release: Release) -> list[str]:
     """`collection/item` of every item the release has in pgSTAC."""
-    published = (release["outputs"] or {}).get(PUBLISHED) or {}
+    published = (release.outputs or {}).get(PUBLISHED) or {}
     return [f"{published['collection_id']}/{item}" for item in published.get("item_ids", [])]

@@ -11,6 +11,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from terrace.catalog.releases import Release
 from terrace.db.pool import Connection
 from terrace.db.queries import queries
 from terrace.errors import Conflict
@@ -34,15 +35,15 @@ REMEDIES = {
 }
 
 
-def transition(release: dict[str, Any], action: str) -> str:
+def transition(release: Release, action: str) -> str:
     """The approval state `action` leads to from the release's state; Conflict if not allowed."""
     sources, target = TRANSITIONS[action]
-    state = release["approval_state"]
+    state = release.approval_state
     if state not in sources:
-        raise Conflict(f"Cannot {action} release {release['release_id']}: it is {state}.", REMEDIES[action])
-    if action == "approve" and release["processing_status"] != "completed":
+        raise Conflict(f"Cannot {action} release {release.release_id}: it is {state}.", REMEDIES[action])
+    if action == "approve" and release.processing_status != "completed":
         raise Conflict(
-            f"Cannot approve release {release['release_id']}: processing is {release['processing_status']}.",
+            f"Cannot approve release {release.release_id}: processing is {release.processing_status}.",
             "Wait until processing has completed (status shows awaiting_approval).",
         )
     return target
@@ -50,7 +51,7 @@ def transition(release: dict[str, Any], action: str) -> str:
 
 def apply_transition(
     conn: Connection,
-    release: dict[str, Any],
+    release: Release,
     action: str,
     actor: str,
     reason: str | None = None,
@@ -58,7 +59,7 @@ def apply_transition(
 ) -> str:
     """Move the release by `action` (one of WRITTEN): state, audit and job event in one go."""
     state = transition(release, action)
-    release_id = release["release_id"]
+    release_id = release.release_id
     q = queries("releases")
     conn.execute(
         q[f"transition_{action}"],
@@ -75,11 +76,11 @@ def apply_transition(
             "details": Jsonb(details),
         },
     )
-    if release["job_id"] is not None:
+    if release.job_id is not None:
         conn.execute(
             queries("orchestration")["event"],
             {
-                "job_id": release["job_id"],
+                "job_id": release.job_id,
                 "task_id": None,
                 "stage": None,
                 "kind": f"release_{state}",

@@ -30,11 +30,11 @@ class UnpublishPlan:
 
 def plan(conn: Connection, release: Release) -> UnpublishPlan:
     """Exactly what unpublishing the release would remove."""
-    outputs = release["outputs"] or {}
+    outputs = release.outputs or {}
     return UnpublishPlan(
-        release_id=release["release_id"],
-        approval_state=release["approval_state"],
-        tables=[f"{t['schema_name']}.{t['table_name']}" for t in release_tables(conn, release["release_id"])],
+        release_id=release.release_id,
+        approval_state=release.approval_state,
+        tables=[f"{t['schema_name']}.{t['table_name']}" for t in release_tables(conn, release.release_id)],
         stac_items=stac_items.published_items(release),
         blobs=[f"{b['container']}/{b['path']}" for b in outputs.get("blobs", [])],
     )
@@ -44,18 +44,18 @@ def unpublish(conn: Connection, ref: str, actor: str, force_approved: bool = Fal
     """Unpublish the release (call inside a transaction); its blobs are listed in the plan for
     `delete_blobs`, which runs after the commit since storage cannot roll back."""
     release = lock_release(conn, ref)
-    if release["unpublished_at"] is not None:
-        raise Conflict(f"Release {release['release_id']} is already unpublished.", "Nothing to do.")
-    if release["approval_state"] == "approved" and not force_approved:
+    if release.unpublished_at is not None:
+        raise Conflict(f"Release {release.release_id} is already unpublished.", "Nothing to do.")
+    if release.approval_state == "approved" and not force_approved:
         raise Conflict(
-            f"Release {release['release_id']} is approved and served.",
+            f"Release {release.release_id} is approved and served.",
             "Revoke it first, or unpublish with force_approved=true (admin only).",
         )
-    if release["approval_state"] == "approved":
+    if release.approval_state == "approved":
         apply_transition(conn, release, "revoke", actor, "unpublished")
-    conn.execute(queries("releases")["mark_unpublished"], {"release_id": release["release_id"]})
+    conn.execute(queries("releases")["mark_unpublished"], {"release_id": release.release_id})
     removal = remove_outputs(conn, release)
-    audit(conn, release["release_id"], "unpublish", actor, None, removal.to_dict())
+    audit(conn, release.release_id, "unpublish", actor, None, removal.to_dict())
     return removal
 
 
@@ -63,11 +63,11 @@ def remove_outputs(conn: Connection, release: Release) -> UnpublishPlan:
     """Drop the release's tables and views, catalog rows and STAC item; repoint latest."""
     removal = plan(conn, release)
     refresh_latest(conn, release)
-    for table in reversed(release_tables(conn, release["release_id"])):  # views before their tables
+    for table in reversed(release_tables(conn, release.release_id)):  # views before their tables
         drop_relation(conn, table["schema_name"], table["table_name"])
-    conn.execute(queries("releases")["delete_release_tables"], {"release_id": release["release_id"]})
+    conn.execute(queries("releases")["delete_release_tables"], {"release_id": release.release_id})
     stac_items.withdraw(conn, release)
-    conn.execute(queries("releases")["delete_cogs_of_release"], {"release_id": release["release_id"]})
+    conn.execute(queries("releases")["delete_cogs_of_release"], {"release_id": release.release_id})
     return removal
 
 

@@ -28,14 +28,14 @@ class JobDefaults:
         files = request.files
         common = {
             "container": request.container_name,
-            "dataset_id": release["dataset_id"],
-            "resource_id": release["resource_id"],
-            "release_id": release["release_id"],
-            "version_ordinal": release["version_ordinal"],
-            "revision": release["revision"],
-            "access_level": release["access_level"],
-            "title": release["title"],
-            "description": release["description"],
+            "dataset_id": release.dataset_id,
+            "resource_id": release.resource_id,
+            "release_id": release.release_id,
+            "version_ordinal": release.version_ordinal,
+            "revision": release.revision,
+            "access_level": release.access_level,
+            "title": release.title,
+            "description": release.description,
             **request.processing_options.for_job(data_type),
         }
         if data_type == "vector":

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from terrace.catalog import identity
+from terrace.catalog.releases import Release
 from terrace.db.pool import Connection
 from terrace.db.queries import queries
 from terrace.errors import NotFound
@@ -37,7 +38,7 @@ def releases(
         queries("releases")["releases_of_asset"],
         {"asset_id": found["asset_id"], "filter": which, **viewer.params},
     )
-    return [describe(conn, dict(r)) for r in rows.fetchall()]
+    return [describe(conn, Release.of(r)) for r in rows.fetchall()]
 
 
 def latest(conn: Connection, viewer: Viewer, dataset_id: str, resource_id: str) -> dict[str, Any]:
@@ -70,11 +71,11 @@ def version(
             f"{dataset_id}/{resource_id} has no version {version_id}.",
             f"See /api/platform/catalog/{dataset_id}/{resource_id}/versions.",
         )
-    return describe(conn, dict(release))
+    return describe(conn, Release.of(release))
 
 
 def approvals(
     conn: Connection, viewer: Viewer, state: str | None, dataset_id: str | None, limit: int
 ) -> list[dict[str, Any]]:
     params = {"state": state, "dataset_id": dataset_id, "limit": limit, **viewer.params}
-    return [describe(conn, dict(r)) for r in conn.execute(queries("releases")["approvals"], params)]
+    return [describe(conn, Release.of(r)) for r in conn.execute(queries("releases")["approvals"], params)]

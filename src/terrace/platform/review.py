@@ -26,14 +26,14 @@ def approve(pool: Pool, body: ApproveRequest, principal: Principal) -> dict[str,
         release = review.approve(
             conn, body.ref, actor(principal), body.version_id, body.clearance_state, body.notes
         )
-        conclude_review(conn, release["job_id"])
+        conclude_review(conn, release.job_id)
         return describe(conn, release)
 
 
 def reject(pool: Pool, body: ReasonRequest, principal: Principal) -> dict[str, Any]:
     with pool.connection() as conn, conn.transaction():
         release = review.reject(conn, body.ref, actor(principal), body.reason)
-        conclude_review(conn, release["job_id"])
+        conclude_review(conn, release.job_id)
         return describe(conn, release)
 
 
@@ -51,6 +51,6 @@ def remove(pool: Pool, storage: Storage, body: UnpublishRequest, principal: Prin
             return {"dry_run": True, **plan(conn, find_release(conn, body.ref)).to_dict()}
         with conn.transaction():
             removal = unpublish(conn, body.ref, actor(principal), body.force_approved)
-            conclude_review(conn, find_release(conn, removal.release_id)["job_id"])
+            conclude_review(conn, find_release(conn, removal.release_id).job_id)
     delete_blobs(storage, removal)
     return {"dry_run": False, **removal.to_dict()}

@@ -19,7 +19,7 @@ def submission_status(conn: Connection, viewer: Viewer, ref: str, job_status: Jo
     """The submission named by a request_id, job_id or release_id, if the viewer may see its release."""
     release = visible_release(conn, viewer, ref)
     request = conn.execute(
-        queries("releases")["request_by_ref"], {"ref": ref, "release_id": release["release_id"]}
+        queries("releases")["request_by_ref"], {"ref": ref, "release_id": release.release_id}
     ).fetchone()
     job = job_status(conn, request["job_id"]) if request else None
     view = describe(conn, release)
@@ -30,12 +30,12 @@ def submission_status(conn: Connection, viewer: Viewer, ref: str, job_status: Jo
         "outputs": view["outputs"],
         "services": view["services"],
         "approval": {
-            "state": release["approval_state"],
-            "version_id": release["version_id"],
-            "reviewer": release["reviewer"],
-            "reviewed_at": release["reviewed_at"],
-            "clearance_state": release["clearance_state"],
+            "state": release.approval_state,
+            "version_id": release.version_id,
+            "reviewer": release.reviewer,
+            "reviewed_at": release.reviewed_at,
+            "clearance_state": release.clearance_state,
         },
-        "warnings": release["warnings"],
-        "error": public_error(release["last_error"]),
+        "warnings": release.warnings,
+        "error": public_error(release.last_error),
     }

@@ -115,7 +115,7 @@ def _existing(conn: Connection, submission: Submission) -> Release | None:
         )
     existing = conn.execute(q["release_by_ref"], {"ref": submission.release_id}).fetchone()
     if existing is not None and submission.request.processing_options.overwrite:
-        transition(dict(existing), "resubmit")
+        transition(Release.of(existing), "resubmit")
     if existing is None or submission.request.processing_options.overwrite:
         busy = conn.execute(
             q["busy_draft"], {"asset_id": submission.asset_id, "release_id": submission.release_id}
@@ -125,7 +125,7 @@ def _existing(conn: Connection, submission: Submission) -> Release | None:
                 f"Another draft of this asset ({busy['release_id']}) is still processing.",
                 "Wait for it to finish (or fail), then submit again.",
             )
-    return None if existing is None else dict(existing)
+    return None if existing is None else Release.of(existing)
 
 
 def _record(
@@ -149,7 +149,7 @@ def _record(
     existing = _existing(conn, submission)
     if existing is not None and not request.processing_options.overwrite:
         known = conn.execute(
-            q["request_of_release"], {"release_id": existing["release_id"], "revision": existing["revision"]}
+            q["request_of_release"], {"release_id": existing.release_id, "revision": existing.revision}
         ).fetchone()
         if known is not None:
             return _receipt(existing, known["request_id"], known["job_id"], created=False), None
@@ -181,14 +181,14 @@ def _record(
     release = find_release(conn, submission.release_id)
     parameters = defaults.job_parameters(release, request, submission.data_type)
     job_id = machine.submit_in(conn, JOB_TYPES[submission.data_type], parameters)
-    conn.execute(q["start_processing"], {"release_id": release["release_id"], "job_id": job_id})
-    request_id = identity.request_id(release["release_id"], release["revision"])
+    conn.execute(q["start_processing"], {"release_id": release.release_id, "job_id": job_id})
+    request_id = identity.request_id(release.release_id, release.revision)
     conn.execute(
         q["insert_request"],
         {
             "request_id": request_id,
-            "release_id": release["release_id"],
-            "revision": release["revision"],
+            "release_id": release.release_id,
+            "revision": release.revision,
             "job_id": job_id,
             "submitted_by": submitted_by,
             "payload": Jsonb(request.model_dump()),
@@ -201,9 +201,9 @@ def _receipt(release: Release, request_id: str, job_id: str, created: bool) -> R
     return Receipt(
         request_id=request_id,
         job_id=job_id,
-        asset_id=release["asset_id"],
-        release_id=release["release_id"],
-        revision=release["revision"],
+        asset_id=release.asset_id,
+        release_id=release.release_id,
+        revision=release.revision,
         created=created,
         links={"status": f"/api/platform/status/{request_id}", "job": f"/api/jobs/{job_id}"},
     )

@@ -46,17 +46,17 @@ RELEASE_FIELDS = (
 
 def describe(conn: Connection, release: Release) -> dict[str, Any]:
     """The release with its outputs (one entry per release table) and service URLs."""
-    if release["data_type"] != "vector":
+    if release.data_type != "vector":
         return {
-            **{name: release[name] for name in RELEASE_FIELDS},
-            "warnings": release["warnings"],
+            **{name: getattr(release, name) for name in RELEASE_FIELDS},
+            "warnings": release.warnings,
             "outputs": raster_outputs(release),
             "services": raster_services(release),
         }
-    tables = release_tables(conn, release["release_id"])
+    tables = release_tables(conn, release.release_id)
     return {
-        **{name: release[name] for name in RELEASE_FIELDS},
-        "warnings": release["warnings"],
+        **{name: getattr(release, name) for name in RELEASE_FIELDS},
+        "warnings": release.warnings,
         "outputs": tables,
         "services": services(tables),
     }
@@ -64,7 +64,7 @@ def describe(conn: Connection, release: Release) -> dict[str, Any]:
 
 def raster_outputs(release: Release) -> dict[str, Any]:
     """The COGs written, the STAC items awaiting approval and those published."""
-    outputs = release["outputs"] or {}
+    outputs = release.outputs or {}
     stac = outputs.get("stac") or {}
     return {
         "cogs": outputs.get("cogs", []),
@@ -78,14 +78,14 @@ def raster_outputs(release: Release) -> dict[str, Any]:
 def raster_services(release: Release) -> list[dict[str, str]]:
     """Served tile URLs for the published items of an approved release; for a draft, the
     reviewer-only preview of each COG."""
-    outputs = release["outputs"] or {}
+    outputs = release.outputs or {}
     published = outputs.get(PUBLISHED)
     if published:
         return [_served_item(published["collection_id"], item) for item in published["item_ids"]]
-    if release["approval_state"] != "pending_review":
+    if release.approval_state != "pending_review":
         return []
     cogs = outputs.get("cogs", [])
-    return [_draft_cog(release["release_id"], index, cog["path"]) for index, cog in enumerate(cogs)]
+    return [_draft_cog(release.release_id, index, cog["path"]) for index, cog in enumerate(cogs)]
 
 
 def _served_item(collection_id: str, item_id: str) -> dict[str, str]:

@@ -61,7 +61,7 @@ def may_see(conn: Connection, viewer: Viewer, release_id: str) -> bool:
 def visible_release(conn: Connection, viewer: Viewer, ref: str) -> Release:
     """The release named by a release_id, request_id or job_id, if this viewer may see it."""
     release = find_release(conn, ref)
-    if not may_see(conn, viewer, release["release_id"]):
+    if not may_see(conn, viewer, release.release_id):
         raise no_release(ref)
     return release
 

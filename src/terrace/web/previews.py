@@ -19,9 +19,9 @@ SAMPLE_ROWS = 20
 HIDDEN_COLUMNS = set(STANDARD_COLUMNS) - {"objectid"}
 
 
-def primary_table(conn: Connection, release: Release) -> dict[str, Any] | None:
+def primary_table(conn: Connection, release_id: str) -> dict[str, Any] | None:
     """The release's first table (not a view), or None for rasters and failed drafts."""
-    tables = [t for t in release_tables(conn, release["release_id"]) if t["table_role"] != "view"]
+    tables = [t for t in release_tables(conn, release_id) if t["table_role"] != "view"]
     return tables[0] if tables else None
 
 
@@ -70,11 +70,11 @@ def extent(conn: Connection, schema: str, table: str) -> list[float] | None:
 
 def comparison(conn: Connection, draft: Release) -> dict[str, Any] | None:
     """The draft beside the latest served release of its asset: counts, extents, schemas."""
-    served = conn.execute(queries("releases")["latest_served"], {"asset_id": draft["asset_id"]}).fetchone()
+    served = conn.execute(queries("releases")["latest_served"], {"asset_id": draft.asset_id}).fetchone()
     if served is None:
         return None
-    theirs = primary_table(conn, {"release_id": served["release_id"]})
-    ours = primary_table(conn, draft)
+    theirs = primary_table(conn, served["release_id"])
+    ours = primary_table(conn, draft.release_id)
     if theirs is None or ours is None:
         return None
     mine = {c["name"]: c["type"] for c in columns(conn, ours["schema_name"], ours["table_name"])}

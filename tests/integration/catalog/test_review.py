@@ -69,7 +69,7 @@ def test_approve_moves_tables_to_stable_names_and_latest_follows(conn: psycopg.C
     first = make_release(conn, 1)
     with conn.transaction():
         approved = review.approve(conn, first, actor="alice", clearance_state="public", notes="looks good")
-    assert approved["version_id"] == "v1" and approved["is_served"] and approved["reviewer"] == "alice"
+    assert approved.version_id == "v1" and approved.is_served and approved.reviewer == "alice"
     assert relation_kind(conn, "geo", "floods_jakarta_v1") == "r"
     assert relation_kind(conn, "geo_draft", "floods_jakarta_ord1") is None
     assert latest_ordinal(conn) == 1
@@ -86,7 +86,7 @@ def test_approve_moves_tables_to_stable_names_and_latest_follows(conn: psycopg.C
 
     with conn.transaction():
         revoked = review.revoke(conn, second, actor="bob", reason="wrong extent")
-    assert revoked["approval_state"] == "revoked" and not revoked["is_served"]
+    assert revoked.approval_state == "revoked" and not revoked.is_served
     assert latest_ordinal(conn) == 1
     assert relation_kind(conn, "geo", "floods_jakarta_v2") is None
     audit = conn.execute(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+from typing import Any
+
 import pytest
 
 from terrace.catalog.states import TRANSITIONS, transition
@@ -17,8 +20,9 @@ ALLOWED = {
 }
 
 
-def release(state: str, processing: str = "completed") -> dict[str, str]:
-    return {"release_id": "r1", "approval_state": state, "processing_status": processing}
+def release(state: str, processing: str = "completed") -> Any:
+    """What the table reads of a release."""
+    return SimpleNamespace(release_id="r1", approval_state=state, processing_status=processing)
 
 
 @pytest.mark.parametrize("state", STATES)

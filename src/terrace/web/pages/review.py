@@ -43,8 +43,11 @@ def page(request: Request, release_id: str, pool: Pool, user: User) -> Response:
     with pool.connection() as conn:
         release = visible_release(conn, Viewer.of(user), release_id)
         context: dict[str, Any] = {"release": describe(conn, release), "table": None, "compare": None}
-        context["cogs"] = [dict(r) for r in conn.execute(queries("web")["cogs_of_release"], release)]
-        table = previews.primary_table(conn, release)
+        context["cogs"] = [
+            dict(r)
+            for r in conn.execute(queries("web")["cogs_of_release"], {"release_id": release.release_id})
+        ]
+        table = previews.primary_table(conn, release.release_id)
         if table is not None and table["schema_name"] == DRAFT_SCHEMA:
             context["table"] = table
             context["names"], context["rows"] = previews.sample(conn, DRAFT_SCHEMA, table["table_name"])
@@ -58,7 +61,7 @@ def draft_features(release_id: str, pool: Pool, user: User) -> Response:
     """The draft's features for the review map: reviewers only, drafts are not served."""
     require_role(user, Role.reviewer, "draft previews")
     with pool.connection() as conn:
-        table = previews.primary_table(conn, visible_release(conn, Viewer.of(user), release_id))
+        table = previews.primary_table(conn, visible_release(conn, Viewer.of(user), release_id).release_id)
         if table is None or table["schema_name"] != DRAFT_SCHEMA:
             raise NotFound(f"Release {release_id} has no draft table.", "Only vector drafts have one.")
         return JSONResponse(previews.features(conn, DRAFT_SCHEMA, table["table_name"]))
