@@ -16,9 +16,6 @@ from terrace.db.pool import Connection
 from terrace.db.queries import queries
 from terrace.errors import Conflict
 
-# Actions whose state change apply_transition writes (resubmit is a new revision, see submit).
-WRITTEN = ("approve", "reject", "revoke")
-
 # action -> (states it may start from, state it leads to)
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "approve": (frozenset({"pending_review"}), "approved"),
@@ -55,9 +52,11 @@ def apply_transition(
     action: str,
     actor: str,
     reason: str | None = None,
+    details: dict[str, Any] | None = None,
     **fields: Any,
 ) -> str:
-    """Move the release by `action` (one of WRITTEN): state, audit and job event in one go."""
+    """Move the release by `action`: its `transition_{action}` statement writes the target state
+    with `fields`; the audit row and the job event carry `details` (by default the fields)."""
     state = transition(release, action)
     release_id = release.release_id
     q = queries("releases")
@@ -65,7 +64,8 @@ def apply_transition(
         q[f"transition_{action}"],
         {"release_id": release_id, "state": state, "actor": actor, "reason": reason, **fields},
     )
-    details = {key: value for key, value in fields.items() if value is not None}
+    if details is None:
+        details = {key: value for key, value in fields.items() if value is not None}
     conn.execute(
         q["audit"],
         {

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel
@@ -13,7 +14,7 @@ from pydantic import BaseModel
 from terrace.auth import Principal
 from terrace.catalog import identity
 from terrace.catalog.releases import Release, find_release
-from terrace.catalog.states import transition
+from terrace.catalog.states import apply_transition, transition
 from terrace.catalog.unpublish import UnpublishPlan, delete_blobs, remove_outputs
 from terrace.db.pool import Connection, Pool, fetch_one
 from terrace.db.queries import queries
@@ -153,7 +154,7 @@ def _record(
         ).fetchone()
         if known is not None:
             return _receipt(existing, known["request_id"], known["job_id"], created=False), None
-    fields = {
+    fields: dict[str, Any] = {
         "release_id": submission.release_id,
         "title": request.title,
         "description": request.description,
@@ -165,7 +166,9 @@ def _record(
     removal = None
     if existing is not None:
         removal = remove_outputs(conn, existing)
-        conn.execute(q["new_revision"], fields)
+        apply_transition(
+            conn, existing, "resubmit", submitted_by, details={"revision": existing.revision + 1}, **fields
+        )
     else:
         ordinal = fetch_one(conn, q["next_ordinal"], {"asset_id": submission.asset_id})["ordinal"]
         conn.execute(

@@ -89,6 +89,14 @@ def test_overwrite_of_a_draft_bumps_revision_and_leaves_no_orphan(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'geo_draft'"
         )
         assert drafts.fetchone()[0] == 1
+        # The new revision is a transition like any other: audited, and told on the first job.
+        audit = conn.execute("SELECT action::text, details FROM app.approval_audit").fetchall()
+        assert audit == [("resubmit", {"revision": 2})]
+        told = conn.execute(
+            "SELECT count(*) FROM app.job_events WHERE job_id = %s AND kind = 'release_pending_review'",
+            (first.json()["job_id"],),
+        )
+        assert told.fetchone()[0] == 1
 
 
 def test_mixed_geometry_makes_three_tables_and_unpublish_drops_all(

@@ -108,15 +108,15 @@ VALUES (%(release_id)s, %(asset_id)s, %(submission_key)s, %(suggested_version_id
      ORDER BY version_ordinal DESC LIMIT 1),
     %(title)s, %(description)s, %(access_level)s, %(granted_roles)s, %(source)s, %(processing_options)s);
 
--- name: new_revision
+-- name: transition_resubmit
+-- A new revision of the release: processed again, reviewed again.
 UPDATE app.asset_releases
 SET revision = revision + 1, processing_status = 'pending', processing_started_at = NULL,
     processing_completed_at = NULL, last_error = NULL, warnings = '[]'::jsonb, outputs = '{}'::jsonb,
-    approval_state = 'pending_review', reviewer = NULL, reviewed_at = NULL, rejection_reason = NULL,
+    approval_state = %(state)s::app.approval_state, reviewer = NULL, reviewed_at = NULL, rejection_reason = NULL,
     title = %(title)s, description = %(description)s, access_level = %(access_level)s,
     granted_roles = %(granted_roles)s, source = %(source)s, processing_options = %(processing_options)s, unpublished_at = NULL
-WHERE release_id = %(release_id)s
-RETURNING revision;
+WHERE release_id = %(release_id)s;
 
 -- name: insert_request
 INSERT INTO app.api_requests (request_id, release_id, revision, job_id, submitted_by, payload)
