@@ -1,5 +1,5 @@
-"""FastAPI dependencies: the pool, storage, CoreMachine, job defaults, and the authenticated
-principal with its role."""
+"""FastAPI dependencies of the API routes: the authenticated principal and its role (what the
+process holds, such as the pool, is in `terrace.dependencies`)."""
 
 from __future__ import annotations
 
@@ -9,33 +9,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from terrace.auth import Principal, Role, require_role, verify_key
-from terrace.db import pool as db
+from terrace.dependencies import Pool
 from terrace.errors import Unauthenticated
-from terrace.orchestration.machine import CoreMachine
-from terrace.platform.processing import JobDefaults
-from terrace.storage import Storage
-
-
-def get_pool(request: Request) -> db.Pool:
-    return request.app.state.pool
-
-
-def get_storage(request: Request) -> Storage:
-    return request.app.state.storage
-
-
-def get_machine(request: Request) -> CoreMachine:
-    return request.app.state.machine
-
-
-def get_job_defaults(request: Request) -> JobDefaults:
-    return request.app.state.job_defaults
-
-
-Pool = Annotated[db.Pool, Depends(get_pool)]
-StorageDep = Annotated[Storage, Depends(get_storage)]
-Machine = Annotated[CoreMachine, Depends(get_machine)]
-Defaults = Annotated[JobDefaults, Depends(get_job_defaults)]
 
 
 def current_principal(request: Request, pool: Pool) -> Principal | None:

@@ -25,8 +25,8 @@ from terrace.auth import Principal, Role, require_role
 from terrace.auth.keys import principal_of, verify_key
 from terrace.db import pool as db
 from terrace.db.queries import queries
+from terrace.dependencies import Pool
 from terrace.errors import Forbidden, TerraceError
-from terrace.web.deps import Pool
 
 SESSION = "session"
 CSRF = "csrf"

@@ -13,7 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from terrace import __version__
 from terrace.auth import Role
-from terrace.web.deps import get_pool
+from terrace.dependencies import get_pool
 from terrace.web.session import csrf_token, current_user
 
 FOLDER = Path(__file__).parent

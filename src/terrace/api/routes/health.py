@@ -8,8 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from terrace.api.deps import Pool, StorageDep, current_principal
+from terrace.api.deps import current_principal
 from terrace.auth import Principal, Role
+from terrace.dependencies import Pool, StorageDep
 from terrace.health import check_health, overall
 
 router = APIRouter(tags=["health"])

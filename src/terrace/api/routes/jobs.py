@@ -7,8 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Query, Response
 from fastapi.responses import PlainTextResponse
 
-from terrace.api.deps import Machine, Pool, StorageDep, require
+from terrace.api.deps import require
 from terrace.auth import Principal, Role
+from terrace.dependencies import Machine, Pool, StorageDep
 from terrace.errors import NotFound
 from terrace.orchestration import status as views
 from terrace.platform.visibility import Viewer, require_job

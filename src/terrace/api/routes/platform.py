@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from terrace.api.deps import Defaults, Machine, Pool, StorageDep, require
+from terrace.api.deps import require
 from terrace.auth import Principal, Role
+from terrace.dependencies import Defaults, Machine, Pool, StorageDep
 from terrace.orchestration.status import job_status
 from terrace.platform import resolve, review
 from terrace.platform.requests import ApproveRequest, ReasonRequest, SubmitRequest, UnpublishRequest

@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
-from terrace.api.deps import StorageDep, require
+from terrace.api.deps import require
 from terrace.auth import Principal, Role
+from terrace.dependencies import StorageDep
 from terrace.errors import Forbidden, InvalidInput, PayloadTooLarge
 from terrace.storage import validate_path
 

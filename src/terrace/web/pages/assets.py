@@ -13,11 +13,11 @@ from pydantic import ValidationError
 from terrace.auth import Principal, Role
 from terrace.db.pool import Connection
 from terrace.db.queries import queries
+from terrace.dependencies import Pool, StorageDep
 from terrace.errors import NotFound, TerraceError
 from terrace.platform import resolve, review
 from terrace.platform.requests import ReasonRequest, UnpublishRequest
 from terrace.platform.visibility import Viewer, require_release
-from terrace.web.deps import Pool, StorageDep
 from terrace.web.forms import invalid_input
 from terrace.web.session import User, needs
 from terrace.web.templating import render

@@ -13,10 +13,10 @@ from terrace.auth import Principal
 from terrace.db.models.catalog import SERVED_SCHEMA
 from terrace.db.pool import Connection
 from terrace.db.queries import queries
+from terrace.dependencies import Pool
 from terrace.errors import NotFound
 from terrace.serving.visibility import ACCESS_PROPERTY, GRANTS_PROPERTY, Audience
 from terrace.web import previews
-from terrace.web.deps import Pool
 from terrace.web.session import User
 from terrace.web.templating import render
 

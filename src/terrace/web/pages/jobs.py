@@ -10,10 +10,10 @@ from fastapi.responses import RedirectResponse, Response
 
 from terrace.auth import Principal, Role
 from terrace.db import pool as db
+from terrace.dependencies import Machine, Pool
 from terrace.orchestration.machine import CoreMachine
 from terrace.orchestration.status import job_events, job_status, list_jobs
 from terrace.platform.visibility import Viewer, require_job
-from terrace.web.deps import Machine, Pool
 from terrace.web.session import User, needs
 from terrace.web.templating import render
 

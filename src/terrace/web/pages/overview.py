@@ -9,11 +9,11 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from terrace.auth import Role
+from terrace.dependencies import DatabaseUrl, Pool, StorageDep
 from terrace.health import check_health, overall
 from terrace.orchestration.status import list_jobs
 from terrace.platform import resolve
 from terrace.platform.visibility import Viewer
-from terrace.web.deps import DatabaseUrl, Pool, StorageDep
 from terrace.web.session import User, checked_csrf, sign_in, sign_out
 from terrace.web.templating import render
 

@@ -13,13 +13,13 @@ from pydantic import ValidationError
 from terrace.auth import Principal, Role, require_role
 from terrace.db.models.catalog import DRAFT_SCHEMA
 from terrace.db.queries import queries
+from terrace.dependencies import Pool, StorageDep
 from terrace.errors import NotFound, TerraceError
 from terrace.platform import resolve, review
 from terrace.platform.requests import ApproveRequest, ReasonRequest
 from terrace.platform.views import describe
 from terrace.platform.visibility import Viewer, require_release, visible_release
 from terrace.web import previews
-from terrace.web.deps import Pool, StorageDep
 from terrace.web.forms import invalid_input
 from terrace.web.session import User, needs
 from terrace.web.templating import render

@@ -13,11 +13,11 @@ from starlette.concurrency import run_in_threadpool
 
 from terrace.auth import Principal, Role
 from terrace.catalog import identity
+from terrace.dependencies import Defaults, Machine, Pool, StorageDep, UploadLimit
 from terrace.errors import InvalidInput, TerraceError
 from terrace.platform.requests import ProcessingOptions, SubmitRequest
 from terrace.platform.submit import submit_release
 from terrace.storage import Storage
-from terrace.web.deps import Defaults, Machine, Pool, StorageDep, UploadLimit
 from terrace.web.forms import invalid_input
 from terrace.web.session import User, needs
 from terrace.web.templating import render

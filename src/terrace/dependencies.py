@@ -1,5 +1,5 @@
-"""What pages need, as FastAPI dependencies: the pool, storage, CoreMachine, the job defaults,
-the upload limit and the database URL, kept in the host app's state that the interface shares."""
+"""What an API process holds for its routes and the web UI's pages, as FastAPI dependencies: the
+pool, storage, CoreMachine, the job defaults, the upload limit and the database URL."""
 
 from __future__ import annotations
 
