@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from terrace.cli.client import call, make_client, upload
 from terrace.cli.context import friendly_errors
+from terrace.platform.sidecars import is_shapefile, sidecar_name
 
 DONE = {"awaiting_approval", "completed", "failed", "cancelled"}
 
@@ -36,8 +37,10 @@ def submit(
     ] = None,
     wait: Annotated[bool, typer.Option(help="Show progress until processing ends.")] = True,
 ) -> None:
-    """Upload FILE to bronze, submit it, and follow processing to awaiting approval."""
-    path = f"{dataset}/{resource}/{file.name}"
+    """Upload FILE to bronze (a .shp with its sidecar files), submit it, and follow processing
+    to awaiting approval."""
+    folder = f"{dataset}/{resource}"
+    path = f"{folder}/{file.name}"
     body = {
         "dataset_id": dataset,
         "resource_id": resource,
@@ -50,6 +53,8 @@ def submit(
     }
     with make_client() as client:
         upload(client, file, "bronze", path)
+        for sidecar, name in _sidecars(file):
+            upload(client, sidecar, "bronze", f"{folder}/{name}")
         submitted = call(client, "POST", "/api/platform/submit", json=body)
         typer.echo(
             f"request_id: {submitted['request_id']}\nrelease_id: {submitted['release_id']}\n"
@@ -60,6 +65,14 @@ def submit(
             _summary(status)
             if status["job"]["status"] == "failed":
                 raise typer.Exit(1)
+
+
+def _sidecars(file: Path) -> list[tuple[Path, str]]:
+    """The sidecar files beside a .shp, each with the name it takes beside it in bronze."""
+    if not is_shapefile(file.name):
+        return []
+    found = ((other, sidecar_name(file.name, other.name)) for other in sorted(file.parent.iterdir()))
+    return [(other, name) for other, name in found if name is not None and other.is_file()]
 
 
 def _summary(status: dict[str, Any]) -> None:

@@ -25,6 +25,7 @@ from terrace.platform.data_types import JOB_TYPES, infer_data_type
 from terrace.platform.processing import JobDefaults
 from terrace.platform.requests import SubmitRequest
 from terrace.platform.review import actor
+from terrace.platform.sidecars import is_shapefile, require_sidecars
 from terrace.storage import Storage
 
 
@@ -85,7 +86,8 @@ def submit_release(
 
 def validate(storage: Storage, request: SubmitRequest, input_containers: Collection[str]) -> Submission:
     """Everything that can be checked without writing: names, options, files present in an
-    input container."""
+    input container (a shapefile's .shx and .dbf beside its .shp). The submission key digests
+    a shapefile's sidecars too, so a changed .dbf is a new release."""
     require_input_container(request.container_name, input_containers)
     dataset = identity.normalize_slug(request.dataset_id, "dataset_id")
     resource = identity.normalize_slug(request.resource_id, "resource_id")
@@ -97,10 +99,14 @@ def validate(storage: Storage, request: SubmitRequest, input_containers: Collect
                 f"File {name!r} was not found in container {request.container_name!r}.",
                 f"Upload it first: PUT /api/storage/{request.container_name}/{name}.",
             )
+    digested = list(request.files)
+    for name in request.files:
+        if is_shapefile(name):
+            digested += require_sidecars(storage, request.container_name, name)
     if request.version_id:
         key = "version:" + identity.normalize_version(request.version_id)
     else:
-        key = "sha256:" + ",".join(storage.sha256(request.container_name, f) for f in request.files)
+        key = "sha256:" + ",".join(storage.sha256(request.container_name, f) for f in digested)
     asset = identity.asset_id(dataset, resource)
     return Submission(request, dataset, resource, data_type, asset, key, identity.release_id(asset, key))
 

@@ -16,6 +16,7 @@ from terrace.catalog import identity
 from terrace.dependencies import Defaults, Machine, Pool, StorageDep, UploadLimit
 from terrace.errors import InvalidInput, TerraceError
 from terrace.platform.requests import ProcessingOptions, SubmitRequest
+from terrace.platform.sidecars import is_shapefile, sidecar_name
 from terrace.platform.submit import submit_release
 from terrace.storage import Storage
 from terrace.web.forms import invalid_input
@@ -44,11 +45,16 @@ async def check(
     user: Submitter,
     file: Annotated[list[UploadFile], File()],
 ) -> Response:
-    """Upload the file (several rasters make a collection) to bronze and validate the submission
-    (a dry run); nothing else is created."""
-    values: dict[str, Any] = await _values(request)
+    """Upload the file(s) to bronze and validate the submission (a dry run); nothing else is
+    created. Several rasters make a collection; a .shp's sidecar files go beside it."""
+    values: dict[str, Any] = {**await _values(request), "paths": [], "sidecars": []}
     try:
-        values["paths"] = [await _upload(storage, upload_limit, values, one) for one in file]
+        names = [_name(one) for one in file]
+        shapefiles = [name for name in names if is_shapefile(name)]
+        for one, name in zip(file, names, strict=True):
+            beside = next(filter(None, (sidecar_name(shp, name) for shp in shapefiles)), None)
+            path = await _upload(storage, upload_limit, values, one, beside or name)
+            values["sidecars" if beside else "paths"].append(path)
         outcome = await run_in_threadpool(
             submit_release, pool, machine, storage, defaults, _request(values), user, dry_run=True
         )
@@ -84,11 +90,15 @@ async def _values(request: Request) -> dict[str, Any]:
     return {name: str(form.get(name, "")) for name in FIELDS}
 
 
-async def _upload(storage: Storage, limit: int, values: dict[str, Any], file: UploadFile) -> str:
-    """The uploaded file in bronze, under the dataset and resource it is submitted as."""
+def _name(file: UploadFile) -> str:
     name = (file.filename or "").rsplit("/", 1)[-1]
     if not name:
         raise InvalidInput("No file was chosen.", "Choose the file to publish.")
+    return name
+
+
+async def _upload(storage: Storage, limit: int, values: dict[str, Any], file: UploadFile, name: str) -> str:
+    """The uploaded file in bronze as `name`, under the dataset and resource it is submitted as."""
     dataset = identity.normalize_slug(values["dataset_id"], "dataset_id")
     resource = identity.normalize_slug(values["resource_id"], "resource_id")
 
