@@ -4,7 +4,9 @@ dropped or repaired feature is reported with its source row."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import pyarrow as pa
@@ -32,6 +34,12 @@ MULTI_HEADERS = pa.array(
 )
 WORLD = shapely.box(-180, -90, 180, 90)
 EAST_OF_ANTIMERIDIAN = shapely.box(180, -90, 540, 90)
+# per-feature repairs tried in turn when GEOS raises on a feature (SPEC §4)
+REPAIRS: tuple[Callable[[np.ndarray], np.ndarray], ...] = (
+    partial(shapely.make_valid, method="structure", keep_collapsed=False),
+    partial(shapely.make_valid, method="linework"),
+    partial(shapely.buffer, distance=0),
+)
 
 
 @dataclass
@@ -44,34 +52,109 @@ class Cleaned:
 
 
 def clean(wkb: np.ndarray, transformer: pyproj.Transformer | None, keep_z: bool) -> Cleaned:
-    """Clean one batch of WKB geometries; a transformer reprojects to EPSG:4326."""
+    """Clean one batch of WKB geometries; a transformer reprojects to EPSG:4326.
+
+    Every GEOS step runs on the whole batch; if GEOS raises, the step is redone feature by
+    feature and a feature it fails on is repaired (`REPAIRS`, in turn) or dropped and reported.
+    """
     result = Cleaned(np.empty(0, dtype=object), np.empty(0, dtype=np.int8), np.ones(len(wkb), dtype=bool))
     geoms = shapely.from_wkb(wkb, on_invalid="ignore")
     _drop(result, shapely.is_missing(geoms) | shapely.is_empty(geoms), "NULL_GEOMETRY_DROPPED")
     geoms = geoms.copy()
     geoms[~result.kept] = None
     geoms, families = _families(result, geoms)
-    invalid = result.kept & ~shapely.is_valid(geoms)
-    if invalid.any():
-        geoms[invalid] = _keep_family(shapely.make_valid(geoms[invalid]), families[invalid])
-        _note(result, invalid, "GEOMETRY_REPAIRED")
     if not keep_z:
         has_z = result.kept & shapely.has_z(geoms)
         if has_z.any():
             geoms[has_z] = shapely.force_2d(geoms[has_z])
             _note(result, has_z, "Z_DROPPED")
-    kept = result.kept
     if transformer is not None:  # None: the data is in EPSG:4326 already
+        kept = result.kept
         geoms[kept] = shapely.transform(geoms[kept], _projector(transformer), include_z=keep_z)
-    crossing = np.zeros(len(geoms), dtype=bool)
-    crossing[kept] = np.diff(shapely.bounds(geoms[kept])[:, [0, 2]], axis=1)[:, 0] > 180
-    if crossing.any():
-        geoms[crossing] = _split_at_antimeridian(geoms[crossing])
-        _note(result, crossing, "ANTIMERIDIAN_FIXED")
-    polygons = kept & (families == 2)
-    geoms[polygons] = shapely.orient_polygons(geoms[polygons], exterior_cw=False)
+    # validity is judged where the geometry lies: one drawn across ±180° once cut (reprojection
+    # may also make a valid geometry invalid, so repairs follow it)
+    crossing = _crossing(geoms, result.kept)
+    invalid = result.kept & ~crossing & ~shapely.is_valid(geoms)
+    _step(result, geoms, families, invalid, shapely.make_valid)
+    _note(result, invalid & result.kept, "GEOMETRY_REPAIRED")
+    _step(result, geoms, families, crossing, _split_at_antimeridian)
+    _note(result, crossing & result.kept, "ANTIMERIDIAN_FIXED")
+    _step(result, geoms, families, result.kept & (families == 2), _counterclockwise)
+    kept = result.kept
     result.geometries, result.families = geoms[kept], families[kept]
     return result
+
+
+def _step(
+    result: Cleaned,
+    geoms: np.ndarray,
+    families: np.ndarray,
+    mask: np.ndarray,
+    operation: Callable[[np.ndarray], np.ndarray],
+) -> None:
+    """`geoms[mask] = operation(...)`, each kept in its family; where GEOS raises, one feature at a
+    time, a failing feature repaired first and dropped with a report row if it still fails."""
+    if not mask.any():
+        return
+    try:
+        geoms[mask] = _keep_family(operation(geoms[mask]), families[mask])
+        return
+    except shapely.errors.GEOSException:
+        pass
+    for index in np.flatnonzero(mask):
+        one = np.array([geoms[index]], dtype=object)
+        family = families[index : index + 1]
+        try:
+            geoms[index] = _keep_family(operation(one), family)[0]
+            continue
+        except shapely.errors.GEOSException:
+            pass
+        for repair in REPAIRS:
+            try:
+                candidate = _keep_family(operation(_keep_family(repair(one), family)), family)[0]
+            except shapely.errors.GEOSException:
+                continue
+            if not shapely.is_empty(candidate) and shapely.is_valid(candidate):
+                geoms[index] = candidate
+                break
+        else:
+            _drop(result, np.arange(len(geoms)) == index, "GEOMETRY_UNREPAIRABLE_DROPPED")
+
+
+def _counterclockwise(geoms: np.ndarray) -> np.ndarray:
+    return shapely.orient_polygons(geoms, exterior_cw=False)
+
+
+def _crossing(geoms: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """Kept geometries drawn across the ±180° meridian: a segment jumping more than 180° in
+    longitude (a segment along a pole, as Antarctica's, is no crossing). Geometries already cut
+    at ±180° (Fiji, Russia) span up to 360° without crossing and are left as they are."""
+    crossing = np.zeros(len(geoms), dtype=bool)
+    wide = np.flatnonzero(kept & (np.ptp(shapely.bounds(geoms)[:, [0, 2]], axis=1) > 180))
+    for index in wide:
+        for line in _lines(geoms[index]):
+            coords = shapely.get_coordinates(line)
+            jump = np.abs(np.diff(coords[:, 0])) > 180
+            polar = (np.abs(coords[:-1, 1]) >= 90) & (coords[:-1, 1] == coords[1:, 1])
+            if (jump & ~polar).any():
+                crossing[index] = True
+                break
+    return crossing
+
+
+def _lines(geom: shapely.Geometry) -> np.ndarray:
+    """The rings and lines of a geometry (no segments for points)."""
+    parts = _flat_parts(geom)
+    rings = shapely.get_rings(parts[shapely.get_type_id(parts) == 3])
+    return np.concatenate([parts[np.isin(shapely.get_type_id(parts), (1, 2))], rings])
+
+
+def _flat_parts(geom: shapely.Geometry) -> np.ndarray:
+    """The single-part members of a geometry, collections and MULTIs inside collections opened."""
+    parts = shapely.get_parts(geom)
+    while (~SINGLE[np.clip(shapely.get_type_id(parts), 0, 7)]).any():
+        parts = shapely.get_parts(parts)
+    return parts
 
 
 def _projector(transformer: pyproj.Transformer):  # type: ignore[no-untyped-def]
@@ -89,7 +172,7 @@ def _families(result: Cleaned, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarra
     collections = np.flatnonzero(result.kept & (types == 7))
     mixed = np.zeros(len(geoms), dtype=bool)
     for index in collections:
-        parts = shapely.get_parts(geoms[index])
+        parts = _flat_parts(geoms[index])
         kinds = {FAMILY_OF_TYPE.get(int(t), -1) for t in shapely.get_type_id(parts)}
         if len(kinds) == 1 and -1 not in kinds:
             family = kinds.pop()
@@ -103,10 +186,11 @@ def _families(result: Cleaned, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 
 def _keep_family(geoms: np.ndarray, families: np.ndarray) -> np.ndarray:
-    """make_valid may return collections (a polygon with a dangling line): keep the own family."""
+    """make_valid may return collections (a polygon with a dangling line, a MULTI beside a line):
+    keep the parts of the own family."""
     out = geoms.copy()
     for index in np.flatnonzero(shapely.get_type_id(geoms) == 7):
-        parts = shapely.get_parts(geoms[index])
+        parts = _flat_parts(geoms[index])
         same = parts[[FAMILY_OF_TYPE.get(int(t), -1) == families[index] for t in shapely.get_type_id(parts)]]
         out[index] = MULTI[families[index]](same)
     return out
@@ -144,7 +228,7 @@ def _split_at_antimeridian(geoms: np.ndarray) -> np.ndarray:
     def back(coords: np.ndarray) -> np.ndarray:
         return coords - np.array([360.0, 0.0])
 
-    shifted = shapely.transform(geoms, shift)
+    shifted = shapely.make_valid(shapely.transform(geoms, shift))  # valid as drawn across ±180°
     west = shapely.intersection(shifted, WORLD)
     east = shapely.transform(shapely.intersection(shifted, EAST_OF_ANTIMERIDIAN), back)
     return shapely.union(west, east)
@@ -159,5 +243,7 @@ def _drop(result: Cleaned, mask: np.ndarray, code: str) -> None:
 
 def _note(result: Cleaned, mask: np.ndarray, code: str) -> None:
     rows = np.flatnonzero(mask)
+    if not len(rows):
+        return
     result.counts[code] += len(rows)
     result.report.extend((int(r), code) for r in rows)

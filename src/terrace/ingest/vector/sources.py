@@ -125,7 +125,7 @@ def open_source(path: Path, options: ReadOptions, part: Part | None = None) -> I
             **_open_options(fmt, options),
         ) as (meta, reader):
             schema = _rename_geometry(reader.schema, meta.get("geometry_name") or "wkb_geometry")
-            fid_index = schema.get_field_index(meta.get("fid_column") or "OGC_FID")
+            fid_index = _fid_index(schema, meta.get("fid_column"))
             schema = schema.remove(fid_index)
             batches = (
                 Batch(
@@ -144,6 +144,15 @@ def open_source(path: Path, options: ReadOptions, part: Part | None = None) -> I
             f"{path.name} cannot be read as {fmt}: {exc}",
             "Check that the file is complete and of the type its extension says.",
         ) from exc
+
+
+def _fid_index(schema: pa.Schema, fid_column: str | None) -> int:
+    """The FID column of GDAL's Arrow stream: named as the layer's FID column, or OGC_FID, and
+    written first; a GeoJSON whose features carry an `id` may name it otherwise."""
+    for name in (fid_column, "OGC_FID"):
+        if name and schema.get_field_index(name) >= 0:
+            return schema.get_field_index(name)
+    return 0
 
 
 def _limit(batches: Iterable[pa.RecordBatch], count: int | None) -> Iterator[pa.RecordBatch]:
