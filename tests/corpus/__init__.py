@@ -1,0 +1,1 @@
+"""The real-world corpus: public geodata from package registries, checked against GDAL."""
