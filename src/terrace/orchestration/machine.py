@@ -198,9 +198,9 @@ class CoreMachine:
 
     def fail_task(
         self, conn: Connection, job_id: str, task_id: str, stage: int, worker_id: str, failure: Failure
-    ) -> str:
+    ) -> None:
         """Record a task's failure: the task is retried while its attempts and its error allow,
-        else it fails its job. 'retry', 'failed', or 'lost' when the worker no longer held it."""
+        else it fails its job. A task the worker no longer held is left as it is."""
         self.record_incident(conn, job_id, failure, task_id=task_id, stage=stage)
         params = {
             "task_id": task_id,
@@ -208,10 +208,8 @@ class CoreMachine:
             "error": Jsonb(failure.error),
             "max_attempts": failure.max_attempts,
         }
-        verdict = str(fetch_one(conn, self.q["fail_task"], params)["verdict"])
-        if verdict == "failed":
+        if fetch_one(conn, self.q["fail_task"], params)["verdict"] == "failed":
             self.after_failure(conn, job_id)
-        return verdict
 
     def record_incident(
         self, conn: Connection, job_id: str, failure: Failure, *, task_id: str | None = None, stage: int
