@@ -5,6 +5,14 @@ Each class names the HTTP status it answers with; `terrace.api.errors` renders t
 
 from __future__ import annotations
 
+import uuid
+
+
+def new_reference() -> str:
+    """An id for a failure the server did not expect: the user is given it, and the log line (and,
+    for a task, the job event) holding the details carries it."""
+    return uuid.uuid4().hex
+
 
 class TerraceError(Exception):
     """Base of all errors a user can see. `code` is stable; `remediation` says what to do."""

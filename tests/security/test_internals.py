@@ -8,7 +8,8 @@ from pathlib import Path
 import httpx
 
 from terrace.auth import Role
-from terrace.orchestration.failures import describe
+from terrace.errors import InvalidInput
+from terrace.orchestration.failures import classify
 from terrace.storage import Storage
 from tests.conftest import bearer
 from tests.e2e.platform.client import approve, submit, upload, wait_done
@@ -43,12 +44,12 @@ def test_a_failed_ingest_tells_its_cause_without_server_paths_or_traceback(
     assert set(api.get(f"/api/jobs/{job}", headers=submitter).json()["error"]) <= ERROR_FIELDS
 
 
-def test_an_internal_error_names_the_object_not_the_server_path(storage: Storage) -> None:
+def test_an_input_error_names_the_object_not_the_server_path(storage: Storage) -> None:
     assert storage.local_root is not None
-    error, retryable = describe(RuntimeError(f"cannot read '{storage.local_root}/bronze/a/b.tif'"), storage)
-    assert error["message"] == "RuntimeError: cannot read 'bronze/a/b.tif'"
-    assert set(error) == {"code", "category", "message", "remediation", "user_fixable"} and retryable
-    assert "reference" in error["remediation"]
+    raised = InvalidInput(f"cannot read '{storage.local_root}/bronze/a/b.tif'", "Upload it again.")
+    error = classify(raised, storage, "running a test task").error
+    assert error["message"] == "cannot read 'bronze/a/b.tif'"
+    assert set(error) == {"code", "category", "message", "remediation", "user_fixable"}
 
 
 def test_stac_assets_are_served_by_the_platform_behind_the_visibility_rule(

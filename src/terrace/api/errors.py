@@ -8,7 +8,6 @@ names or paths, stays in the log.
 from __future__ import annotations
 
 import logging
-import uuid
 
 import asyncpg
 import psycopg
@@ -66,7 +65,7 @@ def _referenced(
 
 
 def _logged(request: Request, exc: Exception) -> str:
-    reference = uuid.uuid4().hex
+    reference = errors.new_reference()
     logger.exception("%s %s failed (reference %s)", request.method, request.url.path, reference, exc_info=exc)
     return reference
 

@@ -6,9 +6,13 @@ benchmarks add them with `with_demos`."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
+from typing import Any, Literal, NoReturn
 
+from psycopg import sql
 from pydantic import BaseModel, Field
 
+from terrace.errors import InvalidInput
 from terrace.orchestration.definitions import Contract, JobType, NoInput, Stage, TaskContext
 from terrace.orchestration.registry import JobRegistry
 
@@ -56,6 +60,9 @@ HELLO_WORLD = JobType(
 class FailParams(BaseModel):
     fail_times: int = Field(default=1, ge=0, description="Attempts that fail before one succeeds.")
     always: bool = Field(default=False, description="Fail on every attempt.")
+    error: Literal["internal", "transient", "input"] = Field(
+        default="internal", description="How the failing attempts fail."
+    )
 
 
 class WarmedUp(Contract):
@@ -66,9 +73,38 @@ class Succeeded(Contract):
     succeeded_on_attempt: int
 
 
+def bug(ctx: TaskContext[Any, Any]) -> NoReturn:
+    """Fails as a bug would, with library text that holds a server path and a connection string."""
+    raise RuntimeError(
+        f"planned failure on attempt {ctx.attempt}: cannot read {ctx.storage.root_url}/bronze/planned.tif "
+        "through postgresql://terrace_app:hunter2@db.internal:5432/terrace"
+    )
+
+
+def cut_connection(ctx: TaskContext[Any, Any]) -> NoReturn:
+    """The server terminates the task's database connection, as a failover or restart does."""
+    with ctx.connect(autocommit=True) as conn:
+        conn.execute(sql.SQL("SELECT pg_terminate_backend(pg_backend_pid())"))
+    raise AssertionError("the server did not terminate the connection")
+
+
+def bad_value(ctx: TaskContext[Any, Any]) -> NoReturn:
+    raise InvalidInput(
+        "planned.csv, feature 7: column 'depth' holds 'deep', which is not a number.",
+        "Correct the value in column 'depth' (or leave it empty) and submit the file again.",
+    )
+
+
+FAILURES: Mapping[str, Callable[[TaskContext[Any, Any]], NoReturn]] = {
+    "internal": bug,
+    "transient": cut_connection,
+    "input": bad_value,
+}
+
+
 def flaky(ctx: TaskContext[FailParams, FailParams]) -> Succeeded:
     if ctx.task.always or ctx.attempt <= ctx.task.fail_times:
-        raise RuntimeError(f"planned failure on attempt {ctx.attempt}")
+        FAILURES[ctx.task.error](ctx)
     return Succeeded(succeeded_on_attempt=ctx.attempt)
 
 

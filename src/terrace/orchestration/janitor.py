@@ -7,23 +7,26 @@ import logging
 import threading
 
 import psycopg
-from psycopg.types.json import Jsonb
 
 from terrace.db.pool import Connection, connect
 from terrace.db.queries import queries
+from terrace.orchestration.failures import Failure
 from terrace.orchestration.machine import CoreMachine
 from terrace.orchestration.scheduler import Scheduler
 
 log = logging.getLogger("terrace.janitor")
 LEADER_LOCK = 0x7E77ACE  # advisory lock key held by the janitor leader for its whole life
 
-LEASE_EXPIRED = {
-    "code": "LEASE_EXPIRED",
-    "category": "worker_lost",
-    "user_fixable": False,
-    "message": "The worker running this task stopped renewing its lease (crashed, killed or cut off).",
-    "remediation": "Retried automatically on another worker.",
-}
+LEASE_EXPIRED = Failure(
+    {
+        "code": "LEASE_EXPIRED",
+        "category": "worker_lost",
+        "user_fixable": False,
+        "message": "The worker running this task stopped renewing its lease (crashed, killed or cut off).",
+        "remediation": "Retried automatically on another worker.",
+    },
+    max_attempts=None,
+)
 
 
 class Janitor:
@@ -62,12 +65,9 @@ class Janitor:
         expired = conn.execute(self.q["expired_leases"]).fetchall()
         for task in expired:
             with conn.transaction():
-                verdict = conn.execute(
-                    "SELECT app.fail_task(%s, %s, %s, true) AS verdict",
-                    (task["task_id"], task["lease_owner"], Jsonb(LEASE_EXPIRED)),
-                ).fetchone()
-                if verdict and verdict["verdict"] == "failed":
-                    self.machine.after_failure(conn, task["job_id"])
+                self.machine.fail_task(
+                    conn, task["job_id"], task["task_id"], task["stage"], task["lease_owner"], LEASE_EXPIRED
+                )
         return len(expired)
 
     def fail_timed_out(self, conn: Connection) -> None:

@@ -17,7 +17,7 @@ from terrace.db.pool import Connection, fetch_one
 from terrace.db.queries import queries
 from terrace.errors import InvalidInput, NotFound
 from terrace.orchestration.definitions import JobType, Json, Result
-from terrace.orchestration.failures import describe
+from terrace.orchestration.failures import Failure, classify
 from terrace.orchestration.registry import JobRegistry
 from terrace.storage import Storage
 
@@ -117,8 +117,9 @@ class CoreMachine:
                 stage, results = stage + 1, []
             result = job_type.outcome(params, results)
         except Exception as exc:  # a planner's failure fails the job, with its error recorded
-            error, _ = describe(exc, self.storage)
-            self.finish(conn, job["job_id"], "failed", error=error)
+            failure = classify(exc, self.storage, f"planning a {job['job_type']} job")
+            self.record_incident(conn, job["job_id"], failure, stage=stage)
+            self.finish(conn, job["job_id"], "failed", error=failure.error)
             return
         self.finish(conn, job["job_id"], "completed", result=result)
 
@@ -194,6 +195,36 @@ class CoreMachine:
             self.event(conn, job["job_id"], "callback_failed", message=f"{type(exc).__name__}: {exc}")
             return
         self.event(conn, job["job_id"], "callback_ok")
+
+    def fail_task(
+        self, conn: Connection, job_id: str, task_id: str, stage: int, worker_id: str, failure: Failure
+    ) -> None:
+        """Record a task's failure: the task is retried while its attempts and its error allow,
+        else it fails its job. A task the worker no longer held is left as it is."""
+        self.record_incident(conn, job_id, failure, task_id=task_id, stage=stage)
+        params = {
+            "task_id": task_id,
+            "worker_id": worker_id,
+            "error": Jsonb(failure.error),
+            "max_attempts": failure.max_attempts,
+        }
+        if fetch_one(conn, self.q["fail_task"], params)["verdict"] == "failed":
+            self.after_failure(conn, job_id)
+
+    def record_incident(
+        self, conn: Connection, job_id: str, failure: Failure, *, task_id: str | None = None, stage: int
+    ) -> None:
+        """An internal error's reference and traceback, as an event only admins read in full."""
+        if failure.incident is not None:
+            self.event(
+                conn,
+                job_id,
+                "internal_error",
+                task_id=task_id,
+                stage=stage,
+                message=failure.error["message"],
+                data=failure.incident,
+            )
 
     def after_failure(self, conn: Connection, job_id: str) -> None:
         """Run the hook of a job that `app.fail_task` has just failed."""

@@ -1,6 +1,6 @@
 """Read models of jobs as users see them: status with per-stage task counts and progress, lists,
 events, tasks. Errors show only their public fields, and server paths become storage-relative;
-the messages of operator events (cleanup and hook failures) are for admins."""
+operator events (internal errors with their tracebacks, cleanup and hook failures) are for admins."""
 
 from __future__ import annotations
 
@@ -15,9 +15,19 @@ from terrace.storage import Storage
 from terrace.storage.redact import redact
 
 # What a task or job error tells its reader; anything else recorded with it stays internal.
-ERROR_FIELDS = ("code", "category", "message", "remediation", "user_fixable", "task_id", "stage", "attempts")
-# Events whose message describes the platform's internals rather than the user's data.
-OPERATOR_EVENTS = frozenset({"cleanup_failed", "callback_failed"})
+ERROR_FIELDS = (
+    "code",
+    "category",
+    "message",
+    "remediation",
+    "user_fixable",
+    "reference",
+    "task_id",
+    "stage",
+    "attempts",
+)
+# Events whose message and data describe the platform's internals rather than the user's data.
+OPERATOR_EVENTS = frozenset({"internal_error", "cleanup_failed", "callback_failed"})
 
 
 def no_job(job_id: str) -> NotFound:
@@ -26,8 +36,8 @@ def no_job(job_id: str) -> NotFound:
 
 
 def public_error(error: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """A recorded error as users see it: {code, category, message, remediation, user_fixable}
-    and where it happened."""
+    """A recorded error as users see it: {code, category, message, remediation, user_fixable}, an
+    internal error's reference, and where it happened."""
     return None if error is None else {k: error[k] for k in ERROR_FIELDS if k in error}
 
 
@@ -94,7 +104,7 @@ def job_events(
     if not operator:
         for event in events:
             if event["kind"] in OPERATOR_EVENTS:
-                event["message"] = None
+                event["message"], event["data"] = None, {}
     return events
 
 

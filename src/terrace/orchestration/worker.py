@@ -27,7 +27,7 @@ from terrace.db.pool import Pool, connect, open_pool
 from terrace.db.queries import queries
 from terrace.orchestration.context import TaskRun
 from terrace.orchestration.definitions import Json
-from terrace.orchestration.failures import describe
+from terrace.orchestration.failures import Failure, classify
 from terrace.orchestration.janitor import Janitor
 from terrace.orchestration.machine import CoreMachine
 from terrace.orchestration.registry import JobRegistry
@@ -67,8 +67,7 @@ class Job:
 class Outcome:
     task: ClaimedTask
     result: Json | None = None
-    error: dict[str, Any] | None = None
-    retryable: bool = True
+    failure: Failure | None = None
 
 
 @dataclass
@@ -171,9 +170,11 @@ class Worker:
     def _execute(self, task: ClaimedTask) -> None:
         job = self._jobs[task.job_id]
         outcome = Outcome(task)
+        doing = f"running stage {task.stage} of a {job.job_type} job"
         try:
             job_type = self.registry.get(job.job_type)
             stage = job_type.stages[task.stage - 1]
+            doing = f"running the {stage.name} stage of a {job.job_type} job"
             context = TaskRun(
                 job_id=task.job_id,
                 task_id=task.task_id,
@@ -192,7 +193,7 @@ class Worker:
                 raise TypeError(f"handler returned {type(result).__name__}, not {stage.result.__name__}")
             outcome.result = result.model_dump(mode="json")
         except Exception as exc:  # every handler failure becomes a recorded task error
-            outcome.error, outcome.retryable = describe(exc, self.storage)
+            outcome.failure = classify(exc, self.storage, doing)
         self._outcomes.put(outcome)
         self._wake.set()
 
@@ -205,9 +206,10 @@ class Worker:
             return
         try:
             with self.pool.connection() as conn:
-                self._complete(conn, [o for o in batch if o.error is None])
-                for outcome in (o for o in batch if o.error is not None):
-                    self._fail(conn, outcome)
+                self._complete(conn, [o for o in batch if o.failure is None])
+                for outcome in batch:
+                    if outcome.failure is not None:
+                        self._fail(conn, outcome.task, outcome.failure)
         except psycopg.OperationalError:
             for outcome in batch:  # reported again once the database is back; repeats are no-ops
                 self._outcomes.put(outcome)
@@ -229,14 +231,9 @@ class Worker:
                 if row["stage_finished"]:
                     self.machine.advance(conn, row["job_id"], row["stage"])
 
-    def _fail(self, conn: psycopg.Connection[Any], outcome: Outcome) -> None:
+    def _fail(self, conn: psycopg.Connection[Any], task: ClaimedTask, failure: Failure) -> None:
         with conn.transaction():
-            verdict = conn.execute(
-                "SELECT app.fail_task(%s, %s, %s, %s) AS verdict",
-                (outcome.task.task_id, self.worker_id, Jsonb(outcome.error), outcome.retryable),
-            ).fetchone()
-            if verdict and verdict["verdict"] == "failed":
-                self.machine.after_failure(conn, outcome.task.job_id)
+            self.machine.fail_task(conn, task.job_id, task.task_id, task.stage, self.worker_id, failure)
 
     def _drain(self) -> None:
         """After SIGTERM: let running handlers finish within the grace period, release the rest."""

@@ -75,7 +75,7 @@ def test_a_failed_job_shows_its_error_and_can_be_resubmitted(
         "job_id"
     ]
     failed = wait(api, admin, job_id, {"failed"})
-    assert failed["error"]["attempts"] == 3 and failed["error"]["category"] == "internal"
+    assert failed["error"]["attempts"] == 2 and failed["error"]["code"] == "INTERNAL_ERROR"
     assert failed["last_successful_step"]["kind"] == "stage_completed"
     assert api.post(f"/api/jobs/{job_id}/resubmit", headers=bearer(keys[Role.submitter])).status_code == 403
     assert api.post(f"/api/jobs/{job_id}/resubmit", headers=bearer(admin)).status_code == 202

@@ -110,12 +110,12 @@ def test_workers_survive_a_database_restart(
 def test_a_task_that_always_fails_fails_the_job_with_its_story(
     database_url: str, storage: Storage, tmp_path: Path
 ) -> None:
-    job_id = submit(database_url, storage, "fail_test", {"always": True})
+    job_id = submit(database_url, storage, "fail_test", {"always": True, "error": "transient"})
     with workers(database_url, tmp_path):
         job = wait_for_job(database_url, job_id, timeout=60)
     assert job["status"] == "failed"
-    assert job["error"]["message"] == "RuntimeError: planned failure on attempt 3"
-    assert job["error"]["attempts"] == 3 and job["error"]["category"] == "internal"
+    assert job["error"]["message"] == "The database was not available to a fail_test task."
+    assert job["error"]["attempts"] == 3 and job["error"]["category"] == "transient"
     kinds = [e["kind"] for e in query(database_url, "SELECT kind FROM app.job_events ORDER BY event_id")]
     assert kinds.count("task_retry") == 2 and kinds[-1] == "job_failed"
     assert "stage_completed" in kinds  # the warm-up stage: the last successful step

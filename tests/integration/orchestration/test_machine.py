@@ -144,7 +144,7 @@ def test_failures_retry_with_backoff_then_fail_the_job(
         (task,) = claim(conn, "w", 1)
         assert task["attempt"] == attempt
         verdict = conn.execute(
-            "SELECT app.fail_task(%s, 'w', %s, true) AS v",
+            "SELECT app.fail_task(%s, 'w', %s, NULL) AS v",
             (task["task_id"], Jsonb({"message": f"boom {attempt}"})),
         ).fetchone()["v"]
         assert verdict == ("failed" if attempt == 3 else "retry")
@@ -161,9 +161,23 @@ def test_a_user_error_fails_at_once(conn: psycopg.Connection, machine: CoreMachi
     job_id, _ = submit(conn, machine, "fail_test", {"always": True})
     (task,) = claim(conn, "w", 1)
     verdict = conn.execute(
-        "SELECT app.fail_task(%s, 'w', %s, false) AS v", (task["task_id"], Jsonb({"message": "bad file"}))
+        "SELECT app.fail_task(%s, 'w', %s, 1) AS v", (task["task_id"], Jsonb({"message": "bad file"}))
     ).fetchone()["v"]
     assert verdict == "failed"
+
+
+def test_an_error_allows_at_most_its_own_attempts(conn: psycopg.Connection, machine: CoreMachine) -> None:
+    submit(conn, machine, "fail_test", {"always": True})
+    verdicts = []
+    for _ in range(2):
+        conn.execute("UPDATE app.tasks SET run_after = now() WHERE status = 'queued'")
+        (task,) = claim(conn, "w", 1)
+        verdicts.append(
+            conn.execute(
+                "SELECT app.fail_task(%s, 'w', %s, 2) AS v", (task["task_id"], Jsonb({"message": "bug"}))
+            ).fetchone()["v"]
+        )
+    assert verdicts == ["retry", "failed"]  # the job type would allow 3
 
 
 def test_resubmit_and_cancel(conn: psycopg.Connection, machine: CoreMachine) -> None:

@@ -10,7 +10,7 @@ import pytest
 from terrace.errors import Unavailable
 from terrace.orchestration.context import TaskRun
 from terrace.orchestration.definitions import NoInput
-from terrace.orchestration.failures import describe
+from terrace.orchestration.failures import classify
 from terrace.storage import Storage
 
 
@@ -45,7 +45,9 @@ def test_an_unreachable_database_is_unavailable_and_retried(
     with pytest.raises(Unavailable) as raised:
         with run.connect() if driver == "psycopg" else run.adbc():
             pass
-    error, retryable = describe(raised.value, storage)
-    assert retryable and error["code"] == "UNAVAILABLE" and error["category"] == "platform"
+    failure = classify(raised.value, storage, "running a test task")
+    error = failure.error
+    assert failure.max_attempts is None  # retried up to the job type's limit
+    assert error["code"] == "UNAVAILABLE" and error["category"] == "transient"
     assert str(closed_port) not in error["message"] + error["remediation"]
     assert "secret" not in str(error)

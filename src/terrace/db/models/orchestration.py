@@ -106,6 +106,6 @@ schedules = sa.Table(
 
 CLAIM_TASKS = SqlFunction("app", "claim_tasks", "text, integer, double precision", "claim_tasks.sql")
 COMPLETE_TASKS = SqlFunction("app", "complete_tasks", "text, text[], jsonb[]", "complete_tasks.sql")
-FAIL_TASK = SqlFunction("app", "fail_task", "text, text, jsonb, boolean", "fail_task.sql")
+FAIL_TASK = SqlFunction("app", "fail_task", "text, text, jsonb, integer", "fail_task.sql")
 FUNCTIONS = (CLAIM_TASKS, COMPLETE_TASKS, FAIL_TASK)
 TRIGGERS = (Trigger("trg_jobs_updated_at", jobs, SET_UPDATED_AT, "BEFORE UPDATE"),)

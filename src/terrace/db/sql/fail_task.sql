@@ -1,7 +1,9 @@
--- Records a task failure: a retryable one is requeued with exponential backoff
--- (min(base * 2^(attempt-1), max)) while attempts remain; otherwise the task and its job fail.
--- Returns 'retry', 'failed', or 'lost' when p_worker no longer holds the task.
-CREATE OR REPLACE FUNCTION app.fail_task(p_task_id text, p_worker text, p_error jsonb, p_retryable boolean)
+-- Records a task failure: the task is requeued with exponential backoff
+-- (min(base * 2^(attempt-1), max)) while it has made fewer attempts than both its job type's limit
+-- and p_max_attempts, the limit its kind of error allows (NULL: none of its own); otherwise the
+-- task and its job fail. Returns 'retry', 'failed', or 'lost' when p_worker no longer holds the task.
+DROP FUNCTION IF EXISTS app.fail_task(text, text, jsonb, boolean);  -- the form it replaces
+CREATE OR REPLACE FUNCTION app.fail_task(p_task_id text, p_worker text, p_error jsonb, p_max_attempts integer)
 RETURNS text
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -15,7 +17,7 @@ BEGIN
         RETURN 'lost';
     END IF;
     SELECT * INTO j FROM app.jobs WHERE job_id = t.job_id FOR UPDATE;
-    IF p_retryable AND t.attempt < t.max_attempts AND j.status = 'running' THEN
+    IF t.attempt < least(t.max_attempts, p_max_attempts) AND j.status = 'running' THEN
         delay := least(j.backoff_base_seconds * power(2, t.attempt - 1), j.backoff_max_seconds);
         UPDATE app.tasks
         SET status = 'queued', error = p_error, lease_owner = NULL, lease_expires_at = NULL,

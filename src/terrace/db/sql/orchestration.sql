@@ -36,6 +36,9 @@ SELECT job_id, task_id, stage, 'task_queued' FROM app.tasks WHERE job_id = %(job
 -- name: notify_tasks
 SELECT pg_notify('terrace_tasks', '');
 
+-- name: fail_task
+SELECT app.fail_task(%(task_id)s, %(worker_id)s, %(error)s, %(max_attempts)s::integer) AS verdict;
+
 -- name: finish_job
 UPDATE app.jobs
 SET status = %(status)s, result = %(result)s, error = %(error)s, finished_at = clock_timestamp(),
@@ -111,7 +114,7 @@ FROM app.tasks WHERE status = 'queued';
 LISTEN terrace_tasks;
 
 -- name: expired_leases
-SELECT task_id, lease_owner, job_id FROM app.tasks
+SELECT task_id, lease_owner, job_id, stage FROM app.tasks
 WHERE status = 'running' AND lease_expires_at < clock_timestamp();
 
 -- name: timed_out_jobs
