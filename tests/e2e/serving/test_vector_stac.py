@@ -61,6 +61,10 @@ def test_an_approved_vector_release_is_a_stac_item_whose_links_serve_its_feature
     assert props["terrace:access_level"] == "public" and props["app:version_id"] == "v1"
     assert any("table" in uri for uri in item["stac_extensions"])
 
+    status = api.get(f"/api/platform/status/{release}", headers=bearer(keys[Role.reader])).json()
+    (service,) = status["services"]
+    assert service["stac_item"] == "/stac/collections/floods/items/floods-jakarta-v1"
+
     collection = api.get(link(item, FEATURES_COLLECTION_REL))
     assert collection.status_code == 200 and collection.json()["id"] == "floods_jakarta_v1"
     features = api.get(link(item, FEATURES_ITEMS_REL), params={"limit": 100})
