@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from terrace.db.pool import Connection
@@ -50,16 +51,14 @@ class Scheduler:
                 due = conn.execute(q["claim_due"]).fetchone()
                 if due is None:
                     return ran
-                job_id, error = self._submit(conn, machine, dict(due))
-                conn.execute(
-                    q["ran"],
-                    {
-                        "name": due["name"],
-                        "next_run_at": next_run(due["cron"], due["claimed_at"]),
-                        "job_id": job_id,
-                        "error": error,
-                    },
-                )
+                try:
+                    upcoming: datetime | None = next_run(due["cron"], due["claimed_at"])
+                except ValueError:  # a cron changed by hand in the table: the schedule stops
+                    upcoming, job_id, error = None, None, f"cron {due['cron']!r} is not valid: set it again."
+                else:
+                    job_id, error = self._submit(conn, machine, dict(due))
+                params = {"name": due["name"], "next_run_at": upcoming, "job_id": job_id, "error": error}
+                conn.execute(q["ran"], params)
             ran.append(due["name"])
 
     @staticmethod

@@ -12,7 +12,7 @@ from psycopg.rows import dict_row
 from terrace.orchestration.demo import HELLO_WORLD, with_demos
 from terrace.orchestration.machine import CoreMachine
 from terrace.orchestration.registry import JobRegistry
-from terrace.orchestration.scheduler import Scheduler
+from terrace.orchestration.scheduler import Periodic, Scheduler
 from terrace.orchestration.schedules import DefaultSchedule, ScheduleSpec, ensure_defaults, put_schedule
 from terrace.pipelines import default_registry
 from terrace.storage import Storage
@@ -127,3 +127,41 @@ def test_default_schedules_are_added_only_for_registered_job_types(database_url:
             "SELECT job_type, cron, enabled, next_run_at > now() AS later FROM app.schedules"
         ).fetchone()
         assert row == {"job_type": "hello_world", "cron": "0 2 * * *", "enabled": True, "later": True}
+
+
+def test_a_cron_broken_by_hand_stops_its_schedule_and_not_the_scheduler(
+    database_url: str, machine: CoreMachine
+) -> None:
+    with connect(database_url) as conn:
+        make_due(conn, machine, "mangled", 6)
+        make_due(conn, machine, "fine", 7)
+        conn.execute("UPDATE app.schedules SET cron = 'whenever' WHERE name = 'mangled'")
+        assert sorted(Scheduler().run_due(conn, machine)) == ["fine", "mangled"]
+        row = conn.execute(
+            "SELECT last_error, next_run_at FROM app.schedules WHERE name = 'mangled'"
+        ).fetchone()
+        assert "'whenever' is not valid" in row["last_error"] and row["next_run_at"] is None
+        assert scheduled_jobs(conn) == ["schedule:fine"]
+
+
+def test_racing_schedulers_run_a_periodic_action_once_per_interval(
+    database_url: str, machine: CoreMachine
+) -> None:
+    calls: list[int] = []
+    scheduler = Scheduler(periodic=(Periodic("sweep-thing", 3600, lambda conn: calls.append(1)),))
+    start = threading.Barrier(2)
+
+    def tick() -> None:
+        with connect(database_url) as own:
+            start.wait()
+            scheduler.run_due(own, machine)
+
+    threads = [threading.Thread(target=tick) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert calls == [1]
+    with connect(database_url) as conn:
+        assert scheduler.run_due(conn, machine) == []
+        assert Scheduler().run_due(conn, machine) == []  # a periodic row is not a cron schedule
