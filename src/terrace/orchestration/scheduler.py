@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from terrace.db.pool import Connection
@@ -51,15 +50,18 @@ class Scheduler:
                 due = conn.execute(q["claim_due"]).fetchone()
                 if due is None:
                     return ran
-                try:
-                    upcoming: datetime | None = next_run(due["cron"], due["claimed_at"])
-                except ValueError:  # a cron changed by hand in the table: the schedule stops
-                    upcoming, job_id, error = None, None, f"cron {due['cron']!r} is not valid: set it again."
-                else:
-                    job_id, error = self._submit(conn, machine, dict(due))
-                params = {"name": due["name"], "next_run_at": upcoming, "job_id": job_id, "error": error}
-                conn.execute(q["ran"], params)
+                conn.execute(q["ran"], self._fire(conn, machine, dict(due)))
             ran.append(due["name"])
+
+    def _fire(self, conn: Connection, machine: CoreMachine, due: dict[str, Any]) -> dict[str, Any]:
+        """Submit a claimed schedule's job; returns what `ran` records: next run, job, or why none."""
+        try:
+            upcoming = next_run(due["cron"], due["claimed_at"])
+        except ValueError:  # a cron changed by hand in the table: the schedule stops
+            invalid = f"cron {due['cron']!r} is not valid: set the schedule again."
+            return {"name": due["name"], "next_run_at": None, "job_id": None, "error": invalid}
+        job_id, error = self._submit(conn, machine, due)
+        return {"name": due["name"], "next_run_at": upcoming, "job_id": job_id, "error": error}
 
     @staticmethod
     def _submit(conn: Connection, machine: CoreMachine, due: dict[str, Any]) -> tuple[str | None, str | None]:
