@@ -7,13 +7,20 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, create_model
 
+from terrace.db.pool import connect
 from terrace.errors import InvalidInput
 from terrace.ingest.raster.job import PROCESS_RASTER, PROCESS_RASTER_COLLECTION
 from terrace.ingest.release import DEFAULT_INPUT_CONTAINERS, require_input_container
 from terrace.ingest.vector.job import PROCESS_VECTOR
 from terrace.orchestration.definitions import JobType
 from terrace.orchestration.registry import JobRegistry
+from terrace.orchestration.schedules import DefaultSchedule, ensure_defaults
 from terrace.platform.processing import record_outcome
+
+# The schedules an installation starts with; `ensure` adds each whose job type is registered.
+DEFAULT_SCHEDULES = (
+    DefaultSchedule(name="nightly-check-catalog", job_type="check_catalog", cron="0 2 * * *"),
+)
 
 
 def default_registry(input_containers: tuple[str, ...] = DEFAULT_INPUT_CONTAINERS) -> JobRegistry:
@@ -41,3 +48,9 @@ def reading_from(job_type: JobType, allowed: tuple[str, ...]) -> JobType:
         container=(container, allowed[0]),
     )
     return replace(job_type, parameters=parameters)
+
+
+def ensure_default_schedules(url: str, registry: JobRegistry) -> list[str]:
+    """The part of `ensure` that adds the missing DEFAULT_SCHEDULES of the registered job types."""
+    with connect(url) as conn:
+        return ensure_defaults(conn, DEFAULT_SCHEDULES, registry)

@@ -106,3 +106,29 @@ def audit(
             "details": Jsonb(details or {}),
         },
     )
+
+
+def timeline_event(
+    conn: Connection,
+    release: Release,
+    kind: str,
+    actor: str,
+    message: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """An event on the release's job, with who did it: the release's review, revocation,
+    unpublishing and repairs read as part of its job's timeline."""
+    if release.job_id is None:
+        return
+    conn.execute(
+        queries("orchestration")["event"],
+        {
+            "job_id": release.job_id,
+            "task_id": None,
+            "stage": None,
+            "kind": kind,
+            "message": message,
+            "duration_ms": None,
+            "data": Jsonb({"release_id": release.release_id, "actor": actor, **(details or {})}),
+        },
+    )

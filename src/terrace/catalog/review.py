@@ -49,8 +49,9 @@ def approve(
     base = served_table_base(release.dataset_id, release.resource_id, version)
     _move_tables(conn, release, SERVED_SCHEMA, lambda table: base + table["table_suffix"])
     conn.execute(q["grant_release_tables"], {"release_id": release.release_id})
-    refresh_latest(conn, release)
+    # Published before latest is repointed, so that the alias's catalog row names the item too.
     stac_items.publish(conn, release, version, actor)
+    refresh_latest(conn, release)
     return lock_release(conn, release.release_id)
 
 

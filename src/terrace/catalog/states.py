@@ -11,7 +11,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from terrace.catalog.releases import Release
+from terrace.catalog.releases import Release, timeline_event
 from terrace.db.pool import Connection
 from terrace.db.queries import queries
 from terrace.errors import Conflict
@@ -76,17 +76,5 @@ def apply_transition(
             "details": Jsonb(details),
         },
     )
-    if release.job_id is not None:
-        conn.execute(
-            queries("orchestration")["event"],
-            {
-                "job_id": release.job_id,
-                "task_id": None,
-                "stage": None,
-                "kind": f"release_{state}",
-                "message": reason,
-                "duration_ms": None,
-                "data": Jsonb({"release_id": release_id, "actor": actor, **details}),
-            },
-        )
+    timeline_event(conn, release, f"release_{state}", actor, reason, details)
     return state

@@ -8,7 +8,7 @@ from typing import Any
 from terrace.catalog import stac_items
 from terrace.catalog.latest import refresh_latest
 from terrace.catalog.relations import drop_relation
-from terrace.catalog.releases import Release, audit, lock_release, release_tables
+from terrace.catalog.releases import Release, audit, lock_release, release_tables, timeline_event
 from terrace.catalog.states import apply_transition
 from terrace.db.pool import Connection
 from terrace.db.queries import queries
@@ -56,6 +56,7 @@ def unpublish(conn: Connection, ref: str, actor: str, force_approved: bool = Fal
     conn.execute(queries("releases")["mark_unpublished"], {"release_id": release.release_id})
     removal = remove_outputs(conn, release)
     audit(conn, release.release_id, "unpublish", actor, None, removal.to_dict())
+    timeline_event(conn, release, "release_unpublished", actor, None, removal.to_dict())
     return removal
 
 

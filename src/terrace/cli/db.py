@@ -10,6 +10,7 @@ from terrace.cli.context import database_url, friendly_errors
 from terrace.cli.kept import role_passwords
 from terrace.db.database import database_drift, ensure_database, rebuild_database
 from terrace.db.roles import enable_logins
+from terrace.pipelines import default_registry, ensure_default_schedules
 from terrace.settings import HomeSettings
 
 app = typer.Typer(help="Schema management: the database follows the Python models.", no_args_is_help=True)
@@ -19,7 +20,8 @@ app = typer.Typer(help="Schema management: the database follows the Python model
 @friendly_errors
 def ensure() -> None:
     """Create what is missing (extensions, pgSTAC, tables, columns, indexes, functions)."""
-    actions = ensure_database(database_url())
+    url = database_url()
+    actions = ensure_database(url) + ensure_default_schedules(url, default_registry())
     typer.echo("\n".join(actions) if actions else "Schema is up to date; nothing to do.")
 
 
@@ -34,7 +36,8 @@ def rebuild(
     if not yes:
         typer.echo("Rebuild drops all jobs, releases and STAC items. Repeat with --yes to do it.", err=True)
         raise typer.Exit(1)
-    typer.echo("\n".join(rebuild_database(database_url())))
+    url = database_url()
+    typer.echo("\n".join(rebuild_database(url) + ensure_default_schedules(url, default_registry())))
 
 
 @app.command()

@@ -24,6 +24,7 @@ from terrace.db.database import ensure_database
 from terrace.db.pool import connect
 from terrace.db.roles import enable_logins
 from terrace.errors import SetupError
+from terrace.pipelines import default_registry, ensure_default_schedules
 from terrace.storage import Storage
 
 RESTART_DELAY_SECONDS = 5.0
@@ -74,6 +75,7 @@ def run_embedded(options: EmbeddedOptions) -> None:
     try:
         url = options.database_url or _embedded_database(cluster)  # type: ignore[arg-type]
         ensure_database(url)
+        ensure_default_schedules(url, default_registry())
         databases = enable_logins(url, role_passwords(home))
         storage = Storage(options.storage_url) if options.storage_url else Storage.local(home / "storage")
         storage.create_containers()

@@ -79,12 +79,9 @@ class CoreMachine:
         ).fetchone()
         if inserted is None:
             return job_id, False
-        self.event(conn, job_id, "job_created")
+        self.event(conn, job_id, "job_created", data={"actor": submitted_by} if submitted_by else None)
         self.plan(conn, self.lock(conn, job_id), 1, [])
         return job_id, True
-
-    def submit_in(self, conn: Connection, job_type_name: str, parameters: dict[str, Any]) -> str:
-        return self.submit(conn, job_type_name, parameters)[0]
 
     def lock(self, conn: Connection, job_id: str) -> dict[str, Any]:
         row = conn.execute(self.q["lock_job"], {"job_id": job_id}).fetchone()

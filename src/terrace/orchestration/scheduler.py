@@ -1,17 +1,25 @@
-"""Periodic work and cron schedules, run by the janitor's leader; last runs live in app.schedules."""
+"""Periodic work and cron schedules, run by the janitor's leader on every tick.
+
+Each run is claimed in the database (`app.schedules`), so that however many schedulers tick at
+once, a due schedule fires exactly once: the cron schedules operators keep there, read afresh on
+every tick, and the periodic actions the installation passes in.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
 from typing import Any
-
-from croniter import croniter
 
 from terrace.db.pool import Connection
 from terrace.db.queries import queries
+from terrace.errors import TerraceError
 from terrace.orchestration.machine import CoreMachine
+from terrace.orchestration.schedules import next_run
+
+log = logging.getLogger("terrace.scheduler")
+FINISHED = ("completed", "failed", "cancelled")
 
 
 @dataclass(frozen=True)
@@ -24,52 +32,49 @@ class Periodic:
 
 
 @dataclass(frozen=True)
-class CronJob:
-    """Submit `job_type` with `parameters` on a cron schedule; a finished run is resubmitted."""
-
-    name: str
-    cron: str
-    job_type: str
-    parameters: dict[str, Any]
-
-
-@dataclass(frozen=True)
 class Scheduler:
     periodic: tuple[Periodic, ...] = ()
-    cron: tuple[CronJob, ...] = field(default=())
 
     def run_due(self, conn: Connection, machine: CoreMachine) -> list[str]:
-        """Run whatever is due; returns the names that ran."""
+        """Run whatever is due; returns the names that ran. `conn` is in autocommit mode."""
+        q = queries("schedules")
         ran = []
-        now = datetime.now(UTC)
         for item in self.periodic:
             with conn.transaction():
-                last = self._last_run(conn, item.name)
-                if last is None or now - last >= timedelta(seconds=item.every_seconds):
+                params = {"name": item.name, "every": item.every_seconds}
+                if conn.execute(q["claim_periodic"], params).fetchone() is not None:
                     item.action(conn)
-                    self._ran(conn, item.name, now)
                     ran.append(item.name)
-        for job in self.cron:
+        while True:
             with conn.transaction():
-                last = self._last_run(conn, job.name) or now - timedelta(days=1)
-                due = croniter(job.cron, last).get_next(datetime)
-                if due <= now:
-                    self._submit(conn, machine, job)
-                    self._ran(conn, job.name, now)
-                    ran.append(job.name)
-        return ran
+                due = conn.execute(q["claim_due"]).fetchone()
+                if due is None:
+                    return ran
+                conn.execute(q["ran"], self._fire(conn, machine, dict(due)))
+            ran.append(due["name"])
+
+    def _fire(self, conn: Connection, machine: CoreMachine, due: dict[str, Any]) -> dict[str, Any]:
+        """Submit a claimed schedule's job; returns what `ran` records: next run, job, or why none."""
+        try:
+            upcoming = next_run(due["cron"], due["claimed_at"])
+        except ValueError:  # a cron changed by hand in the table: the schedule stops
+            invalid = f"cron {due['cron']!r} is not valid: set the schedule again."
+            return {"name": due["name"], "next_run_at": None, "job_id": None, "error": invalid}
+        job_id, error = self._submit(conn, machine, due)
+        return {"name": due["name"], "next_run_at": upcoming, "job_id": job_id, "error": error}
 
     @staticmethod
-    def _submit(conn: Connection, machine: CoreMachine, job: CronJob) -> None:
-        job_id, created = machine.submit(conn, job.job_type, job.parameters, submitted_by=f"cron:{job.name}")
-        if not created and machine.lock(conn, job_id)["status"] in ("completed", "failed", "cancelled"):
-            machine.resubmit(conn, job_id)
-
-    @staticmethod
-    def _last_run(conn: Connection, name: str) -> datetime | None:
-        row = conn.execute(queries("orchestration")["schedule_last_run"], {"name": name}).fetchone()
-        return None if row is None else row["last_run_at"]
-
-    @staticmethod
-    def _ran(conn: Connection, name: str, at: datetime) -> None:
-        conn.execute(queries("orchestration")["schedule_ran"], {"name": name, "at": at})
+    def _submit(conn: Connection, machine: CoreMachine, due: dict[str, Any]) -> tuple[str | None, str | None]:
+        """Submit the schedule's job (a finished earlier run is resubmitted); a job that can no
+        longer be submitted (its type gone, its parameters refused) is recorded on the schedule."""
+        try:
+            with conn.transaction():
+                job_id, created = machine.submit(
+                    conn, due["job_type"], due["parameters"], submitted_by=f"schedule:{due['name']}"
+                )
+                if not created and machine.lock(conn, job_id)["status"] in FINISHED:
+                    machine.resubmit(conn, job_id)
+        except TerraceError as exc:
+            log.warning("schedule %s could not submit its job: %s", due["name"], exc.message)
+            return None, f"{exc.message} {exc.remediation}"
+        return job_id, None

@@ -189,7 +189,7 @@ def _record(
         )
     release = find_release(conn, submission.release_id)
     parameters = defaults.job_parameters(release, request, submission.data_type)
-    job_id = machine.submit_in(conn, JOB_TYPES[submission.data_type], parameters)
+    job_id, _ = machine.submit(conn, JOB_TYPES[submission.data_type], parameters, submitted_by=submitted_by)
     conn.execute(q["start_processing"], {"release_id": release.release_id, "job_id": job_id})
     request_id = identity.request_id(release.release_id, release.revision)
     conn.execute(

@@ -9,6 +9,7 @@ from terrace.catalog.releases import Release, release_tables
 from terrace.catalog.stac_items import PUBLISHED
 from terrace.db.models.catalog import SERVED_SCHEMA
 from terrace.db.pool import Connection
+from terrace.stac.items import item_id
 
 RELEASE_FIELDS = (
     "release_id",
@@ -58,7 +59,7 @@ def describe(conn: Connection, release: Release) -> dict[str, Any]:
         **{name: getattr(release, name) for name in RELEASE_FIELDS},
         "warnings": release.warnings,
         "outputs": tables,
-        "services": services(tables),
+        "services": services(tables, release),
     }
 
 
@@ -110,14 +111,28 @@ def _draft_cog(release_id: str, index: int, path: str) -> dict[str, str]:
     }
 
 
-def services(tables: list[dict[str, Any]]) -> list[dict[str, str]]:
-    """Where served tables are published; drafts and revoked tables are not served anywhere."""
-    return [
-        {
+def services(tables: list[dict[str, Any]], release: Release) -> list[dict[str, str]]:
+    """Where served tables are published, with their STAC items; drafts and revoked tables are
+    not served anywhere."""
+    published = (release.outputs or {}).get(PUBLISHED) or {"collection_id": None, "item_ids": []}
+    found = []
+    for table in tables:
+        if table["schema_name"] != SERVED_SCHEMA:
+            continue
+        name = table["table_name"]
+        service = {
             "table_name": name,
             "collection": f"/features/collections/{name}",
             "items": f"/features/collections/{name}/items",
             "tiles": f"/features/collections/{name}/tiles/WebMercatorQuad/{{z}}/{{x}}/{{y}}",
         }
-        for name in (t["table_name"] for t in tables if t["schema_name"] == SERVED_SCHEMA)
-    ]
+        item = item_id(
+            release.dataset_id,
+            release.resource_id,
+            str(release.version_id),
+            table["table_suffix"].lstrip("_"),
+        )
+        if item in published["item_ids"]:
+            service["stac_item"] = f"/stac/collections/{published['collection_id']}/items/{item}"
+        found.append(service)
+    return found

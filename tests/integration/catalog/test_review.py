@@ -41,8 +41,8 @@ def make_release(conn: psycopg.Connection, ordinal: int, suffixes: tuple[str, ..
             sql.SQL("INSERT INTO {} VALUES (1, %s)").format(sql.Identifier("geo_draft", name)), (ordinal,)
         )
         conn.execute(
-            "INSERT INTO geo.table_catalog (schema_name, table_name, title, access_level) "
-            "VALUES ('geo_draft', %s, 'Jakarta floods', 'public')",
+            "INSERT INTO geo.table_catalog (schema_name, table_name, title, access_level, bbox) "
+            "VALUES ('geo_draft', %s, 'Jakarta floods', 'public', '{106.7,-6.3,106.9,-6.1}')",
             (name,),
         )
         conn.execute(

@@ -10,6 +10,7 @@ from terrace.api.deps import require
 from terrace.auth import Principal, Role
 from terrace.db.database import database_drift, ensure_database, rebuild_database
 from terrace.errors import InvalidInput, Unavailable
+from terrace.pipelines import ensure_default_schedules
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
 Admin = Annotated[Principal, Depends(require(Role.admin))]
@@ -18,7 +19,10 @@ Admin = Annotated[Principal, Depends(require(Role.admin))]
 @router.post("/db/ensure")
 def ensure(request: Request, _: Admin) -> dict[str, Any]:
     """Create whatever the models define and the database lacks; never drops anything."""
-    return {"actions": ensure_database(_owner_url(request))}
+    url = _owner_url(request)
+    return {
+        "actions": ensure_database(url) + ensure_default_schedules(url, request.app.state.machine.registry)
+    }
 
 
 @router.post("/db/rebuild")
@@ -29,7 +33,10 @@ def rebuild(request: Request, _: Admin, confirm: Annotated[str, Query()] = "") -
             "Rebuild deletes every job, release and STAC item; it needs explicit confirmation.",
             "Repeat the request with ?confirm=yes if that is what you want.",
         )
-    return {"actions": rebuild_database(_owner_url(request))}
+    url = _owner_url(request)
+    return {
+        "actions": rebuild_database(url) + ensure_default_schedules(url, request.app.state.machine.registry)
+    }
 
 
 @router.get("/db/drift")

@@ -96,11 +96,25 @@ job_events = sa.Table(
     schema="app",
 )
 
+# Cron schedules that submit jobs (operators set them through the admin API), and the last runs
+# of the scheduler's in-process periodic actions (rows without a job type).
 schedules = sa.Table(
     "schedules",
     metadata,
     sa.Column("name", sa.Text, primary_key=True),
-    sa.Column("last_run_at", TIMESTAMP, nullable=False),
+    sa.Column("job_type", sa.Text),
+    sa.Column("parameters", pg.JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
+    sa.Column("cron", sa.Text),
+    sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("last_run_at", TIMESTAMP),
+    # Claimed by moving it on: the one scheduler whose update finds it due runs it.
+    sa.Column("next_run_at", TIMESTAMP),
+    sa.Column("last_job_id", sa.Text),
+    sa.Column("last_error", sa.Text),
+    sa.Column("updated_by", sa.Text),
+    created_at(),
+    updated_at(),
+    sa.Index("ix_schedules_due", "next_run_at", postgresql_where=sa.text("enabled AND job_type IS NOT NULL")),
     schema="app",
 )
 
@@ -108,4 +122,7 @@ CLAIM_TASKS = SqlFunction("app", "claim_tasks", "text, integer, double precision
 COMPLETE_TASKS = SqlFunction("app", "complete_tasks", "text, text[], jsonb[]", "complete_tasks.sql")
 FAIL_TASK = SqlFunction("app", "fail_task", "text, text, jsonb, integer", "fail_task.sql")
 FUNCTIONS = (CLAIM_TASKS, COMPLETE_TASKS, FAIL_TASK)
-TRIGGERS = (Trigger("trg_jobs_updated_at", jobs, SET_UPDATED_AT, "BEFORE UPDATE"),)
+TRIGGERS = (
+    Trigger("trg_jobs_updated_at", jobs, SET_UPDATED_AT, "BEFORE UPDATE"),
+    Trigger("trg_schedules_updated_at", schedules, SET_UPDATED_AT, "BEFORE UPDATE"),
+)

@@ -129,13 +129,6 @@ LIMIT 100;
 -- name: try_lead
 SELECT pg_try_advisory_lock(%(key)s) AS leading;
 
--- name: schedule_last_run
-SELECT last_run_at FROM app.schedules WHERE name = %(name)s FOR UPDATE;
-
--- name: schedule_ran
-INSERT INTO app.schedules (name, last_run_at) VALUES (%(name)s, %(at)s)
-ON CONFLICT (name) DO UPDATE SET last_run_at = excluded.last_run_at;
-
 -- name: stage_counts
 SELECT stage,
        count(*) AS total,

@@ -43,3 +43,29 @@ SET content = content || jsonb_build_object(
      FROM (SELECT jsonb_array_elements_text(coalesce(content -> 'terrace:granted_roles', '[]'::jsonb)) AS role
            UNION SELECT unnest(%(roles)s::text[])) AS roles))
 WHERE id = %(collection_id)s;
+
+-- name: served_tables
+-- The served tables of a release (not its views), with the catalog rows their items are made from.
+SELECT t.table_name, t.table_suffix, c.title, c.description, c.bbox, c.feature_count, c.geometry_type,
+       c.properties ->> 'geometry_column' AS geometry_column
+FROM app.release_tables t
+JOIN geo.table_catalog c ON c.schema_name = t.schema_name AND c.table_name = t.table_name
+WHERE t.release_id = %(release_id)s AND t.schema_name = 'geo' AND t.table_role <> 'view'
+ORDER BY t.table_suffix;
+
+-- name: table_columns
+SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type
+FROM pg_attribute a
+JOIN pg_class r ON r.oid = a.attrelid
+JOIN pg_namespace n ON n.oid = r.relnamespace
+WHERE n.nspname = %(schema)s AND r.relname = %(name)s AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attnum;
+
+-- name: set_table_item
+-- The STAC item of a served table, noted on its catalog row.
+UPDATE geo.table_catalog SET stac_collection_id = %(collection_id)s, stac_item_id = %(item_id)s
+WHERE schema_name = 'geo' AND table_name = %(name)s;
+
+-- name: clear_table_items
+UPDATE geo.table_catalog SET stac_collection_id = NULL, stac_item_id = NULL
+WHERE stac_collection_id = %(collection_id)s AND stac_item_id = ANY(%(item_ids)s);
