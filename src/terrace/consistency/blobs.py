@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import obstore
 from pydantic import BaseModel, ConfigDict
@@ -14,6 +15,9 @@ from terrace.consistency.findings import BATCH, Finding, batches
 from terrace.consistency.ownership import unowned
 from terrace.db.pool import Connection
 from terrace.storage import Storage
+
+if TYPE_CHECKING:
+    from obstore import ObjectMeta
 
 SILVER = "silver"
 SCOPES_PER_TASK = 50
@@ -59,7 +63,7 @@ def orphan_blobs(
                 )
 
 
-def _pages(storage: Storage, scope: Scope) -> Iterator[list[dict]]:  # type: ignore[type-arg]
+def _pages(storage: Storage, scope: Scope) -> Iterator[list[ObjectMeta]]:
     store = storage.store(SILVER)
     prefix = scope.prefix or None
     if not scope.recursive:

@@ -78,7 +78,7 @@ def _survey(ctx: TaskContext[CheckParams, NoInput]) -> Surveyed:
 
 def _plan_checks(params: CheckParams, surveyed: list[Surveyed]) -> list[CheckTask]:
     (survey,) = surveyed
-    fixed = [CheckTask(check=name) for name in (*DATABASE_CHECKS, "named_blobs")]  # type: ignore[misc]
+    fixed = [CheckTask.model_validate({"check": name}) for name in (*DATABASE_CHECKS, "named_blobs")]
     return fixed + [CheckTask(check="silver", scopes=group) for group in survey.scopes]
 
 
@@ -138,13 +138,17 @@ class Repaired(Contract):
     actions: list[Action]
 
 
+def _names(kinds: list[Kind] | None) -> list[str] | None:
+    return None if kinds is None else [str(kind) for kind in kinds]
+
+
 def repair_catalog(registry: JobRegistry) -> JobType:
     """The repair job; `registry` gives the cleanup of the job types whose cleanup it reruns."""
 
     def repair(ctx: TaskContext[RepairParams, NoInput]) -> Repaired:
         params = ctx.params
         with ctx.connect(autocommit=True) as conn:
-            report, actions = plan(conn, params.kinds, params.force_recreate)
+            report, actions = plan(conn, _names(params.kinds), params.force_recreate)
             if not params.dry_run:
                 actions = [apply(conn, ctx.storage, registry, a, ctx.job_id, params.actor) for a in actions]
         return Repaired(dry_run=params.dry_run, report_job_id=report, actions=actions)

@@ -4,6 +4,7 @@ release or of a job still running. Everything else, once older than a grace peri
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from terrace.db.pool import Connection
 from terrace.db.queries import queries
@@ -17,13 +18,15 @@ FOLDER_DEPTH = 4
 def slot_folders(dataset_id: str, resource_id: str, ordinal: int, revision: int) -> tuple[str, str]:
     """The silver folders a release's job writes to, named exactly as the ingest jobs name them
     (their parameter models derive the folders from these four fields alone)."""
-    fields = {
+    fields: dict[str, Any] = {
         "dataset_id": dataset_id,
         "resource_id": resource_id,
         "version_ordinal": ordinal,
         "revision": revision,
     }
-    return RasterOptions.model_construct(**fields).prefix, VectorParams.model_construct(**fields).work_prefix
+    return RasterOptions.model_construct(None, **fields).prefix, VectorParams.model_construct(
+        None, **fields
+    ).work_prefix
 
 
 def folder_of(path: str) -> str | None:

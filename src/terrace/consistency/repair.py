@@ -72,29 +72,8 @@ def _of(findings: list[Finding], repair: str) -> list[Finding]:
 
 def _orphans(conn: Connection, findings: list[Finding]) -> Iterator[Action]:
     """Deletions, each only if its object is still unowned now."""
-    for batch in batches(_of(findings, "drop_table")):
-        still = {
-            f"{r['schema_name']}.{r['table_name']}": r["kind"]
-            for r in conn.execute(
-                queries("consistency")["unowned_relations"], unowned_params([f.object for f in batch])
-            )
-        }
-        # Views before the tables they might read.
-        for f in sorted(batch, key=lambda f: still.get(f.object) != "v"):
-            if f.object in still:
-                yield Action(action="drop_table", object=f.object, because=f.kind)
-    for batch in batches(_of(findings, "delete_catalog_row")):
-        only = [f.object for f in batch]
-        still = {
-            f"{r['schema_name']}.{r['table_name']}"
-            for r in conn.execute(queries("consistency")["missing_tables"], {"only": only})
-            if r["release_id"] is None
-        }
-        yield from (
-            Action(action="delete_catalog_row", object=f.object, because=f.kind)
-            for f in batch
-            if f.object in still
-        )
+    yield from _tables(conn, _of(findings, "drop_table"))
+    yield from _catalog_rows(conn, _of(findings, "delete_catalog_row"))
     for verb in ("delete_stac_item", "delete_stac_collection"):
         for f in _of(findings, verb):
             collection, _, item = f.object.partition("/")
@@ -107,6 +86,29 @@ def _orphans(conn: Connection, findings: list[Finding]) -> Iterator[Action]:
     for f in _of(findings, "rerun_cleanup"):
         if conn.execute(queries("consistency")["failed_job"], {"job_id": f.object}).fetchone():
             yield Action(action="rerun_cleanup", object=f.object, because=f.kind)
+
+
+def _tables(conn: Connection, findings: list[Finding]) -> Iterator[Action]:
+    for batch in batches(findings):
+        query, params = queries("consistency")["unowned_relations"], unowned_params([f.object for f in batch])
+        still = {f"{r['schema_name']}.{r['table_name']}": r["kind"] for r in conn.execute(query, params)}
+        # Views before the tables they might read.
+        for f in sorted(batch, key=lambda f: still.get(f.object) != "v"):
+            if f.object in still:
+                yield Action(action="drop_table", object=f.object, because=f.kind)
+
+
+def _catalog_rows(conn: Connection, findings: list[Finding]) -> Iterator[Action]:
+    for batch in batches(findings):
+        query, params = queries("consistency")["missing_tables"], {"only": [f.object for f in batch]}
+        unowned_rows = {
+            f"{r['schema_name']}.{r['table_name']}"
+            for r in conn.execute(query, params)
+            if r["release_id"] is None
+        }
+        for f in batch:
+            if f.object in unowned_rows:
+                yield Action(action="delete_catalog_row", object=f.object, because=f.kind)
 
 
 def _stac_owned(conn: Connection, collection: str, item: str | None) -> bool:
