@@ -4,6 +4,9 @@ reports only what needs a resubmission (a deleted COG, a dropped served table)."
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +39,17 @@ def repair(api: httpx.Client, admin: str, **body: Any) -> list[dict[str, Any]]:
     job = wait_job(api, admin, started.json()["job_id"])
     assert job["status"] == "completed", job
     return job["result"]["actions"]
+
+
+def terrace(api: httpx.Client, key: str, home: Path, *args: str) -> str:
+    """Run the `terrace` command against the live API; its standard output."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TERRACE_")}
+    env |= {"TERRACE_URL": str(api.base_url), "TERRACE_API_KEY": key, "TERRACE_HOME": str(home)}
+    done = subprocess.run(
+        [sys.executable, "-m", "terrace", *args], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
 
 
 def sabotage(owner_url: str, app_url: str, storage: Storage, ids: dict[str, str]) -> dict[str, Any]:
@@ -148,3 +162,11 @@ def test_sabotage_check_repair_check(
         ).fetchall()
     assert len(audit) == len(done) and all(a["actor"].startswith("test admin") for a in audit)
     assert events[-1]["kind"] == "cleanup_repaired"
+
+    # The same from a terminal: a check shows what is left, a dry run lists no action for it.
+    shown = terrace(api, admin, tmp_path, "catalog", "check", "--grace-seconds", "0")
+    assert "5 finding(s)" in shown and "missing_blob" in shown and broken["cog"] in shown
+    listed = terrace(
+        api, admin, tmp_path, "catalog", "repair", "--kind", "missing_blob", "--kind", "orphan_blob"
+    )
+    assert "0 action(s) planned; run with --apply to take them" in listed
