@@ -52,8 +52,8 @@ def test_a_job_past_its_timeout_is_stuck_and_a_young_one_is_not(conn: Conn, stor
     old = submit(conn, storage, "hello_world", {"n": 1})
     young = submit(conn, storage, "hello_world", {"n": 2})
     conn.execute(
-        "UPDATE app.jobs SET status = 'running', started_at = now() - interval '2 hours', timeout_seconds = 3600 "
-        "WHERE job_id = %s",
+        "UPDATE app.jobs SET status = 'running', started_at = now() - interval '2 hours', "
+        "timeout_seconds = 3600 WHERE job_id = %s",
         (old,),
     )
     with conn.transaction():
