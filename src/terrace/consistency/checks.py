@@ -133,16 +133,20 @@ def stac(conn: Connection, job_id: str) -> Iterator[Finding]:
     yield from _orphan_stac(conn)
 
 
+def stac_params(collection_id: str | None = None, item_id: str | None = None) -> dict[str, Any]:
+    """Parameters of the orphan STAC queries: every orphan, or only the one named."""
+    return {"key": PUBLISHED, "collection_id": collection_id, "item_id": item_id}
+
+
 def _orphan_stac(conn: Connection) -> Iterator[Finding]:
-    key = {"key": PUBLISHED}
-    for row in rows(conn, "orphan_stac_items", key):
+    for row in rows(conn, "orphan_stac_items", stac_params()):
         yield Finding(
             kind="orphan_stac_item",
             object=f"{row['collection']}/{row['id']}",
             detail=f"item {row['id']} of collection {row['collection']} belongs to no served release",
             repair="delete_stac_item",
         )
-    for row in rows(conn, "orphan_stac_collections", key):
+    for row in rows(conn, "orphan_stac_collections", stac_params()):
         yield Finding(
             kind="orphan_stac_collection",
             object=row["id"],

@@ -14,7 +14,7 @@ from terrace.catalog import stac_items
 from terrace.catalog.latest import refresh_latest
 from terrace.catalog.relations import drop_relation
 from terrace.catalog.releases import lock_release
-from terrace.consistency.checks import rows, unowned_params
+from terrace.consistency.checks import rows, stac_params, unowned_params
 from terrace.consistency.findings import Finding, batches
 from terrace.consistency.ownership import unowned
 from terrace.db.pool import Connection, fetch_one
@@ -77,7 +77,9 @@ def _orphans(conn: Connection, findings: list[Finding]) -> Iterator[Action]:
     for verb in ("delete_stac_item", "delete_stac_collection"):
         for f in _of(findings, verb):
             collection, _, item = f.object.partition("/")
-            if not _stac_owned(conn, collection, item or None):
+            query = "orphan_stac_items" if item else "orphan_stac_collections"
+            params = stac_params(collection, item or None)
+            if conn.execute(queries("consistency")[query], params).fetchone():
                 yield Action(action=verb, object=f.object, because=f.kind)  # type: ignore[arg-type]
     for batch in batches(_of(findings, "delete_blob")):
         by_path = {f.object.partition("/")[2]: f for f in batch}
@@ -109,11 +111,6 @@ def _catalog_rows(conn: Connection, findings: list[Finding]) -> Iterator[Action]
         for f in batch:
             if f.object in unowned_rows:
                 yield Action(action="delete_catalog_row", object=f.object, because=f.kind)
-
-
-def _stac_owned(conn: Connection, collection: str, item: str | None) -> bool:
-    params = {"key": stac_items.PUBLISHED, "collection_id": collection, "item_id": item}
-    return bool(fetch_one(conn, queries("consistency")["stac_item_owned"], params)["owned"])
 
 
 def _relinks(conn: Connection, findings: list[Finding], force_recreate: bool) -> Iterator[Action]:

@@ -64,7 +64,9 @@ def sabotage(owner_url: str, app_url: str, storage: Storage, ids: dict[str, str]
         conn.execute("DROP TABLE geo.roads_jakarta_v1 CASCADE")  # takes its _latest view along
         conn.execute("DROP VIEW geo.floods_jakarta_latest")
         conn.execute("SELECT pgstac.delete_item('relief-java-v1', 'relief')")
+        # An item of a version no longer served (say, restored from an old backup).
         ghost = {**item["item"], "id": "ghost-item"}  # type: ignore[index]
+        ghost["properties"] = {**ghost["properties"], "app:version_id": "v9"}
         conn.execute("SELECT pgstac.create_item(%s)", (Jsonb(ghost),))
         conn.execute(
             "INSERT INTO app.job_events (job_id, kind, message) "

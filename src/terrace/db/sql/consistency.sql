@@ -87,6 +87,8 @@ WHERE NOT EXISTS (SELECT 1 FROM pgstac.items i WHERE i.collection = p.collection
 ORDER BY p.collection_id, p.item_id;
 
 -- name: orphan_stac_items
+-- Items no served release published. An item whose properties name a served release (dataset,
+-- resource, version) counts as that release's even if its record was lost: never an orphan.
 WITH owned AS (
     SELECT r.outputs -> %(key)s ->> 'collection_id' AS collection, item.id
     FROM app.asset_releases r
@@ -96,13 +98,28 @@ WITH owned AS (
 SELECT i.collection, i.id FROM pgstac.items i
 LEFT JOIN owned o ON o.collection = i.collection AND o.id = i.id
 WHERE o.id IS NULL
+  AND (%(collection_id)s::text IS NULL OR (i.collection = %(collection_id)s AND i.id = %(item_id)s))
+  AND NOT EXISTS (
+      SELECT 1 FROM app.asset_releases r JOIN app.assets a USING (asset_id)
+      WHERE r.approval_state = 'approved' AND r.is_served
+        AND a.dataset_id = i.content -> 'properties' ->> 'terrace:dataset_id'
+        AND a.resource_id = i.content -> 'properties' ->> 'terrace:resource_id'
+        AND r.version_id = i.content -> 'properties' ->> 'app:version_id')
 ORDER BY i.collection, i.id;
 
 -- name: orphan_stac_collections
+-- Collections no served release publishes into, holding no item that is not itself an orphan.
 SELECT c.id FROM pgstac.collections c
-WHERE NOT EXISTS (
+WHERE (%(collection_id)s::text IS NULL OR c.id = %(collection_id)s)
+  AND NOT EXISTS (
     SELECT 1 FROM app.asset_releases r
     WHERE r.approval_state = 'approved' AND r.is_served AND r.outputs -> %(key)s ->> 'collection_id' = c.id)
+  AND NOT EXISTS (
+    SELECT 1 FROM pgstac.items i JOIN app.assets a
+        ON a.dataset_id = i.content -> 'properties' ->> 'terrace:dataset_id'
+       AND a.resource_id = i.content -> 'properties' ->> 'terrace:resource_id'
+    JOIN app.asset_releases r ON r.asset_id = a.asset_id AND r.version_id = i.content -> 'properties' ->> 'app:version_id'
+    WHERE i.collection = c.id AND r.approval_state = 'approved' AND r.is_served)
 ORDER BY c.id;
 
 -- name: named_blobs
@@ -206,12 +223,6 @@ WHERE r.approval_state = 'approved' AND r.is_served AND r.outputs ? 'stac'
        OR coalesce(r.outputs -> %(key)s ->> 'collection_id', r.outputs -> 'stac' -> 'collection' ->> 'id')
           = ANY(%(collections)s))
 ORDER BY r.release_id;
-
--- name: stac_item_owned
-SELECT EXISTS (
-    SELECT 1 FROM app.asset_releases r
-    WHERE r.approval_state = 'approved' AND r.is_served AND r.outputs -> %(key)s ->> 'collection_id' = %(collection_id)s
-      AND (%(item_id)s::text IS NULL OR r.outputs -> %(key)s -> 'item_ids' ? %(item_id)s)) AS owned;
 
 -- name: job_of_release
 SELECT job_id FROM app.asset_releases WHERE release_id = %(release_id)s;
