@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
 from terrace.db.models.base import created_at, metadata
+from terrace.db.models.orchestration import job_events
 
 TIMESTAMP = pg.TIMESTAMP(timezone=True)
 
@@ -52,4 +53,12 @@ catalog_audit = sa.Table(
     created_at(),
     sa.Index("ix_catalog_audit_job_id", "job_id"),
     schema="app",
+)
+
+# The check reads a job's cleanup failures and repairs among millions of other events.
+sa.Index(
+    "ix_job_events_cleanup",
+    job_events.c.job_id,
+    job_events.c.event_id,
+    postgresql_where=sa.text("kind IN ('cleanup_failed', 'cleanup_repaired')"),
 )
