@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, create_model
 
+from terrace.consistency import jobs as catalog_jobs
 from terrace.db.pool import connect
 from terrace.errors import InvalidInput
 from terrace.ingest.raster.job import PROCESS_RASTER, PROCESS_RASTER_COLLECTION
@@ -24,10 +25,12 @@ DEFAULT_SCHEDULES = (
 
 
 def default_registry(input_containers: tuple[str, ...] = DEFAULT_INPUT_CONTAINERS) -> JobRegistry:
-    """The processing pipelines, reading sources only from `input_containers`."""
+    """The processing pipelines, reading sources only from `input_containers`, and the catalog
+    check and repair."""
     registry = JobRegistry()
     for pipeline in (PROCESS_VECTOR, PROCESS_RASTER, PROCESS_RASTER_COLLECTION):
         registry.register(reading_from(pipeline, input_containers), hook=record_outcome)
+    catalog_jobs.register(registry)
     return registry
 
 

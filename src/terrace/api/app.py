@@ -13,7 +13,7 @@ from terrace import __version__
 from terrace.api.body_limit import BodyLimit, Limit, Upload
 from terrace.api.errors import install_error_handlers
 from terrace.api.headers import SecurityHeaders
-from terrace.api.routes import admin, health, jobs, platform, schedules, storage
+from terrace.api.routes import admin, catalog_admin, health, jobs, platform, schedules, storage
 from terrace.api.serving import mount_serving
 from terrace.db.pool import open_pool
 from terrace.db.roles import RoleUrls
@@ -73,7 +73,7 @@ def create_app(config: AppConfig) -> FastAPI:
     app.state.job_defaults = config.job_defaults
     app.state.machine = CoreMachine(config.registry, config.storage)
     install_error_handlers(app)
-    for module in (health, admin, schedules, storage, jobs, platform):
+    for module in (health, admin, catalog_admin, schedules, storage, jobs, platform):
         app.include_router(module.router)
     serving = mount_serving(app, config.storage)
     app.mount(MOUNT, create_interface(app.state, config.session_secret or secrets.token_urlsafe(32)))

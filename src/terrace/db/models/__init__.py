@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from terrace.db.models import auth, catalog, common, orchestration, raster, releases, vector, web, workers
+from terrace.db.models import (
+    auth,
+    catalog,
+    common,
+    consistency,
+    orchestration,
+    raster,
+    releases,
+    vector,
+    web,
+    workers,
+)
 from terrace.db.models.base import SqlFunction, Trigger, metadata
 
 FUNCTIONS: tuple[SqlFunction, ...] = (
@@ -23,6 +34,7 @@ __all__ = [
     "TRIGGERS",
     "auth",
     "catalog",
+    "consistency",
     "metadata",
     "orchestration",
     "raster",
