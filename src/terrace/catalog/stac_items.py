@@ -34,7 +34,7 @@ def publish(conn: Connection, release: Release, version: str, approver: str) -> 
         stac["items"],
         version=version,
         approver=approver,
-        approved_at=datetime.now(UTC),
+        approved_at=release.reviewed_at or datetime.now(UTC),
         access_level=release.access_level,
         granted_roles=release.granted_roles,
         must_exist=bool((release.processing_options or {}).get("collection_must_exist")),

@@ -186,21 +186,9 @@ def _carry_out(conn: Connection, storage: Storage, registry: JobRegistry, action
 
 
 def _rebuild_stac(conn: Connection, release_id: str) -> None:
-    """Publish the release's cached STAC again (upserts items, recreates a lost collection),
-    keeping the record that it created its collection, so revoke still removes it."""
+    """Publish the release's STAC again: upserts its items and recreates a lost collection."""
     release = lock_release(conn, release_id)
-    created = bool((release.outputs.get(stac_items.PUBLISHED) or {}).get("created_collection"))
     stac_items.publish(conn, release, str(release.version_id), str(release.reviewer))
-    if created:
-        published = lock_release(conn, release_id).outputs[stac_items.PUBLISHED]
-        conn.execute(
-            queries("releases")["set_output"],
-            {
-                "release_id": release_id,
-                "key": stac_items.PUBLISHED,
-                "value": Jsonb({**published, "created_collection": True}),
-            },
-        )
 
 
 def _record(conn: Connection, action: Action, job_id: str, actor: str) -> None:
