@@ -10,8 +10,25 @@ from pathlib import Path, PurePosixPath
 
 MANIFEST = Path(__file__).with_name("manifest.toml")
 REGISTRIES = ("pypi", "debian", "npm")
-KINDS = ("vector", "raster")
 EXPECTS = ("load", "refuse")
+# What a file can exercise, by kind: the cases issue 15 asks the corpus to cover.
+EXERCISES = {
+    "vector": frozenset(
+        """
+        antimeridian polar invalid-self-intersection bow-tie wrong-orientation unclosed-ring too-few-points
+        spike duplicate-vertices mixed-single-multi geojson-numeric-id geojson-string-id null-geometry
+        empty-geometry 3d measured curved geometry-collection dbf-cpg dbf-no-cpg-latin1
+        reserved-column-names duplicate-column-names long-column-names non-ascii-column-names wide-table
+        date time datetime boolean binary int64 multi-layer-gpkg kmz-folders csv-delimiter csv-bom csv-wkt
+        """.split()
+    ),
+    "raster": frozenset(
+        """
+        palette int16 uint16 float32 float64 nodata no-nodata nan-nodata multi-band rgba jpeg jpeg2000
+        erdas-img gcps rotated 1x1 non-square-pixels global antimeridian-extent crs-without-epsg
+        """.split()
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -71,22 +88,37 @@ def _safe_member(member: str) -> str:
     return member
 
 
+def _checked(entry: Entry) -> Entry:
+    """The entry, or a ValueError naming the field of the manifest that is wrong."""
+    if entry.kind not in EXERCISES:
+        raise ValueError(f"{entry.id}: kind {entry.kind!r} is not one of {sorted(EXERCISES)}")
+    if unknown := set(entry.exercises) - EXERCISES[entry.kind]:
+        raise ValueError(f"{entry.id}: unknown {entry.kind} exercises {sorted(unknown)}")
+    if entry.expect not in EXPECTS or (entry.expect == "refuse") != (entry.refusal is not None):
+        raise ValueError(f"{entry.id}: expect must be 'load', or 'refuse' together with a refusal code")
+    if entry.source.registry not in REGISTRIES:
+        raise ValueError(f"{entry.id}: registry {entry.source.registry!r} is not one of {REGISTRIES}")
+    return entry
+
+
 @cache
 def _load() -> tuple[dict[str, Source], tuple[Entry, ...]]:
     data = tomllib.loads(MANIFEST.read_text(encoding="utf-8"))
     sources = {name: Source(name=name, **fields) for name, fields in data["sources"].items()}
     entries = tuple(
-        Entry(
-            id=row["id"],
-            kind=row["kind"],
-            source=sources[row["source"]],
-            member=_safe_member(row["member"]),
-            sidecars=tuple(row.get("sidecars", ())),
-            layer=row.get("layer"),
-            data_licence=row.get("data_licence"),
-            exercises=tuple(row.get("exercises", ())),
-            expect=row.get("expect", "load"),
-            refusal=row.get("refusal"),
+        _checked(
+            Entry(
+                id=row["id"],
+                kind=row["kind"],
+                source=sources[row["source"]],
+                member=_safe_member(row["member"]),
+                sidecars=tuple(row.get("sidecars", ())),
+                layer=row.get("layer"),
+                data_licence=row.get("data_licence"),
+                exercises=tuple(row.get("exercises", ())),
+                expect=row.get("expect", "load"),
+                refusal=row.get("refusal"),
+            )
         )
         for row in data["files"]
     )
