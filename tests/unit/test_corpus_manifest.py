@@ -13,7 +13,7 @@ from tests.corpus.manifest import EXERCISES, MANIFEST, entries, sources
 # where each was looked for. A file found later moves its case out of this set.
 NOT_IN_ANY_REGISTRY = {
     "vector": {"duplicate-column-names", "wide-table", "time", "binary", "csv-delimiter", "csv-bom"},
-    "raster": {"palette", "nan-nodata", "rgba", "jpeg", "jpeg2000", "erdas-img", "gcps", "rotated"},
+    "raster": {"palette", "nan-nodata", "jpeg", "jpeg2000", "erdas-img", "gcps", "rotated"},
 }
 ARTIFACT_SUFFIXES = {"pypi": (".tar.gz", ".zip", ".whl"), "debian": (".deb",), "npm": (".tgz",)}
 
