@@ -59,6 +59,7 @@ class Entry:
     exercises: tuple[str, ...]
     expect: str
     refusal: str | None
+    crs: str | None = None  # the job's `crs` option, for a file that carries no CRS of its own
 
     def member_paths(self) -> list[str]:
         """The archive members this entry needs: the file, then each sidecar beside it."""
@@ -118,6 +119,7 @@ def _load() -> tuple[dict[str, Source], tuple[Entry, ...]]:
                 exercises=tuple(row.get("exercises", ())),
                 expect=row.get("expect", "load"),
                 refusal=row.get("refusal"),
+                crs=row.get("crs"),
             )
         )
         for row in data["files"]

@@ -59,6 +59,13 @@ def test_refusals_name_an_error_code() -> None:
             assert re.fullmatch(r"[A-Z_]+", entry.refusal), entry.id
 
 
+def test_a_given_crs_is_an_epsg_code_for_a_file_to_load() -> None:
+    for entry in entries():
+        if entry.crs is not None:
+            assert re.fullmatch(r"EPSG:[0-9]+", entry.crs), entry.id
+            assert entry.expect == "load", entry.id
+
+
 def test_coverage_of_the_cases_in_issue_15() -> None:
     for kind, cases in EXERCISES.items():
         loadable = {tag for e in entries(kind) if e.expect == "load" for tag in e.exercises}
