@@ -28,6 +28,8 @@ from tests.corpus.manifest import Entry, Source, by_id, corpus_root, entries
 
 PYPI_SIMPLE = "https://pypi.org/simple/{package}/"
 STAMP = ".fetched"
+# A derived file is the same bytes on every run: no .aux.xml beside it, a fixed GeoPackage date.
+DERIVE_ENV = {**os.environ, "GDAL_PAM_ENABLED": "NO", "OGR_CURRENT_DATE": "2000-01-01T00:00:00Z"}
 
 
 def sha256_of(path: Path) -> str:
@@ -158,9 +160,7 @@ def derive(derived: Entry, root: Path) -> None:
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:  # the file made is renamed into place
         made = Path(tmp) / target.name
         for command in derived.derived.commands(origin.path(root), made, Path(tmp)):
-            done = subprocess.run(
-                command, capture_output=True, text=True, env={**os.environ, "GDAL_PAM_ENABLED": "NO"}
-            )
+            done = subprocess.run(command, capture_output=True, text=True, env=DERIVE_ENV)
             if done.returncode != 0:
                 raise SystemExit(f"corpus: deriving {derived.id}: {' '.join(command)} failed:\n{done.stderr}")
         shutil.move(made, target)
