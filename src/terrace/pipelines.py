@@ -14,13 +14,20 @@ from terrace.ingest.vector.job import PROCESS_VECTOR
 from terrace.orchestration.definitions import JobType
 from terrace.orchestration.registry import JobRegistry
 from terrace.platform.processing import record_outcome
+from terrace.public.jobs import register_public_jobs
+from terrace.public.target import PublicTarget
 
 
-def default_registry(input_containers: tuple[str, ...] = DEFAULT_INPUT_CONTAINERS) -> JobRegistry:
-    """The processing pipelines, reading sources only from `input_containers`."""
+def default_registry(
+    input_containers: tuple[str, ...] = DEFAULT_INPUT_CONTAINERS, public: PublicTarget | None = None
+) -> JobRegistry:
+    """The processing pipelines, reading sources only from `input_containers`; with a `public`
+    target, the jobs exporting releases cleared public to it."""
     registry = JobRegistry()
     for pipeline in (PROCESS_VECTOR, PROCESS_RASTER, PROCESS_RASTER_COLLECTION):
         registry.register(reading_from(pipeline, input_containers), hook=record_outcome)
+    if public is not None:
+        register_public_jobs(registry, public)
     return registry
 
 
