@@ -8,6 +8,7 @@ of the release, so running either twice is the same as running it once.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -164,9 +165,13 @@ def _copy_catalog_row(
 
 
 def _copy_blob(source: Storage, target: Storage, path: str) -> None:
-    """Stream one object from silver into the public container (replacing it)."""
-    stream = obstore.get(source.store(stac.OUTPUT_CONTAINER), path).stream()
-    obstore.put(target.store(PUBLIC_CONTAINER), path, stream)
+    """Stream one object from silver into the public container (replacing it), chunk by chunk."""
+
+    async def copy() -> None:
+        found = await obstore.get_async(source.store(stac.OUTPUT_CONTAINER), path)
+        await obstore.put_async(target.store(PUBLIC_CONTAINER), path, found.stream())
+
+    asyncio.run(copy())
 
 
 def _delete_blobs(storage: Storage, paths: Iterable[str]) -> None:
