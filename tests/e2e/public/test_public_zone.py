@@ -31,11 +31,11 @@ def until(check: Callable[[], bool], timeout: float = 30) -> None:
 
 
 def processed(
-    api: httpx.Client, keys: dict[Role, str], file: Path, resource: str, access: str = "public"
+    api: httpx.Client, keys: dict[Role, str], file: Path, resource: str, access: str = "public", **extra: Any
 ) -> str:
     upload(api, keys[Role.submitter], file, f"in/{file.name}")
     submitted = submit(
-        api, keys[Role.submitter], f"in/{file.name}", resource_id=resource, access_level=access
+        api, keys[Role.submitter], f"in/{file.name}", resource_id=resource, access_level=access, **extra
     )
     assert submitted.status_code == 202, submitted.text
     assert (
@@ -169,7 +169,12 @@ def test_clearance_is_for_reviewers_and_never_makes_restricted_public(
 ) -> None:
     api, reviewer = platform_api, keys[Role.reviewer]
     restricted = processed(
-        api, keys, write_points(tmp_path / "secret.gpkg", 3), "secret", access="restricted"
+        api,
+        keys,
+        write_points(tmp_path / "secret.gpkg", 3),
+        "secret",
+        access="restricted",
+        granted_roles=["reviewer"],
     )
     refused = approve(api, reviewer, restricted, clearance_state="public")
     assert refused.status_code == 409 and "restricted" in refused.json()["message"]
