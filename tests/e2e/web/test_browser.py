@@ -99,9 +99,7 @@ def test_submit_review_approve_and_browse_in_the_browser(
     latest.locator("input[name=notes]").fill("cleared for the public")
     latest.locator("text=Set clearance").click()
     expect(page.locator("#releases tr.latest td").nth(4)).to_have_text("public")
-    expect(
-        page.locator("table").filter(has_text="Audit trail").or_(page.locator("table").last)
-    ).to_contain_text("clearance")
+    expect(page.locator("table").last).to_contain_text("clearance")  # the audit trail
     shoot(page, "asset")
 
     page.goto("/interface/catalog")
