@@ -83,6 +83,8 @@ def test_credentials_open_nothing_more_and_headers_are_set(roads: None, public_a
     assert anonymous.json()["numberMatched"] == with_token.json()["numberMatched"] == 2
     assert "default-src 'self'" in anonymous.headers["Content-Security-Policy"]
     assert anonymous.headers["X-Content-Type-Options"] == "nosniff"
+    docs = public_api.get("/stac/docs")
+    assert docs.status_code == 200 and public_api.get("/interface/static/docs.js").status_code == 200
 
 
 def test_the_filter_guard_refuses_sql_functions(roads: None, public_api: httpx.Client) -> None:

@@ -2,7 +2,7 @@
 
 It mounts `/features`, `/stac` and `/tiles` only, reading the public target through its read-only
 role and the public container. There are no credentials (a bearer token is ignored: everyone is
-anonymous), no reviewer previews, and no Platform, Jobs, admin or web routes; the security
+anonymous), no reviewer previews, and no Platform, Jobs, admin or web UI routes; the security
 headers, filter guard, error rendering and body limit are those of the main API.
 """
 
@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from starlette.requests import Request
 
 from terrace import __version__
@@ -23,6 +24,8 @@ from terrace.api.serving import mount
 from terrace.auth import Principal
 from terrace.serving import Gate, ServingApps
 from terrace.storage import Storage
+from terrace.web.app import MOUNT
+from terrace.web.templating import FOLDER
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,8 @@ def create_public_app(config: PublicAppConfig) -> FastAPI:
     )
     install_error_handlers(app)
     mount(app, serving)
+    # The serving APIs' /docs pages load the vendored Swagger UI from here; no page of the web UI is served.
+    app.mount(f"{MOUNT}/static", StaticFiles(directory=FOLDER / "static"))
     app.add_middleware(
         BodyLimit,
         limit=Limit(config.body_max_bytes, "TERRACE_BODY_MAX_BYTES"),

@@ -6,8 +6,9 @@ from __future__ import annotations
 from psycopg import sql
 
 from terrace.db.models.catalog import SERVED_SCHEMA
-from terrace.db.pool import Connection, fetch_one
+from terrace.db.pool import Connection
 from terrace.db.queries import queries
+from terrace.errors import Conflict
 
 
 def copy_relation(source: Connection, target: Connection, name: str) -> None:
@@ -16,7 +17,12 @@ def copy_relation(source: Connection, target: Connection, name: str) -> None:
     q = queries("public")
     relation = sql.Identifier(SERVED_SCHEMA, name)
     regclass = {"relation": relation.as_string(source)}
-    found = fetch_one(source, q["relation_kind"], regclass)
+    found = source.execute(q["relation_kind"], regclass).fetchone()
+    if found is None:
+        raise Conflict(
+            f"Served table {SERVED_SCHEMA}.{name} is missing, so it cannot be exported.",
+            "Run the catalog consistency check; the export is retried when the release is cleared again.",
+        )
     drop_relation(target, name)
     if found["kind"] == "v":
         # The definition PostgreSQL prints names the tables by schema, identical on the target.
