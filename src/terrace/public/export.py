@@ -1,9 +1,9 @@
 """Export a release to the public target and withdraw it again: tables, blobs and STAC items.
 
-Each runs on the target in one transaction holding the release's advisory lock, so an export and
-a withdrawal of the same release never interleave, and re-reads the release under that lock: an
-export of a release that is no longer cleared exports nothing. Both replace what the target holds
-of the release, so running either twice is the same as running it once.
+Each runs on the target in one transaction holding its asset's advisory lock, so exports and
+withdrawals of one asset (which share its `_latest` view) never interleave, and the export re-reads
+the release under that lock: an export of a release that is no longer cleared exports nothing.
+Both replace what the target holds of the release, so running either twice is the same as once.
 """
 
 from __future__ import annotations
@@ -67,8 +67,7 @@ def export(
 ) -> Holding | None:
     """Replace the release's copy on the target (call inside a target transaction); None when the
     release is not exportable, after removing any copy."""
-    lock(target, release_id)
-    release = find_release(source, release_id)
+    release = _locked(source, target, release_id)
     previous = _remove(target, public, release)
     if not exportable(release):
         _delete_blobs(public.storage, previous.blobs)
@@ -94,12 +93,21 @@ def export(
     return held
 
 
-def withdraw(target: Connection, public: PublicTarget, release: Release) -> Holding:
-    """Remove the release's tables, items and blobs from the target (inside a target transaction)."""
-    lock(target, release.release_id)
+def withdraw(source: Connection, target: Connection, public: PublicTarget, release_id: str) -> Holding | None:
+    """Remove the release's tables, items and blobs from the target (inside a target transaction);
+    None, removing nothing, when the release has been cleared public again meanwhile."""
+    release = _locked(source, target, release_id)
+    if exportable(release):
+        return None
     removed = _remove(target, public, release)
     _delete_blobs(public.storage, removed.blobs)
     return removed
+
+
+def _locked(source: Connection, target: Connection, release_id: str) -> Release:
+    """The release as it is once its asset's lock on the target is held."""
+    target.execute(queries("public")["lock_asset"], {"asset_id": find_release(source, release_id).asset_id})
+    return find_release(source, release_id)
 
 
 def _remove(target: Connection, public: PublicTarget, release: Release) -> Holding:
@@ -114,10 +122,6 @@ def _remove(target: Connection, public: PublicTarget, release: Release) -> Holdi
     refresh_latest(target, release)
     removed.stac_items, removed.blobs = stac.remove(target, public, release.release_id)
     return removed
-
-
-def lock(target: Connection, release_id: str) -> None:
-    target.execute(queries("public")["lock_release"], {"release_id": release_id})
 
 
 def refresh_latest(target: Connection, release: Release) -> None:

@@ -53,10 +53,9 @@ def register_public_jobs(registry: JobRegistry, target: PublicTarget) -> None:
         return PublicResult.of("skipped", Holding()) if held is None else PublicResult.of("exported", held)
 
     def run_withdraw(ctx: TaskContext[PublicParams, NoInput]) -> PublicResult:
-        with ctx.connect() as source:
-            release = find_release(source, ctx.params.release_id)
-        with database_errors(ctx.job_type), connect(target.database_url) as conn:
-            return PublicResult.of("withdrawn", withdraw(conn, target, release))
+        with database_errors(ctx.job_type), connect(target.database_url) as conn, ctx.connect() as source:
+            held = withdraw(source, conn, target, ctx.params.release_id)
+        return PublicResult.of("skipped", Holding()) if held is None else PublicResult.of("withdrawn", held)
 
     for name, handler in ((EXPORT_RELEASE, run_export), (WITHDRAW_RELEASE, run_withdraw)):
         job_type = JobType(

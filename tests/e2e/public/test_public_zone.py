@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from terrace.auth import Role
-from terrace.public.holdings import holdings
+from terrace.public.holdings import HeldItem, holdings
 from terrace.public.target import PUBLIC_CONTAINER, PublicTarget
 from tests.conftest import bearer
 from tests.e2e.platform.client import approve, submit, upload, wait_done
@@ -156,6 +156,9 @@ def test_a_raster_release_is_exported_with_its_cog_in_the_public_container(
     preview = public_api.get(f"/tiles{item_url.removeprefix('/stac')}/preview.png", params={"assets": "data"})
     assert preview.status_code == 200 and preview.content.startswith(b"\x89PNG")
     assert public_api.get("/stac/search").json()["features"][0]["id"] == "floods-jakarta-v1"
+
+    held = holdings(public_target.database_url)
+    assert held.stac_items == [HeldItem("floods", "floods-jakarta-v1", release)] and held.tables == []
 
     body = {"release_id": release, "dry_run": False, "force_approved": True}
     assert api.post("/api/platform/unpublish", json=body, headers=bearer(keys[Role.admin])).status_code == 200

@@ -11,9 +11,9 @@ GRANT SELECT ON ALL TABLES IN SCHEMA geo TO terrace_public_reader;
 ALTER DEFAULT PRIVILEGES IN SCHEMA geo GRANT SELECT ON TABLES TO terrace_public_reader;
 GRANT pgstac_read TO terrace_public_reader;
 
--- name: lock_release
--- Exports and withdrawals of one release run one at a time on the target.
-SELECT pg_advisory_xact_lock(hashtext('terrace.public:' || %(release_id)s));
+-- name: lock_asset
+-- Exports and withdrawals of one asset's releases run one at a time on the target.
+SELECT pg_advisory_xact_lock(hashtext('terrace.public:' || %(asset_id)s));
 
 -- name: table_columns
 -- The source table's columns as DDL parts (types with their modifiers, e.g. geometry(MultiPolygon,4326)).
