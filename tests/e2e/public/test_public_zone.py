@@ -11,8 +11,10 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+from psycopg.rows import dict_row
 
 from terrace.auth import Role
+from terrace.public.export import Holding, withdraw
 from terrace.public.holdings import HeldItem, holdings
 from terrace.public.target import PUBLIC_CONTAINER, PublicTarget
 from tests.conftest import bearer
@@ -64,6 +66,7 @@ def test_a_vector_release_follows_its_clearance_into_and_out_of_the_public_zone(
     keys: dict[Role, str],
     public_target: PublicTarget,
     public_reader_url: str,
+    database_url: str,
     tmp_path: Path,
 ) -> None:
     api, reviewer = platform_api, keys[Role.reviewer]
@@ -90,6 +93,10 @@ def test_a_vector_release_follows_its_clearance_into_and_out_of_the_public_zone(
         export["tables"] == ["floods_jakarta_v1"] and export["at"] and public_target.name == export["target"]
     )
     assert "@" not in export["target"]  # no credentials in the status
+    assert clear(api, reviewer, release, "public").status_code == 200  # exported again: replaced, not doubled
+    until(lambda: status_of(api, reviewer, release)["release"]["public_export"]["job_id"] != export["job_id"])
+    until(lambda: status_of(api, reviewer, release)["release"]["public_export"]["state"] == "exported")
+    assert public_api.get("/features/collections/floods_jakarta_v1/items").json()["numberMatched"] == 40
 
     # The reader role of the public zone reads, and writes nothing.
     with psycopg.connect(public_reader_url) as conn:
@@ -123,6 +130,10 @@ def test_a_vector_release_follows_its_clearance_into_and_out_of_the_public_zone(
     assert revoked.status_code == 200, revoked.text
     until(lambda: features(public_api, "floods_jakarta_v1") == 404)
     until(lambda: status_of(api, reviewer, release)["release"]["public_export"]["state"] == "withdrawn")
+    with psycopg.connect(public_target.database_url, row_factory=dict_row) as target:
+        with psycopg.connect(database_url, row_factory=dict_row) as source:
+            again = withdraw(source, target, public_target, release)  # withdrawing nothing is fine
+    assert again == Holding()
 
 
 def test_a_raster_release_is_exported_with_its_cog_in_the_public_container(
