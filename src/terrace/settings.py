@@ -134,7 +134,7 @@ class PublicZoneSettings(BaseSettings):
     public_database_url: SecretStr | None = Field(
         default=None,
         description="postgresql:// URL of the public target database, as its owner (workers write it); "
-        "unset means database terrace_public in the embedded cluster under `terrace up`.",
+        "unset means database terrace_public beside the main one under `terrace up`.",
     )
     public_serving_database_url: SecretStr | None = Field(
         default=None,

@@ -24,7 +24,7 @@ from terrace.db.database import ensure_database
 from terrace.db.pool import connect
 from terrace.db.roles import enable_logins
 from terrace.errors import SetupError
-from terrace.public.database import enable_reader_login, ensure_public_database
+from terrace.public.database import create_sibling_database, enable_reader_login, ensure_public_database
 from terrace.public.target import PUBLIC_CONTAINER
 from terrace.storage import Storage
 
@@ -83,7 +83,7 @@ def run_embedded(options: EmbeddedOptions) -> None:
         databases = enable_logins(url, role_passwords(home))
         storage = Storage(options.storage_url) if options.storage_url else Storage.local(home / "storage")
         storage.create_containers()
-        public = _public_zone(home, options, cluster, storage)
+        public = _public_zone(home, options, url, storage)
         key = admin_key(home, options.api_key)
         with connect(url) as conn:
             register_key(conn, key, "embedded admin", Role.admin)
@@ -129,20 +129,11 @@ class PublicZone:
     storage_url: str
 
 
-def _public_zone(
-    home: Path, options: EmbeddedOptions, cluster: LocalCluster | None, storage: Storage
-) -> PublicZone:
-    """The public target, ensured: TERRACE_PUBLIC_DATABASE_URL or database terrace_public of the
-    embedded cluster; its container `public` in TERRACE_PUBLIC_STORAGE_URL or the main storage."""
-    url = options.public_database_url
-    if url is None:
-        if cluster is None:
-            raise SetupError(
-                "With TERRACE_DATABASE_URL set, the public zone needs a database of its own.",
-                "Set TERRACE_PUBLIC_DATABASE_URL to an owner's URL of another database.",
-            )
-        cluster.create_database(PUBLIC_DATABASE)
-        url = cluster.url(PUBLIC_DATABASE)
+def _public_zone(home: Path, options: EmbeddedOptions, main_url: str, storage: Storage) -> PublicZone:
+    """The public target, ensured: TERRACE_PUBLIC_DATABASE_URL, or database terrace_public beside
+    the main one (in the embedded cluster, or on the server of TERRACE_DATABASE_URL); its container
+    `public` in TERRACE_PUBLIC_STORAGE_URL or the main storage."""
+    url = options.public_database_url or create_sibling_database(main_url, PUBLIC_DATABASE)
     ensure_public_database(url)
     public_storage = Storage(options.public_storage_url or storage.root_url, containers=(PUBLIC_CONTAINER,))
     public_storage.create_containers()

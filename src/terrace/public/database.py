@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
 import sqlalchemy as sa
 from psycopg import sql
 
@@ -12,6 +15,7 @@ from terrace.db.models.catalog import SERVED_SCHEMA, VISIBLE_TO, table_catalog
 from terrace.db.pool import connect
 from terrace.db.queries import queries
 from terrace.db.roles import READ_ROLE_TIMEOUT, role_url
+from terrace.errors import SetupError
 from terrace.public.target import READER_ROLE
 
 # Only what the serving layer reads: `geo.table_catalog` and the visibility function. The target
@@ -38,6 +42,20 @@ def ensure_public_database(url: str) -> list[str]:
         )
         conn.execute(q["grant_reader"])
     return done
+
+
+def create_sibling_database(url: str, name: str) -> str:
+    """Database `name` on the server of `url` (created as that owner if missing); returns its URL."""
+    with connect(url, autocommit=True) as conn:
+        if conn.execute(queries("public")["database_exists"], {"name": name}).fetchone() is None:
+            try:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            except psycopg.errors.InsufficientPrivilege as exc:
+                raise SetupError(
+                    f"The owner of TERRACE_DATABASE_URL may not create the public zone's database {name}.",
+                    "Create it as the server's admin, or point TERRACE_PUBLIC_DATABASE_URL at another one.",
+                ) from exc
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
 
 def enable_reader_login(url: str, password: str) -> str:

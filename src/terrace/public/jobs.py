@@ -9,13 +9,13 @@ from typing import Any, Literal
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ConfigDict
 
-from terrace.catalog.releases import Release, find_release
+from terrace.catalog.releases import Release, lock_release
 from terrace.db.pool import Connection, connect
 from terrace.db.queries import queries
 from terrace.orchestration.context import database_errors
 from terrace.orchestration.definitions import Contract, JobType, NoInput, Stage, TaskContext
 from terrace.orchestration.machine import CoreMachine
-from terrace.orchestration.registry import JobRegistry
+from terrace.orchestration.registry import CompletionHook, JobRegistry
 from terrace.orchestration.status import public_error
 from terrace.public.export import EXPORT_OUTPUT, Holding, export, exportable, withdraw
 from terrace.public.target import PublicTarget
@@ -57,11 +57,14 @@ def register_public_jobs(registry: JobRegistry, target: PublicTarget) -> None:
             held = withdraw(source, conn, target, ctx.params.release_id)
         return PublicResult.of("skipped", Holding()) if held is None else PublicResult.of("withdrawn", held)
 
-    for name, handler in ((EXPORT_RELEASE, run_export), (WITHDRAW_RELEASE, run_withdraw)):
+    for name, stage, handler in (
+        (EXPORT_RELEASE, "export", run_export),
+        (WITHDRAW_RELEASE, "withdraw", run_withdraw),
+    ):
         job_type = JobType(
             name=name,
             parameters=PublicParams,
-            stages=(Stage(name.split("_")[0], handler, _one_task, NoInput, PublicResult),),
+            stages=(Stage(stage, handler, _one_task, NoInput, PublicResult),),
             finalize=_single,
             max_attempts=5,
             backoff_base_seconds=2.0,
@@ -91,11 +94,12 @@ def follow(conn: Connection, machine: CoreMachine, release: Release) -> str | No
     return job_id
 
 
-def _recorder(target: PublicTarget) -> Any:
+def _recorder(target: PublicTarget) -> CompletionHook:
     def record_outcome(conn: Connection, job: dict[str, Any]) -> bool:
-        """The job's outcome on its release, unless a later request superseded it."""
+        """The job's outcome on its release, unless a later request superseded it. The asset's
+        lock orders this with the review transactions that make requests (`follow`)."""
         release_id = job["parameters"]["release_id"]
-        release = find_release(conn, release_id)
+        release = lock_release(conn, release_id)
         record = (release.outputs or {}).get(EXPORT_OUTPUT) or {}
         if record.get("job_id") != job["job_id"]:
             return False

@@ -1,5 +1,8 @@
 -- The public target (terrace.public): its read-only role, and what the export jobs read and write there.
 
+-- name: database_exists
+SELECT 1 FROM pg_database WHERE datname = %(name)s;
+
 -- name: role_exists
 SELECT 1 FROM pg_roles WHERE rolname = %(role)s;
 
