@@ -17,6 +17,8 @@ from terrace.orchestration.definitions import JobType
 from terrace.orchestration.registry import JobRegistry
 from terrace.orchestration.schedules import DefaultSchedule, ensure_defaults
 from terrace.platform.processing import record_outcome
+from terrace.public.jobs import register_public_jobs
+from terrace.public.target import PublicTarget
 
 # The schedules an installation starts with; `ensure` adds each whose job type is registered.
 DEFAULT_SCHEDULES = (
@@ -24,13 +26,17 @@ DEFAULT_SCHEDULES = (
 )
 
 
-def default_registry(input_containers: tuple[str, ...] = DEFAULT_INPUT_CONTAINERS) -> JobRegistry:
-    """The processing pipelines, reading sources only from `input_containers`, and the catalog
-    check and repair."""
+def default_registry(
+    input_containers: tuple[str, ...] = DEFAULT_INPUT_CONTAINERS, public: PublicTarget | None = None
+) -> JobRegistry:
+    """The processing pipelines, reading sources only from `input_containers`; the catalog check
+    and repair; with a `public` target, the jobs exporting releases cleared public to it."""
     registry = JobRegistry()
     for pipeline in (PROCESS_VECTOR, PROCESS_RASTER, PROCESS_RASTER_COLLECTION):
         registry.register(reading_from(pipeline, input_containers), hook=record_outcome)
     catalog_jobs.register(registry)
+    if public is not None:
+        register_public_jobs(registry, public)
     return registry
 
 

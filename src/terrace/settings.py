@@ -121,3 +121,27 @@ class ClientSettings(BaseSettings):
     model_config = _CONFIG
     url: str = Field(default="http://127.0.0.1:8000", description="Base URL of the Terrace API.")
     api_key: SecretStr | None = Field(default=None, description="API key; unset means <home>/api_key.")
+
+
+class PublicZoneSettings(BaseSettings):
+    """The public zone (SPEC §14): the target releases cleared `public` are exported to.
+
+    Unset database URL outside `terrace up`: no public zone, and clearing a release `public`
+    exports nothing.
+    """
+
+    model_config = _CONFIG
+    public_database_url: SecretStr | None = Field(
+        default=None,
+        description="postgresql:// URL of the public target database, as its owner (workers write it); "
+        "unset means database terrace_public beside the main one under `terrace up`.",
+    )
+    public_serving_database_url: SecretStr | None = Field(
+        default=None,
+        description="The public-zone API's read-only connection, as role terrace_public_reader.",
+    )
+    public_storage_url: str | None = Field(
+        default=None,
+        description="file://, s3://, az:// or gs:// root holding the `public` container; "
+        "unset means the main storage.",
+    )

@@ -103,6 +103,12 @@ def test_up_serves_a_healthy_platform_and_sigterm_stops_everything(up_env: dict[
             users = {user for (user,) in conn.execute(USERS_OF_OTHER_CONNECTIONS)}
         assert users == {"terrace_app", "terrace_serving", "terrace_preview"}
         assert oct((home / "db-roles.json").stat().st_mode & 0o777) == "0o600"
+        # The public-zone API on the next port: only served data, as its read-only role.
+        public = f"http://127.0.0.1:{int(up_env['TERRACE_PORT']) + 1}"
+        assert httpx.get(f"{public}/features/collections", timeout=30).json()["collections"] == []
+        assert httpx.get(f"{public}/api/health", timeout=30).status_code == 404
+        with psycopg.connect(cluster.url("terrace_public")) as conn:
+            assert {user for (user,) in conn.execute(USERS_OF_OTHER_CONNECTIONS)} == {"terrace_public_reader"}
     finally:
         code = up.stop()
     assert code == 0

@@ -29,14 +29,16 @@ PLATFORM_TYPES = ("process_raster", "process_raster_collection", "process_vector
 
 
 def publish_raster(api: httpx.Client, keys: dict[Role, str], tmp_path: Path, **extra: Any) -> dict[str, Any]:
-    """A small DEM submitted, processed and approved (by an admin, who may see any draft) as public."""
+    """A small DEM submitted, processed and approved (by an admin, who may see any draft), cleared
+    public unless restricted (which is never cleared public)."""
     upload(api, keys[Role.submitter], files.dem(tmp_path / "dem.tif", size=64), "relief/dem.tif")
     submitted = submit(api, keys[Role.submitter], "relief/dem.tif", **extra)
     assert submitted.status_code == 202, submitted.text
     status = wait_done(api, keys[Role.submitter], submitted.json()["request_id"])
     assert status["job"]["status"] == "awaiting_approval", status
     release_id = submitted.json()["release_id"]
-    assert approve(api, keys[Role.admin], release_id, clearance_state="public").status_code == 200
+    clearance = "ouo" if extra.get("access_level") == "restricted" else "public"
+    assert approve(api, keys[Role.admin], release_id, clearance_state=clearance).status_code == 200
     return {"release_id": release_id, "cog": status["outputs"]["cogs"][0]["path"]}
 
 

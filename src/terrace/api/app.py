@@ -55,7 +55,8 @@ def create_app(config: AppConfig) -> FastAPI:
             name="terrace-api",
         )
         try:
-            async with serving.connected(config.databases, config.pool_max_size):
+            databases = config.databases
+            async with serving.connected(databases.serving, databases.preview, config.pool_max_size):
                 yield
         finally:
             app.state.pool.close()

@@ -16,18 +16,24 @@ from terrace.web.docs import install_docs
 
 
 def mount_serving(app: FastAPI, storage: Storage) -> ServingApps:
-    """Mount `/features`, `/stac` and `/tiles` on `app`; open their pools with `connected`."""
+    """Mount `/features`, `/stac` and `/tiles` on `app` for its callers, with reviewer previews;
+    open their pools with `connected`."""
     serving = ServingApps(
         Gate(lambda request: current_principal(request, app.state.pool)),
         storage,
         lambda principal, release_id, index: draft_cog(app.state.pool, principal, release_id, index),
     )
+    mount(app, serving)
+    return serving
+
+
+def mount(app: FastAPI, serving: ServingApps) -> None:
+    """Mount the serving apps, their errors rendered and docs served as everywhere else."""
     for prefix, mounted in serving.mounts.items():
         for sub in _apps(mounted):
             install_serving_error_handlers(sub)
             install_docs(sub)
         app.mount(prefix, mounted)
-    return serving
 
 
 def _apps(app: FastAPI) -> Iterator[FastAPI]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from terrace.catalog import stac_items
+from terrace.catalog.clearance import require_clearance
 from terrace.catalog.identity import normalize_version, served_table_base
 from terrace.catalog.latest import refresh_latest
 from terrace.catalog.relations import move_relation
@@ -14,8 +15,6 @@ from terrace.db.models.catalog import DRAFT_SCHEMA, SERVED_SCHEMA
 from terrace.db.pool import Connection
 from terrace.db.queries import queries
 from terrace.errors import Conflict, InvalidInput
-
-CLEARANCES = ("ouo", "public")
 
 
 def approve(
@@ -27,11 +26,8 @@ def approve(
     notes: str | None = None,
 ) -> Release:
     """Assign the version, move the release's tables to the served schema, repoint latest."""
-    if clearance_state not in CLEARANCES:
-        raise InvalidInput(
-            f"clearance_state {clearance_state!r} is not allowed.", f"Use one of: {', '.join(CLEARANCES)}."
-        )
     release = lock_release(conn, ref)
+    require_clearance(release, clearance_state)
     version = normalize_version(version_id) if version_id else f"v{release.version_ordinal}"
     q = queries("releases")
     taken = conn.execute(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from terrace.cli import catalog, db, jobs, keys, platform, serve, up
+from terrace.cli import catalog, db, jobs, keys, platform, public, serve, up
 
 app = typer.Typer(
     help="Terrace: raw geodata in; reviewed, versioned, standards-based APIs out.",
@@ -14,12 +14,14 @@ app = typer.Typer(
 app.command("up")(up.up)
 app.command("api")(serve.api)
 app.command("worker")(serve.worker)
+app.command("public")(public.public)
 for command in (
     platform.submit,
     platform.status,
     platform.approve,
     platform.reject,
     platform.revoke,
+    platform.clearance,
     platform.unpublish,
 ):
     app.command()(command)

@@ -12,7 +12,8 @@ from terrace.cli.kept import ROLE_PASSWORDS_FILE, role_passwords
 from terrace.db.cluster import LocalCluster
 from terrace.db.roles import RoleUrls, login_urls
 from terrace.errors import SetupError, TerraceError
-from terrace.settings import DatabaseSettings, HomeSettings, StorageSettings
+from terrace.public.target import PublicTarget
+from terrace.settings import DatabaseSettings, HomeSettings, PublicZoneSettings, StorageSettings
 from terrace.storage import Storage
 
 P = ParamSpec("P")
@@ -68,6 +69,19 @@ def _running_cluster() -> LocalCluster:
 def storage() -> Storage:
     url = StorageSettings().storage_url
     return Storage(url) if url else Storage.local(HomeSettings().resolved() / "storage")
+
+
+def public_target() -> PublicTarget | None:
+    """The public zone the workers export to: TERRACE_PUBLIC_DATABASE_URL, else none."""
+    settings = PublicZoneSettings()
+    if settings.public_database_url is None:
+        return None
+    return PublicTarget.of(settings.public_database_url.get_secret_value(), public_storage_url())
+
+
+def public_storage_url() -> str:
+    """TERRACE_PUBLIC_STORAGE_URL, or the main storage (its `public` container beside bronze and silver)."""
+    return PublicZoneSettings().public_storage_url or storage().root_url
 
 
 def friendly_errors(command: Callable[P, R]) -> Callable[P, R]:

@@ -1,4 +1,4 @@
-"""The embedded default behind `terrace up`: cluster, storage, admin key, API and workers.
+"""The embedded default behind `terrace up`: cluster, storage, admin key, API, public-zone API and workers.
 
 Everything runs as child processes of `terrace up`, each in its own session so that a Ctrl-C
 in the terminal reaches only the supervisor, which then stops the children in order and the
@@ -18,16 +18,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from terrace.auth import Role, register_key
-from terrace.cli.kept import admin_key, role_passwords, session_secret
+from terrace.cli.kept import admin_key, public_reader_password, role_passwords, session_secret
 from terrace.db.cluster import LocalCluster
 from terrace.db.database import ensure_database
 from terrace.db.pool import connect
 from terrace.db.roles import enable_logins
 from terrace.errors import SetupError
 from terrace.pipelines import default_registry, ensure_default_schedules
+from terrace.public.database import create_sibling_database, enable_reader_login, ensure_public_database
+from terrace.public.target import PUBLIC_CONTAINER
 from terrace.storage import Storage
 
 RESTART_DELAY_SECONDS = 5.0
+PUBLIC_DATABASE = "terrace_public"
 STOP_TIMEOUT_SECONDS = 30.0
 
 
@@ -36,10 +39,13 @@ class EmbeddedOptions:
     home: Path
     host: str
     port: int
+    public_port: int
     workers: int
     database_url: str | None
     storage_url: str | None
     api_key: str | None
+    public_database_url: str | None = None
+    public_storage_url: str | None = None
 
 
 @dataclass
@@ -79,6 +85,7 @@ def run_embedded(options: EmbeddedOptions) -> None:
         databases = enable_logins(url, role_passwords(home))
         storage = Storage(options.storage_url) if options.storage_url else Storage.local(home / "storage")
         storage.create_containers()
+        public = _public_zone(home, options, url, storage)
         key = admin_key(home, options.api_key)
         with connect(url) as conn:
             register_key(conn, key, "embedded admin", Role.admin)
@@ -92,13 +99,18 @@ def run_embedded(options: EmbeddedOptions) -> None:
             TERRACE_HOST=options.host,
             TERRACE_PORT=str(options.port),
             TERRACE_SESSION_SECRET=session_secret(home, os.environ.get("TERRACE_SESSION_SECRET")),
+            TERRACE_PUBLIC_DATABASE_URL=public.database_url,
+            TERRACE_PUBLIC_SERVING_DATABASE_URL=public.serving_url,
+            TERRACE_PUBLIC_STORAGE_URL=public.storage_url,
         )
-        children = _children(home, options.workers)
+        children = _children(home, options.workers, options.public_port)
         for child in children:
             child.start(env)
         base = f"http://{options.host}:{options.port}"
-        _wait_ready(base, children[0], stop)
-        _print_banner(base, key, options, url, storage, cluster)
+        public_base = f"http://{options.host}:{options.public_port}"
+        _wait_ready(f"{base}/readyz", children[0], stop)
+        _wait_ready(f"{public_base}/stac/_mgmt/ping", children[1], stop)
+        _print_banner(base, public_base, key, options, url, storage, cluster)
         _supervise(children, env, stop)
     finally:
         _stop_children(children)
@@ -112,29 +124,51 @@ def _embedded_database(cluster: LocalCluster) -> str:
     return cluster.url()
 
 
-def _children(home: Path, workers: int) -> list[Child]:
+@dataclass(frozen=True)
+class PublicZone:
+    database_url: str  # the target's owner: the workers export with it
+    serving_url: str  # its read-only role: the public-zone API reads with it
+    storage_url: str
+
+
+def _public_zone(home: Path, options: EmbeddedOptions, main_url: str, storage: Storage) -> PublicZone:
+    """The public target, ensured: TERRACE_PUBLIC_DATABASE_URL, or database terrace_public beside
+    the main one (in the embedded cluster, or on the server of TERRACE_DATABASE_URL); its container
+    `public` in TERRACE_PUBLIC_STORAGE_URL or the main storage."""
+    url = options.public_database_url or create_sibling_database(main_url, PUBLIC_DATABASE)
+    ensure_public_database(url)
+    public_storage = Storage(options.public_storage_url or storage.root_url, containers=(PUBLIC_CONTAINER,))
+    public_storage.create_containers()
+    serving_url = enable_reader_login(url, public_reader_password(home))
+    return PublicZone(url, serving_url, public_storage.root_url)
+
+
+def _children(home: Path, workers: int, public_port: int) -> list[Child]:
     cli = [sys.executable, "-m", "terrace"]
     logs = home / "logs"
     api = Child("api", [*cli, "api"], logs / "api.log")
-    return [api] + [
+    public = Child("public", [*cli, "public", "--port", str(public_port)], logs / "public.log")
+    return [api, public] + [
         Child(f"worker-{n}", [*cli, "worker"], logs / f"worker-{n}.log") for n in range(1, workers + 1)
     ]
 
 
-def _wait_ready(base: str, api: Child, stop: threading.Event, timeout: float = 60.0) -> None:
+def _wait_ready(url: str, server: Child, stop: threading.Event, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and not stop.is_set():
-        if not api.alive():
-            raise SetupError("The API process exited at start-up.", f"See {api.log}.")
+        if not server.alive():
+            raise SetupError(f"The {server.name} process exited at start-up.", f"See {server.log}.")
         try:
-            with urllib.request.urlopen(f"{base}/readyz", timeout=2) as response:
+            with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError:
             pass
         time.sleep(0.3)
     if not stop.is_set():
-        raise SetupError(f"The API did not become ready within {timeout:.0f} s.", f"See {api.log}.")
+        raise SetupError(
+            f"The {server.name} process did not become ready within {timeout:.0f} s.", f"See {server.log}."
+        )
 
 
 def _supervise(children: list[Child], env: dict[str, str], stop: threading.Event) -> None:
@@ -160,7 +194,13 @@ def _stop_children(children: list[Child]) -> None:
 
 
 def _print_banner(
-    base: str, key: str, options: EmbeddedOptions, url: str, storage: Storage, cluster: LocalCluster | None
+    base: str,
+    public_base: str,
+    key: str,
+    options: EmbeddedOptions,
+    url: str,
+    storage: Storage,
+    cluster: LocalCluster | None,
 ) -> None:
     database = (
         f"embedded, port {cluster.port()}, data in {cluster.data_dir}" if cluster else "TERRACE_DATABASE_URL"
@@ -173,6 +213,7 @@ def _print_banner(
                 f"  API        {base}  (OpenAPI: {base}/docs)",
                 f"  Interface  {base}/interface/  (sign in with the admin key)",
                 f"  Health     {base}/api/health",
+                f"  Public     {public_base}  (/features, /stac, /tiles of releases cleared public)",
                 f"  Admin key  {key}  ({key_source})",
                 f"  Database   {database}",
                 f"  Storage    {storage.root_url}",

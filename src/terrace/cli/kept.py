@@ -37,6 +37,11 @@ def role_passwords(home: Path) -> dict[str, str]:
     return passwords
 
 
+def public_reader_password(home: Path) -> str:
+    """The public-zone API's database password, kept in <home>/public_reader."""
+    return _kept(home / "public_reader", lambda: secrets.token_urlsafe(24))
+
+
 def _kept(path: Path, make: Callable[[], str]) -> str:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -168,6 +168,23 @@ def approve(
 
 
 @friendly_errors
+def clearance(
+    ref: Annotated[str, typer.Argument(help="release_id or request_id of an approved release.")],
+    state: Annotated[str, typer.Argument(help="ouo or public.")],
+    notes: Annotated[str | None, typer.Option(help="Why, for the audit trail.")] = None,
+) -> None:
+    """Clear an approved release ouo or public; the public zone exports or withdraws it."""
+    body = {"release_id": ref, "clearance_state": state, "notes": notes}
+    with make_client() as client:
+        release = call(client, "POST", "/api/platform/clearance", json=body)
+    export = release.get("public_export") or {}
+    typer.echo(
+        f"{release['dataset_id']}/{release['resource_id']} {release['version_id']}: cleared "
+        f"{release['clearance_state']}" + (f"; public zone: {export['state']}" if export else "")
+    )
+
+
+@friendly_errors
 def reject(ref: Annotated[str, typer.Argument()], reason: Annotated[str, typer.Option()]) -> None:
     """Reject a release awaiting review."""
     with make_client() as client:

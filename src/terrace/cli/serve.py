@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from terrace.cli.context import app_url, friendly_errors, role_urls, storage
+from terrace.cli.context import app_url, friendly_errors, public_target, role_urls, storage
 from terrace.orchestration.registry import JobRegistry
 from terrace.orchestration.worker import Worker, WorkerConfig
 from terrace.pipelines import default_registry
@@ -44,7 +44,7 @@ def api(
         databases=role_urls(),
         owner_database_url=owner.get_secret_value() if owner else None,
         storage=storage(),
-        registry=default_registry(processing.input_containers),
+        registry=default_registry(processing.input_containers, public_target()),
         upload_max_bytes=StorageSettings().upload_max_bytes,
         body_max_bytes=settings.body_max_bytes,
         job_defaults=JobDefaults(
@@ -73,7 +73,7 @@ def worker(
     ] = None,
 ) -> None:
     """Run a task worker until SIGTERM."""
-    run_worker(default_registry(ProcessingSettings().input_containers), concurrency)
+    run_worker(default_registry(ProcessingSettings().input_containers, public_target()), concurrency)
 
 
 def run_worker(registry: JobRegistry, concurrency: int | None = None) -> None:

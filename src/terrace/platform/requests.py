@@ -119,6 +119,21 @@ class ApproveRequest(BaseModel):
         return _ref(self.release_id, self.request_id)
 
 
+class ClearanceRequest(BaseModel):
+    """A reviewer's change of an approved release's clearance (SPEC §14)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    release_id: str | None = None
+    request_id: str | None = None
+    clearance_state: str
+    notes: str | None = None
+
+    @property
+    def ref(self) -> str:
+        return _ref(self.release_id, self.request_id)
+
+
 class ReasonRequest(BaseModel):
     """Reject and revoke: which release, and why."""
 

@@ -9,6 +9,7 @@ from terrace.catalog.releases import Release, release_tables
 from terrace.catalog.stac_items import PUBLISHED
 from terrace.db.models.catalog import SERVED_SCHEMA
 from terrace.db.pool import Connection
+from terrace.public.export import EXPORT_OUTPUT
 from terrace.stac.items import item_id
 
 RELEASE_FIELDS = (
@@ -46,17 +47,22 @@ RELEASE_FIELDS = (
 
 
 def describe(conn: Connection, release: Release) -> dict[str, Any]:
-    """The release with its outputs (one entry per release table) and service URLs."""
+    """The release with its outputs (one entry per release table), service URLs, and its copy in
+    the public zone (state, time, target)."""
+    fields = {
+        **{name: getattr(release, name) for name in RELEASE_FIELDS},
+        "public_export": (release.outputs or {}).get(EXPORT_OUTPUT),
+    }
     if release.data_type != "vector":
         return {
-            **{name: getattr(release, name) for name in RELEASE_FIELDS},
+            **fields,
             "warnings": release.warnings,
             "outputs": raster_outputs(release),
             "services": raster_services(release),
         }
     tables = release_tables(conn, release.release_id)
     return {
-        **{name: getattr(release, name) for name in RELEASE_FIELDS},
+        **fields,
         "warnings": release.warnings,
         "outputs": tables,
         "services": services(tables, release),

@@ -7,7 +7,6 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 
-from terrace.db.roles import RoleUrls
 from terrace.serving import features, stac, tiles
 from terrace.serving.visibility import Gate
 from terrace.storage import Storage
@@ -18,11 +17,12 @@ class ServingApps:
 
     Each library queries through its own pool kind (asyncpg for tipg and stac-fastapi, psycopg
     for titiler), connected as the read-only serving role; mounted apps get no lifespan, so the
-    host app opens them with `connected`.
+    host app opens them with `connected`. Without `draft_cogs` there are no reviewer previews
+    (the public zone's configuration).
     """
 
-    def __init__(self, gate: Gate, storage: Storage, draft_cogs: tiles.DraftCogs) -> None:
-        self.features = features.create_features_app(gate)
+    def __init__(self, gate: Gate, storage: Storage, draft_cogs: tiles.DraftCogs | None) -> None:
+        self.features = features.create_features_app(gate, drafts=draft_cogs is not None)
         self.stac = stac.create_stac_app(gate, storage, "/stac")
         self.tiles = tiles.create_tiles_app(gate, storage, draft_cogs, "/tiles")
 
@@ -31,12 +31,14 @@ class ServingApps:
         return {"/features": self.features, "/stac": self.stac, "/tiles": self.tiles}
 
     @asynccontextmanager
-    async def connected(self, databases: RoleUrls, pool_max_size: int) -> AsyncIterator[None]:
+    async def connected(
+        self, serving_url: str, preview_url: str | None, pool_max_size: int
+    ) -> AsyncIterator[None]:
         """Served data through the serving role; the reviewers' draft features through the preview role."""
         async with AsyncExitStack() as stack:
-            await features.connect(self.features, databases.serving, databases.preview, pool_max_size)
+            await features.connect(self.features, serving_url, preview_url, pool_max_size)
             stack.push_async_callback(features.close, self.features)
             for module, app in ((stac, self.stac), (tiles, self.tiles)):
-                await module.connect(app, databases.serving, pool_max_size)
+                await module.connect(app, serving_url, pool_max_size)
                 stack.push_async_callback(module.close, app)
             yield

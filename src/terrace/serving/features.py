@@ -31,10 +31,18 @@ from terrace.serving.visibility import Audience, Gate
 AudienceOf = Callable[[Request], Awaitable[Audience]]
 
 
-def create_features_app(gate: Gate) -> FastAPI:
-    """The API to mount (its links carry the mount point); its pool is opened by `connect`."""
+def create_features_app(gate: Gate, drafts: bool = True) -> FastAPI:
+    """The API to mount (its links carry the mount point), with the reviewers' `/drafts` unless
+    `drafts` is off; its pools are opened by `connect`."""
     app = _api("Terrace OGC API – Features", "Served vector releases as features and vector tiles.")
     _add_endpoints(app, TableCatalog(SERVED_SCHEMA), gate.audience, "Terrace OGC API – Features")
+    app.state.drafts = _drafts_app(gate) if drafts else None
+    if app.state.drafts is not None:
+        app.mount("/drafts", app.state.drafts)
+    return app
+
+
+def _drafts_app(gate: Gate) -> FastAPI:
 
     async def reviewer(request: Request) -> None:
         await gate.require(request, Role.reviewer)
@@ -46,15 +54,17 @@ def create_features_app(gate: Gate) -> FastAPI:
     )
     # Reviewers preview the drafts whose access level they may see, by the serving rule.
     _add_endpoints(drafts, TableCatalog(DRAFT_SCHEMA), gate.audience, "Terrace draft preview")
-    app.mount("/drafts", drafts)
-    app.state.drafts = drafts
-    return app
+    return drafts
 
 
-async def connect(app: FastAPI, serving_url: str, preview_url: str, max_size: int) -> None:
+async def connect(app: FastAPI, serving_url: str, preview_url: str | None, max_size: int) -> None:
     """Open the asyncpg pools tipg queries with (its connections carry tipg's helper functions):
-    served tables as the serving role, drafts as the preview role."""
-    pools = ((app, serving_url, SERVED_SCHEMA), (app.state.drafts, preview_url, DRAFT_SCHEMA))
+    served tables as the serving role, drafts (if the app has them) as the preview role."""
+    pools = [(app, serving_url, SERVED_SCHEMA)]
+    if app.state.drafts is not None:
+        if preview_url is None:
+            raise ValueError("the draft previews need the preview role's URL")
+        pools.append((app.state.drafts, preview_url, DRAFT_SCHEMA))
     for target, url, schema in pools:
         settings = PostgresSettings.model_validate(
             {"database_url": url, "db_min_conn_size": 1, "db_max_conn_size": max_size}
@@ -63,7 +73,8 @@ async def connect(app: FastAPI, serving_url: str, preview_url: str, max_size: in
 
 
 async def close(app: FastAPI) -> None:
-    await close_db_connection(app.state.drafts)
+    if app.state.drafts is not None:
+        await close_db_connection(app.state.drafts)
     await close_db_connection(app)
 
 

@@ -53,8 +53,9 @@ class FreshBackend(PGSTACBackend):
         return PGSTACBackend.get_assets.__wrapped__(self, geom, **kwargs)  # type: ignore[attr-defined]
 
 
-def create_tiles_app(gate: Gate, storage: Storage, draft_cogs: DraftCogs, mount: str) -> FastAPI:
-    """The API mounted at `mount` (its links carry that prefix); its psycopg pool is opened by `connect`."""
+def create_tiles_app(gate: Gate, storage: Storage, draft_cogs: DraftCogs | None, mount: str) -> FastAPI:
+    """The API mounted at `mount` (its links carry that prefix); its psycopg pool is opened by `connect`.
+    Without `draft_cogs` it has no reviewer previews."""
     app = _api("Terrace raster tiles", "Tiles, previews, points and statistics of served rasters.")
     conforms: set[str] = set()
     factories: list[tuple[str, Any, str]] = [
@@ -66,7 +67,12 @@ def create_tiles_app(gate: Gate, storage: Storage, draft_cogs: DraftCogs, mount:
         app.include_router(factory.router, prefix=prefix, tags=[tag])
         conforms |= factory.conforms_to
     _add_conformance(app, sorted(conforms))
+    if draft_cogs is not None:
+        app.mount("/drafts", _drafts_app(gate, storage, draft_cogs, mount))
+    return app
 
+
+def _drafts_app(gate: Gate, storage: Storage, draft_cogs: DraftCogs, mount: str) -> FastAPI:
     async def reviewer(request: Request) -> None:
         await gate.require(request, Role.reviewer)
 
@@ -81,8 +87,7 @@ def create_tiles_app(gate: Gate, storage: Storage, draft_cogs: DraftCogs, mount:
         add_viewer=False,
     )
     drafts.include_router(draft_tiler.router, prefix=DRAFT_PREFIX, tags=["Draft COG"])
-    app.mount("/drafts", drafts)
-    return app
+    return drafts
 
 
 async def connect(app: FastAPI, database_url: str, max_size: int) -> None:

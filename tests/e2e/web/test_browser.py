@@ -95,6 +95,11 @@ def test_submit_review_approve_and_browse_in_the_browser(
     latest = page.locator("#releases tr.latest")
     expect(latest).to_contain_text("v1")
     expect(latest).to_contain_text("latest")
+    latest.locator("select[name=clearance_state]").select_option("public")
+    latest.locator("input[name=notes]").fill("cleared for the public")
+    latest.locator("text=Set clearance").click()
+    expect(page.locator("#releases tr.latest td").nth(4)).to_have_text("public")
+    expect(page.locator("table").last).to_contain_text("clearance")  # the audit trail
     shoot(page, "asset")
 
     page.goto("/interface/catalog")

@@ -11,7 +11,13 @@ from terrace.auth import Principal, Role
 from terrace.dependencies import Defaults, Machine, Pool, StorageDep
 from terrace.orchestration.status import job_status
 from terrace.platform import resolve, review
-from terrace.platform.requests import ApproveRequest, ReasonRequest, SubmitRequest, UnpublishRequest
+from terrace.platform.requests import (
+    ApproveRequest,
+    ClearanceRequest,
+    ReasonRequest,
+    SubmitRequest,
+    UnpublishRequest,
+)
 from terrace.platform.status import submission_status
 from terrace.platform.submit import submit_release
 from terrace.platform.visibility import Viewer, require_release
@@ -63,9 +69,9 @@ def status(ref: str, pool: Pool, machine: Machine, principal: Reader) -> dict[st
 
 
 @router.post("/approve")
-def approve(body: ApproveRequest, pool: Pool, principal: Reviewer) -> dict[str, Any]:
+def approve(body: ApproveRequest, pool: Pool, machine: Machine, principal: Reviewer) -> dict[str, Any]:
     require_release(pool, principal, body.ref)
-    return review.approve(pool, body, principal)
+    return review.approve(pool, machine, body, principal)
 
 
 @router.post("/reject")
@@ -75,16 +81,25 @@ def reject(body: ReasonRequest, pool: Pool, principal: Reviewer) -> dict[str, An
 
 
 @router.post("/revoke")
-def revoke(body: ReasonRequest, pool: Pool, principal: Reviewer) -> dict[str, Any]:
+def revoke(body: ReasonRequest, pool: Pool, machine: Machine, principal: Reviewer) -> dict[str, Any]:
     require_release(pool, principal, body.ref)
-    return review.revoke(pool, body, principal)
+    return review.revoke(pool, machine, body, principal)
+
+
+@router.post("/clearance")
+def clearance(body: ClearanceRequest, pool: Pool, machine: Machine, principal: Reviewer) -> dict[str, Any]:
+    """Clear an approved release `ouo` or `public`; the public zone exports or withdraws it."""
+    require_release(pool, principal, body.ref)
+    return review.clear(pool, machine, body, principal)
 
 
 @router.post("/unpublish")
-def unpublish(body: UnpublishRequest, pool: Pool, storage: StorageDep, principal: Reviewer) -> dict[str, Any]:
+def unpublish(
+    body: UnpublishRequest, pool: Pool, machine: Machine, storage: StorageDep, principal: Reviewer
+) -> dict[str, Any]:
     """Lists (dry_run, the default) or removes a release's outputs; force_approved needs admin."""
     require_release(pool, principal, body.ref)
-    return review.remove(pool, storage, body, principal)
+    return review.remove(pool, machine, storage, body, principal)
 
 
 @router.get("/approvals")

@@ -15,7 +15,7 @@ PROCESSING_STATES = ("pending", "processing", "completed", "failed")
 APPROVAL_STATES = ("pending_review", "approved", "rejected", "revoked")
 CLEARANCE_STATES = ("uncleared", "ouo", "public")
 TABLE_ROLES = ("primary", "geometry_split", "view")
-AUDIT_ACTIONS = ("approve", "reject", "revoke", "unpublish", "resubmit")
+AUDIT_ACTIONS = ("approve", "reject", "revoke", "unpublish", "resubmit", "clearance")
 
 data_type_enum = pg.ENUM(*DATA_TYPES, name="data_type", schema="app", metadata=metadata)
 processing_enum = pg.ENUM(*PROCESSING_STATES, name="processing_status", schema="app", metadata=metadata)

@@ -1,5 +1,5 @@
 """An asset's page: its releases (versions, revisions, states, reviewers, audit), the latest marker,
-and the revoke and unpublish actions."""
+and the revoke, clearance and unpublish actions."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from pydantic import ValidationError
 from terrace.auth import Principal, Role
 from terrace.db.pool import Connection
 from terrace.db.queries import queries
-from terrace.dependencies import Pool, StorageDep
+from terrace.dependencies import Machine, Pool, StorageDep
 from terrace.errors import NotFound, TerraceError
 from terrace.platform import resolve, review
-from terrace.platform.requests import ReasonRequest, UnpublishRequest
+from terrace.platform.requests import ClearanceRequest, ReasonRequest, UnpublishRequest
 from terrace.platform.visibility import Viewer, require_release
 from terrace.web.forms import invalid_input
 from terrace.web.session import User, needs
@@ -49,12 +49,33 @@ def revoke(
     resource_id: str,
     release_id: str,
     pool: Pool,
+    machine: Machine,
     user: Reviewer,
     reason: Annotated[str, Form()] = "",
 ) -> Response:
     def action() -> Any:
         require_release(pool, user, release_id)
-        return review.revoke(pool, ReasonRequest(release_id=release_id, reason=reason), user)
+        return review.revoke(pool, machine, ReasonRequest(release_id=release_id, reason=reason), user)
+
+    return _act(request, f"/interface/assets/{dataset_id}/{resource_id}", user, action)
+
+
+@router.post("/{dataset_id}/{resource_id}/{release_id}/clearance")
+def clearance(
+    request: Request,
+    dataset_id: str,
+    resource_id: str,
+    release_id: str,
+    pool: Pool,
+    machine: Machine,
+    user: Reviewer,
+    clearance_state: Annotated[str, Form()] = "",
+    notes: Annotated[str, Form()] = "",
+) -> Response:
+    def action() -> Any:
+        body = ClearanceRequest(release_id=release_id, clearance_state=clearance_state, notes=notes or None)
+        require_release(pool, user, release_id)
+        return review.clear(pool, machine, body, user)
 
     return _act(request, f"/interface/assets/{dataset_id}/{resource_id}", user, action)
 
@@ -66,6 +87,7 @@ def unpublish(
     resource_id: str,
     release_id: str,
     pool: Pool,
+    machine: Machine,
     storage: StorageDep,
     user: Reviewer,
     force_approved: Annotated[bool, Form()] = False,
@@ -73,7 +95,7 @@ def unpublish(
     def action() -> Any:
         body = UnpublishRequest(release_id=release_id, dry_run=False, force_approved=force_approved)
         require_release(pool, user, release_id)
-        return review.remove(pool, storage, body, user)
+        return review.remove(pool, machine, storage, body, user)
 
     return _act(request, f"/interface/assets/{dataset_id}/{resource_id}", user, action)
 

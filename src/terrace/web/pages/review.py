@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from terrace.auth import Principal, Role, require_role
 from terrace.db.models.catalog import DRAFT_SCHEMA
 from terrace.db.queries import queries
-from terrace.dependencies import Pool, StorageDep
+from terrace.dependencies import Machine, Pool, StorageDep
 from terrace.errors import NotFound, TerraceError
 from terrace.platform import resolve, review
 from terrace.platform.requests import ApproveRequest, ReasonRequest
@@ -85,6 +85,7 @@ def approve(
     request: Request,
     release_id: str,
     pool: Pool,
+    machine: Machine,
     user: Reviewer,
     version_id: Annotated[str, Form()] = "",
     clearance_state: Annotated[str, Form()] = "ouo",
@@ -98,7 +99,7 @@ def approve(
             notes=notes or None,
         )
         require_release(pool, user, release_id)
-        return review.approve(pool, body, user)
+        return review.approve(pool, machine, body, user)
 
     return _act(request, release_id, user, action)
 
