@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from terrace.db.models import auth, catalog, common, orchestration, raster, releases, vector, web, workers
+from terrace.db.models import (
+    auth,
+    catalog,
+    common,
+    orchestration,
+    raster,
+    releases,
+    services,
+    vector,
+    web,
+    workers,
+)
 from terrace.db.models.base import SqlFunction, Trigger, metadata
 
 FUNCTIONS: tuple[SqlFunction, ...] = (
@@ -27,6 +38,7 @@ __all__ = [
     "orchestration",
     "raster",
     "releases",
+    "services",
     "vector",
     "web",
     "workers",
