@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from terrace.cli import db, jobs, keys, platform, serve, up
+from terrace.cli import db, jobs, keys, platform, serve, services, up
 
 app = typer.Typer(
     help="Terrace: raw geodata in; reviewed, versioned, standards-based APIs out.",
@@ -26,6 +26,7 @@ for command in (
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(db.app, name="db")
 app.add_typer(keys.app, name="keys")
+app.add_typer(services.app, name="services")
 
 
 def main() -> None:
