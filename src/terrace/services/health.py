@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from psycopg.rows import class_row
@@ -16,6 +17,7 @@ from terrace.outbound import Outbound, OutboundFailed, OutboundPolicy
 log = logging.getLogger("terrace.services")
 CHECK_BYTES = 64 * 1024  # enough to know the service answers; a check never downloads the whole body
 SLOW_MS = 3000.0  # an answer slower than this is `degraded`
+PARALLEL_CHECKS = 8
 
 
 class Check(BaseModel):
@@ -54,12 +56,13 @@ def record(conn: Connection, service_id: str, check: Check) -> Check:
 def check_all(conn: Connection, policy: OutboundPolicy) -> int:
     """Check every registered service once; returns how many were checked."""
     targets = conn.execute(queries("services")["check_targets"]).fetchall()
-    with Outbound(policy) as client:
-        for target in targets:
-            check = probe_health(client, target["check_url"])
-            record(conn, target["service_id"], check)
-            if check.status != "up":
-                log.info("service %s is %s: %s", target["service_id"], check.status, check.error)
+    # In parallel: one slow service must not hold the others (and the janitor) for its time-out.
+    with Outbound(policy) as client, ThreadPoolExecutor(max_workers=PARALLEL_CHECKS) as threads:
+        checks = list(threads.map(lambda target: probe_health(client, target["check_url"]), targets))
+    for target, check in zip(targets, checks, strict=True):
+        record(conn, target["service_id"], check)
+        if check.status != "up":
+            log.info("service %s is %s: %s", target["service_id"], check.status, check.error)
     return len(targets)
 
 
