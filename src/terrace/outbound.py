@@ -113,7 +113,7 @@ class OutboundPolicy:
 
     def check(self, url: str | httpx.URL) -> Target:
         """The destination of `url`, resolved once; OutboundRefused unless it may be contacted."""
-        parsed = _parse(url)
+        parsed = parse_url(url)
         host = parsed.host.rstrip(".").lower()
         addresses = self.resolver(host, parsed.port or (443 if parsed.scheme == "https" else 80))
         if not addresses:
@@ -139,7 +139,8 @@ class OutboundPolicy:
                 )
 
 
-def _parse(url: str | httpx.URL) -> httpx.URL:
+def parse_url(url: str | httpx.URL) -> httpx.URL:
+    """`url` if it is an http(s) URL with a host and no credentials; InvalidInput otherwise."""
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL as exc:
@@ -189,8 +190,11 @@ class Outbound:
     def __init__(self, policy: OutboundPolicy) -> None:
         self.policy = policy
         timeout = httpx.Timeout(policy.timeout_seconds)
+        # No kept-alive connections: a TLS connection made for one name is never reused for
+        # another that happens to resolve to the same address.
+        transport = PinnedTransport(limits=httpx.Limits(max_keepalive_connections=0))
         # trust_env=False: a proxy from the environment would connect in our place, unchecked.
-        self._client = httpx.Client(transport=PinnedTransport(), timeout=timeout, trust_env=False)
+        self._client = httpx.Client(transport=transport, timeout=timeout, trust_env=False)
 
     def __enter__(self) -> Self:
         return self

@@ -32,6 +32,8 @@ REFUSED = [
     "http://[fd00::1]/",
     f"http://[::ffff:{METADATA}]/",
     "http://[::ffff:10.0.0.1]/",
+    "http://[64:ff9b::a9fe:a9fe]/",  # NAT64 form of the metadata address
+    "http://[2002:a9fe:a9fe::]/",  # 6to4 form of it
     "http://224.0.0.1/",
     "http://0.0.0.0/",
     "http://[::]/",
@@ -41,6 +43,7 @@ REFUSED = [
     "http://2130706433/",  # 127.0.0.1 written as one number: what it resolves to is checked
     "http://localhost/",
 ]
+NOT_HTTP = ["ftp://example.org/", "file:///etc/passwd", "http://user:secret@example.org/", "http:///nohost"]
 LANDING = b'{"title": "x", "links": [], "conformsTo": ["http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"]}'
 
 
@@ -74,6 +77,10 @@ def test_internal_targets_are_refused_with_400_and_no_connection(
         assert response.status_code == 400, (url, response.text)
         assert response.json()["code"] == "OUTBOUND_REFUSED", url
         assert "TERRACE_OUTBOUND_ALLOW" in response.json()["remediation"]
+    for url in NOT_HTTP:
+        response = api.post("/api/services", json={"url": url}, headers=bearer(keys[Role.submitter]))
+        assert response.status_code == 400, (url, response.text)
+        assert response.json()["code"] == "INVALID_INPUT", url
     api_port = api.base_url.port
     assert connections and all(a[1] == api_port for a in connections if isinstance(a, tuple)), connections
 

@@ -14,7 +14,7 @@ from terrace.auth import Principal, Role
 from terrace.db.pool import Connection, Pool
 from terrace.db.queries import queries
 from terrace.errors import Conflict, Forbidden, NotFound
-from terrace.outbound import Outbound
+from terrace.outbound import Outbound, parse_url
 from terrace.services.capabilities import Capabilities
 from terrace.services.detect import probe
 from terrace.services.health import Check, probe_health, record
@@ -48,7 +48,7 @@ def register(pool: Pool, client: Outbound, url: str, name: str | None, registere
     """Probe `url`, and register the service it is with its capabilities and a first check.
 
     No connection is held while the remote service is probed."""
-    url = str(httpx.URL(url))
+    url = str(parse_url(url))
     with pool.connection() as conn:
         existing = conn.execute(queries("services")["service_by_url"], {"url": url}).fetchone()
     if existing:
