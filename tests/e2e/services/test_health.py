@@ -4,6 +4,8 @@ service, uptime over 7 and 30 days, and the page and CLI that show them."""
 from __future__ import annotations
 
 import re
+import threading
+import time
 from typing import Any
 
 import httpx
@@ -16,6 +18,7 @@ from terrace.cli import app
 from terrace.db.pool import connect
 from terrace.orchestration.machine import CoreMachine
 from terrace.orchestration.scheduler import Scheduler
+from terrace.orchestration.worker import Worker, WorkerConfig
 from terrace.outbound import OutboundPolicy
 from terrace.pipelines import default_registry
 from terrace.services.health import scheduled_checks
@@ -62,6 +65,30 @@ def test_the_scheduled_tick_checks_every_service(
     for service_id in ids:
         view = api.get(f"/api/services/{service_id}", headers=bearer(keys[Role.reader])).json()
         assert [c["status"] for c in view["checks"]] == ["up", "up"]
+
+
+def test_a_worker_runs_the_checks_on_schedule(
+    api: httpx.Client, keys: dict[Role, str], database_url: str, storage: Storage
+) -> None:
+    checks = scheduled_checks(OutboundPolicy(allow=("127.0.0.1",)), every_seconds=1)
+    config = WorkerConfig(concurrency=1, poll_seconds=1, grace_seconds=1, janitor_seconds=0.3)
+    worker = Worker(database_url, default_registry(), storage, config, Scheduler(periodic=(checks,)))
+    with Loopback(ROUTES) as server:
+        service_id = register(api, keys[Role.submitter], server.url + "/")["service_id"]
+        thread = threading.Thread(target=worker.run, daemon=True)
+        thread.start()
+        try:
+            deadline = time.monotonic() + 30
+            while len(view(api, keys, service_id)["checks"]) < 3 and time.monotonic() < deadline:
+                time.sleep(0.3)
+        finally:
+            worker.stop()
+            thread.join(timeout=30)
+    assert [c["status"] for c in view(api, keys, service_id)["checks"]][:3] == ["up", "up", "up"]
+
+
+def view(api: httpx.Client, keys: dict[Role, str], service_id: str) -> dict[str, Any]:
+    return api.get(f"/api/services/{service_id}", headers=bearer(keys[Role.reader])).json()
 
 
 def test_uptime_over_7_and_30_days(api: httpx.Client, keys: dict[Role, str], database_url: str) -> None:
