@@ -13,9 +13,24 @@ from terrace.services.capabilities import Probe
 ACCEPT = {"Accept": "application/json, application/xml;q=0.9, */*;q=0.5"}
 
 
+# What parsing a remote document that is not what it claims to be raises (in our code, OWSLib,
+# lxml, pyproj, pydantic): the service's fault, told as such, never a server error.
+MALFORMED = (ValueError, TypeError, KeyError, AttributeError, IndexError, SyntaxError)
+
+
 def probe(client: Outbound, url: str) -> Probe:
     """Detect the service at `url` (OGC API, STAC API, WMS/WMTS/WFS, ArcGIS REST, COG) and
     summarise its capabilities; OutboundFailed when it is none of them."""
+    try:
+        return _detect(client, url)
+    except MALFORMED as exc:
+        raise OutboundFailed(
+            f"{url[:200]} answered with a document Terrace could not read ({type(exc).__name__}).",
+            "Check that the URL is the service's landing page or capabilities and that it is valid.",
+        ) from None
+
+
+def _detect(client: Outbound, url: str) -> Probe:
     parsed = httpx.URL(url)
     kind = arcgis.server_kind(parsed.path)
     if kind:

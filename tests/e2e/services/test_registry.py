@@ -157,3 +157,21 @@ def test_an_unrecognised_url_is_refused_and_not_registered(api: httpx.Client, ke
     assert response.status_code == 400
     assert "not a service Terrace recognises" in response.json()["message"]
     assert api.get("/api/services", headers=bearer(keys[Role.reader])).json() == []
+
+
+def test_malformed_documents_answer_400(api: httpx.Client, keys: dict[Role, str]) -> None:
+    landing = b'{"title": "x", "conformsTo": ["http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"]}'
+    bad_extent = b'{"collections": [{"id": "a", "extent": {"spatial": {"bbox": [["w", "s", "e", "n"]]}}}]}'
+    extent = b'{"xmin": "x", "ymin": 0, "xmax": 1, "ymax": 1, "spatialReference": {"wkid": 4326}}'
+    arcgis = b'{"currentVersion": 11, "layers": [], "fullExtent": ' + extent + b"}"
+    routes = {
+        "/": Reply(landing),
+        "/collections": Reply(bad_extent),
+        "/rest/services/Bad/MapServer": Reply(arcgis),
+    }
+    with Loopback(routes) as server:
+        for path in ("/", "/rest/services/Bad/MapServer"):
+            body = {"url": server.url + path}
+            response = api.post("/api/services", json=body, headers=bearer(keys[Role.submitter]))
+            assert response.status_code == 400, response.text
+            assert "could not read" in response.json()["message"]
