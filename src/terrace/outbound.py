@@ -236,7 +236,7 @@ class Outbound:
             raise self._timeout(target.url) from None
         except httpx.HTTPError as exc:
             raise OutboundFailed(
-                f"{target.host} could not be reached: {type(exc).__name__}.",
+                f"{target.host} could not be reached: {str(exc)[:200] or type(exc).__name__}.",
                 "Check that the service is up and the URL is right.",
             ) from None
         try:
