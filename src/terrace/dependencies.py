@@ -1,5 +1,5 @@
 """What an API process holds for its routes and the web UI's pages, as FastAPI dependencies: the
-pool, storage, CoreMachine, the job defaults, the upload limit and the database URL."""
+pool, storage, CoreMachine, the job defaults, the upload limit, the outbound policy and the database URL."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 
 from terrace.db import pool as db
 from terrace.orchestration.machine import CoreMachine
+from terrace.outbound import OutboundPolicy
 from terrace.platform.processing import JobDefaults
 from terrace.storage import Storage
 
@@ -33,6 +34,10 @@ def get_upload_limit(request: Request) -> int:
     return request.app.state.upload_max_bytes
 
 
+def get_outbound(request: Request) -> OutboundPolicy:
+    return request.app.state.outbound
+
+
 def get_database_url(request: Request) -> str:
     return request.app.state.database_url
 
@@ -43,3 +48,4 @@ Machine = Annotated[CoreMachine, Depends(get_machine)]
 Defaults = Annotated[JobDefaults, Depends(get_job_defaults)]
 UploadLimit = Annotated[int, Depends(get_upload_limit)]
 DatabaseUrl = Annotated[str, Depends(get_database_url)]
+Outbound = Annotated[OutboundPolicy, Depends(get_outbound)]

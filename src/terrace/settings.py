@@ -8,6 +8,8 @@ from typing import Annotated
 from pydantic import BeforeValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from terrace.outbound import OutboundPolicy, parse_allow
+
 _CONFIG = SettingsConfigDict(env_prefix="TERRACE_", extra="ignore")
 
 
@@ -89,6 +91,29 @@ class WorkerSettings(BaseSettings):
     lease_seconds: float = Field(default=60.0, gt=0, description="Task lease, renewed by the heartbeat.")
     grace_seconds: float = Field(default=30.0, ge=0, description="SIGTERM wait for running tasks.")
     janitor_seconds: float = Field(default=5.0, gt=0, description="How often the janitor sweeps.")
+
+
+class OutboundSettings(BaseSettings):
+    """Requests to user-given URLs (the service registry) and the registry's health checks."""
+
+    model_config = _CONFIG
+    outbound_allow: str | None = Field(
+        default=None,
+        description="Comma-separated host names or CIDRs that may be contacted although they are "
+        "loopback, private, link-local or reserved; unset: public addresses only.",
+    )
+    outbound_timeout_seconds: float = Field(default=10.0, gt=0, description="Longest wait for an answer.")
+    outbound_max_bytes: int = Field(default=5 * 1024**2, ge=1, description="Largest response body read.")
+    service_check_seconds: float = Field(
+        default=300.0, gt=0, description="How often every registered service is health-checked."
+    )
+
+    def policy(self) -> OutboundPolicy:
+        return OutboundPolicy(
+            allow=parse_allow(self.outbound_allow),
+            timeout_seconds=self.outbound_timeout_seconds,
+            max_bytes=self.outbound_max_bytes,
+        )
 
 
 def _input_containers(value: object) -> object:

@@ -134,6 +134,7 @@ def test_every_html_page_carries_the_content_security_policy(
         "/interface/",
         "/interface/catalog",
         "/interface/jobs",
+        "/interface/services",
         "/interface/no-such-page",
         "/interface/static/terrace.css",
         "/stac/search",
@@ -152,7 +153,8 @@ def test_our_pages_run_no_inline_code(served: httpx.Client, keys: dict[Role, str
     anonymous = served.get("/interface/login")
     assert inline_code(anonymous.text) == []
     api = signed_in(served, keys[Role.admin])
-    for path in ("/interface/", "/interface/catalog", f"/interface/catalog/features/{COLLECTION}", *DOCS):
+    pages = ("/interface/", "/interface/catalog", f"/interface/catalog/features/{COLLECTION}")
+    for path in (*pages, "/interface/services", *DOCS):
         page = api.get(path)
         assert page.status_code == 200, (path, page.text)
         assert inline_code(page.text) == [], path

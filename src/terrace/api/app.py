@@ -13,12 +13,13 @@ from terrace import __version__
 from terrace.api.body_limit import BodyLimit, Limit, Upload
 from terrace.api.errors import install_error_handlers
 from terrace.api.headers import SecurityHeaders
-from terrace.api.routes import admin, catalog_admin, health, jobs, platform, schedules, storage
+from terrace.api.routes import admin, catalog_admin, health, jobs, platform, schedules, services, storage
 from terrace.api.serving import mount_serving
 from terrace.db.pool import open_pool
 from terrace.db.roles import RoleUrls
 from terrace.orchestration.machine import CoreMachine
 from terrace.orchestration.registry import JobRegistry
+from terrace.outbound import OutboundPolicy
 from terrace.pipelines import default_registry
 from terrace.platform.processing import JobDefaults
 from terrace.storage import Storage
@@ -43,6 +44,8 @@ class AppConfig:
     session_secret: str | None = None
     # The owner's connection, for the admin API's schema ensure and rebuild; unset: they refuse.
     owner_database_url: str | None = None
+    # Where requests to user-given URLs (the service registry) may go (SPEC §9).
+    outbound: OutboundPolicy = field(default_factory=OutboundPolicy)
 
 
 def create_app(config: AppConfig) -> FastAPI:
@@ -73,8 +76,9 @@ def create_app(config: AppConfig) -> FastAPI:
     app.state.upload_max_bytes = config.upload_max_bytes
     app.state.job_defaults = config.job_defaults
     app.state.machine = CoreMachine(config.registry, config.storage)
+    app.state.outbound = config.outbound
     install_error_handlers(app)
-    for module in (health, admin, catalog_admin, schedules, storage, jobs, platform):
+    for module in (health, admin, catalog_admin, schedules, storage, jobs, platform, services):
         app.include_router(module.router)
     serving = mount_serving(app, config.storage)
     app.mount(MOUNT, create_interface(app.state, config.session_secret or secrets.token_urlsafe(32)))

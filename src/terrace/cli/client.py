@@ -49,7 +49,7 @@ def call(client: httpx.Client, method: str, url: str, **kwargs: Any) -> Any:
             body.get("remediation", ""),
             code=body.get("code", f"HTTP_{response.status_code}"),
         )
-    return response.json()
+    return response.json() if response.content else None
 
 
 def upload(client: httpx.Client, file: Path, container: str, path: str) -> Any:

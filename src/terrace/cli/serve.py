@@ -11,12 +11,15 @@ import uvicorn
 
 from terrace.cli.context import app_url, friendly_errors, public_target, role_urls, storage
 from terrace.orchestration.registry import JobRegistry
+from terrace.orchestration.scheduler import Scheduler
 from terrace.orchestration.worker import Worker, WorkerConfig
 from terrace.pipelines import default_registry
 from terrace.platform.processing import JobDefaults
+from terrace.services.health import scheduled_checks
 from terrace.settings import (
     ApiSettings,
     DatabaseSettings,
+    OutboundSettings,
     ProcessingSettings,
     StorageSettings,
     WorkerSettings,
@@ -54,6 +57,7 @@ def api(
         pool_min_size=db.pool_min_size,
         pool_max_size=db.pool_max_size,
         session_secret=settings.session_secret.get_secret_value() if settings.session_secret else None,
+        outbound=OutboundSettings().policy(),
     )
     uvicorn.run(
         create_app(config),
@@ -85,7 +89,9 @@ def run_worker(registry: JobRegistry, concurrency: int | None = None) -> None:
         grace_seconds=settings.grace_seconds,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    task_worker = Worker(app_url(), registry, storage(), config)
+    outbound = OutboundSettings()
+    checks = scheduled_checks(outbound.policy(), outbound.service_check_seconds)
+    task_worker = Worker(app_url(), registry, storage(), config, Scheduler(periodic=(checks,)))
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: task_worker.stop())
     task_worker.run()

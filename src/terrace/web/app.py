@@ -8,7 +8,17 @@ from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import State
 
 from terrace.errors import TerraceError
-from terrace.web.pages import assets, catalog, catalog_health, jobs, overview, review, schedules, submit
+from terrace.web.pages import (
+    assets,
+    catalog,
+    catalog_health,
+    jobs,
+    overview,
+    review,
+    schedules,
+    services,
+    submit,
+)
 from terrace.web.session import LoginRequired, SessionCookie
 from terrace.web.templating import FOLDER, render
 
@@ -21,7 +31,7 @@ def create_interface(state: State, session_secret: str) -> FastAPI:
     interface.state = state
     interface.add_middleware(SessionCookie, secret_key=session_secret, name="terrace_session", path=MOUNT)
     interface.mount("/static", StaticFiles(directory=FOLDER / "static"), name="static")
-    for module in (overview, jobs, submit, review, assets, catalog, catalog_health, schedules):
+    for module in (overview, jobs, submit, review, assets, catalog, services, catalog_health, schedules):
         interface.include_router(module.router)
     interface.add_exception_handler(LoginRequired, _login)
     interface.add_exception_handler(TerraceError, _error)
