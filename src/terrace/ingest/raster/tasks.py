@@ -69,7 +69,10 @@ def _warnings(source: Source, warp: bool, keep: bool, target: str) -> list[JobWa
     found = []
     if keep:
         found.append(("REGISTERED_AS_IS", f"{source.path} is already a valid COG."))
-    if source.rotated:
+    if source.by_gcps:
+        placed = f"{source.gcp_count} ground control points"
+        found.append(("GCPS_WARPED", f"{source.path}: warped by its {placed} to a north-up grid."))
+    elif source.rotated:
         found.append(("ROTATION_REMOVED", f"{source.path}: rotated grid warped to a north-up grid."))
     elif warp:
         found.append(("REPROJECTED", f"{source.path}: {source.crs} to {target}."))

@@ -54,8 +54,9 @@ def target_crs(source: Source, requested: str) -> CRS:
 
 
 def needs_warp(source: Source, requested: str) -> bool:
-    """Reprojecting, or straightening a rotated geotransform, both go through the warper."""
-    return source.rotated or target_crs(source, requested) != CRS.from_string(source.crs)
+    """Reprojecting, straightening a rotated geotransform or placing pixels by their ground
+    control points all go through the warper."""
+    return source.rotated or source.by_gcps or target_crs(source, requested) != CRS.from_string(source.crs)
 
 
 def native_grid(source: Source) -> Grid:
