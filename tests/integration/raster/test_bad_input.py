@@ -59,16 +59,21 @@ def nodata_inside_data(folder: Path) -> list[Path]:
 
 
 def nodata_not_a_value_of_the_type(folder: Path) -> list[Path]:
-    tif = files.write(folder / "counts.tif", np.ones((1, 64, 64), dtype="uint16"))
-    vrt = folder / "counts.vrt"
+    return [files.write(folder / "counts.tif", np.ones((1, 64, 64), dtype="uint16"), nodata=1.5)]
+
+
+def vrt_named_tif(folder: Path) -> list[Path]:
+    """A VRT reads whatever files it names, here one outside bronze; it must not be published."""
+    secret = files.dem(folder / "outside" / "secret.tif")
+    vrt = folder / "innocent.tif"
     vrt.write_text(
         '<VRTDataset rasterXSize="64" rasterYSize="64"><SRS>EPSG:32633</SRS>'
         "<GeoTransform>500000, 30, 0, 4000000, 0, -30</GeoTransform>"
-        '<VRTRasterBand dataType="UInt16" band="1"><NoDataValue>1.5</NoDataValue><SimpleSource>'
-        f'<SourceFilename relativeToVRT="1">{tif.name}</SourceFilename><SourceBand>1</SourceBand>'
+        '<VRTRasterBand dataType="Float32" band="1"><SimpleSource>'
+        f"<SourceFilename>{secret}</SourceFilename><SourceBand>1</SourceBand>"
         "</SimpleSource></VRTRasterBand></VRTDataset>"
     )
-    return [tif, vrt]
+    return [vrt]
 
 
 def absurd_values(folder: Path) -> list[Path]:
@@ -94,7 +99,8 @@ BAD = [
     ("int64", of_type("int64"), "int64.tif: its data type int64 cannot be served"),
     ("almost_empty", almost_empty, "% of its pixels are nodata"),
     ("nodata_inside_data", nodata_inside_data, "coast.tif: its nodata value 0 lies inside the range"),
-    ("nodata_not_a_value", nodata_not_a_value_of_the_type, "counts.vrt: its nodata value 1.5 cannot occur"),
+    ("nodata_not_a_value", nodata_not_a_value_of_the_type, "counts.tif: its nodata value 1.5 cannot occur"),
+    ("vrt_named_tif", vrt_named_tif, "innocent.tif: GDAL reads it as a VRT dataset"),
     ("absurd_values", absurd_values, "absurd.tif: band 1 holds absurd values"),
     ("mixed_crs", mixed_crs, "not homogeneous: in/b.tif has CRS EPSG:32634 instead of EPSG:32633"),
     ("mixed_band_counts", mixed_band_counts, "not homogeneous: in/b.tif has band count 4 instead of 3"),
@@ -105,10 +111,7 @@ BAD = [
 def test_bad_input_fails_clearly_and_leaves_nothing(
     database_url: str, storage: Storage, tmp_path: Path, make: Callable[[Path], list[Path]], message: str
 ) -> None:
-    made = make(tmp_path)
-    for extra in made[:-1] if made[-1].suffix == ".vrt" else []:
-        storage.put("bronze", f"in/{extra.name}", extra)
-    job = run(database_url, storage, *(made[-1:] if made[-1].suffix == ".vrt" else made))
+    job = run(database_url, storage, *make(tmp_path))
 
     assert job["status"] == "failed"
     assert message in job["error"]["message"]

@@ -23,6 +23,9 @@ from terrace.errors import InvalidInput
 if TYPE_CHECKING:
     from terrace.ingest.raster.tiling import Window
 
+# Formats that hold their own pixels. Others are refused, above all VRT (and its kin), whose
+# pixels come from whatever files or URLs its text names: the server's own files included.
+SELF_CONTAINED_DRIVERS = frozenset({"GTiff", "COG", "JP2OpenJPEG", "HFA", "ENVI", "JPEG", "PNG"})
 UNSERVABLE_TYPES = {"float64", "int64", "uint64", "complex64", "complex128", "complex_int16", "complex_int32"}
 
 
@@ -97,6 +100,13 @@ def open_raster(local: Path, name: str) -> Iterator[DatasetReader]:
             "through process_vector.",
         ) from None
     with dataset:
+        if dataset.driver not in SELF_CONTAINED_DRIVERS:
+            raise _fail(
+                name,
+                f"GDAL reads it as a {dataset.driver} dataset, a format Terrace does not take "
+                "(it takes GeoTIFF, JPEG2000, ERDAS Imagine, ENVI, JPEG and PNG).",
+                "Convert it to a GeoTIFF (gdal_translate -of COG) and submit that.",
+            )
         yield dataset
 
 
