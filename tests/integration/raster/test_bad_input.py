@@ -76,6 +76,11 @@ def vrt_named_tif(folder: Path) -> list[Path]:
     return [vrt]
 
 
+def on_mars(folder: Path) -> list[Path]:
+    mars = "+proj=eqc +lat_ts=0 +lon_0=0 +a=3396190 +b=3396190 +units=m +no_defs"
+    return [files.dem(folder / "gale.tif", size=64, crs=mars, transform=Affine(200, 0, 8e6, 0, -200, -3e5))]
+
+
 def absurd_values(folder: Path) -> list[Path]:
     data = np.full((1, 128, 128), 100.0, dtype="float32")
     data[0, :64] = -3.4e38
@@ -95,12 +100,13 @@ BAD = [
     ("truncated", truncated, "cut.tif: the GeoTIFF is truncated"),
     ("zero_size", zero_size, "empty.tif: the file is empty (0 bytes)"),
     ("no_crs", no_crs, "nowhere.tif: it has no coordinate reference system"),
-    ("float64", of_type("float64"), "float64.tif: its data type float64 cannot be served"),
+    ("complex64", of_type("complex64"), "complex64.tif: its data type complex64 cannot be served"),
     ("int64", of_type("int64"), "int64.tif: its data type int64 cannot be served"),
     ("almost_empty", almost_empty, "% of its pixels are nodata"),
     ("nodata_inside_data", nodata_inside_data, "coast.tif: its nodata value 0 lies inside the range"),
     ("nodata_not_a_value", nodata_not_a_value_of_the_type, "counts.tif: its nodata value 1.5 cannot occur"),
     ("vrt_named_tif", vrt_named_tif, "innocent.tif: GDAL reads it as a VRT dataset"),
+    ("on_mars", on_mars, "gale.tif: its CRS (unknown) cannot be transformed to EPSG:4326: Source and target"),
     ("absurd_values", absurd_values, "absurd.tif: band 1 holds absurd values"),
     ("mixed_crs", mixed_crs, "not homogeneous: in/b.tif has CRS EPSG:32634 instead of EPSG:32633"),
     ("mixed_band_counts", mixed_band_counts, "not homogeneous: in/b.tif has band count 4 instead of 3"),
@@ -119,6 +125,20 @@ def test_bad_input_fails_clearly_and_leaves_nothing(
     assert silver_files(storage) == []
     assert cog_rows(database_url) == []
     assert stac_item_count(database_url) == 0
+
+
+def test_a_nodata_value_that_no_pixel_holds_is_kept_even_inside_the_data_range(
+    database_url: str, storage: Storage, tmp_path: Path
+) -> None:
+    """A geoid model declares -88.8888 between its -107 m and 85 m: nothing is hidden, so it loads."""
+    heights = (files.smooth(np.random.default_rng(7), (128, 128)) * 190 - 105).astype("float32")
+    job = run(
+        database_url, storage, files.write(tmp_path / "geoid.tif", heights[np.newaxis], nodata=-88.8888)
+    )
+
+    assert job["status"] == "completed", job["error"]
+    (row,) = cog_rows(database_url)
+    assert row["nodata"] == pytest.approx(-88.8888) and row["statistics"][0]["valid_percent"] == 100
 
 
 def test_a_crs_option_places_a_raster_that_names_none(

@@ -75,12 +75,14 @@ def _check_absurd(source: Source, sample: Sample) -> None:
 
 
 def _check_nodata_inside_data(source: Source, sample: Sample) -> None:
-    """A nodata value in the middle of the data range hides real pixels (e.g. 0 m on a coastal DEM)."""
+    """A nodata value in the middle of the data range hides real pixels (e.g. 0 m on a coastal DEM);
+    one that no pixel holds (a geoid model's -88.8888) hides nothing."""
     if source.nodata is None or np.isnan(source.nodata):
         return
     for band in range(sample.data.shape[0]):
         values = sample.band_values(band)
-        if values.size and values.min() < source.nodata < values.max():
+        masked = bool((sample.data[band] == source.nodata).any())
+        if masked and values.size and values.min() < source.nodata < values.max():
             raise InvalidInput(
                 f"{source.path}: its nodata value {source.nodata:g} lies inside the range of its data "
                 f"({values.min():g} to {values.max():g}), so real pixels with that value would vanish.",
