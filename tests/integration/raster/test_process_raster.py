@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 import rasterio
 from rio_cogeo.cogeo import cog_validate
@@ -65,3 +66,18 @@ def test_a_dem_whose_nodata_is_nan_keeps_it(database_url: str, storage: Storage,
     cog = storage.local_path("silver", row["path"])
     with rasterio.open(cog) as ds:
         assert ds.nodata is not None and ds.nodata != ds.nodata  # NaN
+
+
+def test_a_band_that_is_all_nodata_leaves_the_other_bands_valid(
+    database_url: str, storage: Storage, tmp_path: Path
+) -> None:
+    """A pixel is nodata only where every band is (GDAL's dataset mask), so a raster with one
+    empty band is not 'almost empty'; each band's statistics count its own valid pixels."""
+    data = (files.smooth(np.random.default_rng(8), (128, 128)) * 200 + 20).astype("uint8")
+    bands = np.stack([data, data, np.zeros_like(data)])
+    bands[:, :, :64] = 0
+    job = run(database_url, storage, files.write(tmp_path / "snow.tif", bands, nodata=0), target_crs="native")
+
+    assert job["status"] == "completed", job["error"]
+    (row,) = cog_rows(database_url)
+    assert [s["valid_percent"] for s in row["statistics"]] == [50.0, 50.0, 0.0]

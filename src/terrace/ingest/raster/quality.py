@@ -20,17 +20,19 @@ ABSURD = 1e38  # float rasters whose nodata was never declared hold ±3.4e38
 
 @dataclass
 class Sample:
-    """A decimated read of the data bands with their validity mask (True = valid)."""
+    """A decimated read of the data bands with each band's validity mask (True = valid)."""
 
     data: npt.NDArray[np.generic]  # (bands, rows, cols)
-    valid: npt.NDArray[np.bool_]  # (rows, cols): valid in every data band
+    masks: npt.NDArray[np.bool_]  # (bands, rows, cols)
 
     @property
     def valid_fraction(self) -> float:
-        return float(self.valid.mean()) if self.valid.size else 0.0
+        """Pixels valid in at least one band, as GDAL's dataset mask counts them."""
+        valid = self.masks.any(axis=0)
+        return float(valid.mean()) if valid.size else 0.0
 
     def band_values(self, band: int) -> npt.NDArray[np.generic]:
-        return self.data[band][self.valid]
+        return self.data[band][self.masks[band]]
 
 
 def data_bands(source: Source) -> list[int]:
@@ -41,8 +43,8 @@ def data_bands(source: Source) -> list[int]:
 def read_sample(uri: str) -> Sample:
     """At most SAMPLE_EDGE pixels on the long side; rasterio picks an overview when there is one."""
     with rasterio.open(uri) as ds:
-        data, valid, _ = decimated(ds, SAMPLE_EDGE)
-    return Sample(data=data, valid=valid)
+        data, masks, _ = decimated(ds, SAMPLE_EDGE)
+    return Sample(data=data, masks=masks)
 
 
 def check(source: Source, sample: Sample, kind: str) -> None:
