@@ -22,8 +22,7 @@ VECTOR_EXTENSIONS = frozenset(
         ".csv",
     }
 )
-# GeoTIFF, JPEG2000, ERDAS Imagine, JPEG/PNG (with a world file or .aux.xml), MBTiles, GRIB,
-# and the PROJ grids GDAL reads (NTv2 .gsb, vertical .gtx).
+# GeoTIFF, JPEG2000, ERDAS Imagine, and JPEG/PNG placed by a world file or .aux.xml beside them.
 RASTER_EXTENSIONS = frozenset(
     {
         ".tif",
@@ -34,13 +33,6 @@ RASTER_EXTENSIONS = frozenset(
         ".jpg",
         ".jpeg",
         ".png",
-        ".grib",
-        ".grb",
-        ".grb2",
-        ".grib2",
-        ".gsb",
-        ".gtx",
-        ".mbtiles",
     }
 )
 JOB_TYPES = {

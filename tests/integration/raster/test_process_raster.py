@@ -81,3 +81,13 @@ def test_a_band_that_is_all_nodata_leaves_the_other_bands_valid(
     assert job["status"] == "completed", job["error"]
     (row,) = cog_rows(database_url)
     assert [s["valid_percent"] for s in row["statistics"]] == [50.0, 50.0, 0.0]
+
+
+def test_a_float64_raster_stays_float64(database_url: str, storage: Storage, tmp_path: Path) -> None:
+    """GDAL writes it, titiler serves it: narrowing it to float32 would change its values."""
+    values = files.smooth(np.random.default_rng(9), (128, 128)) * 1e-9 + 1.0  # needs double precision
+    job = run(database_url, storage, files.write(tmp_path / "f64.tif", values[np.newaxis], nodata=-9999.0))
+
+    assert job["status"] == "completed", job["error"]
+    (row,) = cog_rows(database_url)
+    assert row["dtype"] == "float64"

@@ -25,9 +25,7 @@ if TYPE_CHECKING:
 
 # Formats that hold their own pixels. Others are refused, above all VRT (and its kin), whose
 # pixels come from whatever files or URLs its text names: the server's own files included.
-SELF_CONTAINED_DRIVERS = frozenset(
-    {"GTiff", "COG", "JP2OpenJPEG", "HFA", "ENVI", "JPEG", "PNG", "MBTiles", "GRIB", "NTv2", "GTX"}
-)
+SELF_CONTAINED_DRIVERS = frozenset({"GTiff", "COG", "JP2OpenJPEG", "HFA", "ENVI", "JPEG", "PNG"})
 UNSERVABLE_TYPES = {"int64", "uint64", "complex64", "complex128", "complex_int16", "complex_int32"}
 
 
@@ -106,7 +104,7 @@ def open_raster(local: Path, name: str) -> Iterator[DatasetReader]:
             raise _fail(
                 name,
                 f"GDAL reads it as a {dataset.driver} dataset, a format Terrace does not take "
-                "(it takes GeoTIFF, JPEG2000, ERDAS Imagine, ENVI, JPEG, PNG, MBTiles, GRIB and PROJ grids).",
+                "(it takes GeoTIFF, JPEG2000, ERDAS Imagine, ENVI, JPEG and PNG).",
                 "Convert it to a GeoTIFF (gdal_translate -of COG) and submit that.",
             )
         yield dataset
