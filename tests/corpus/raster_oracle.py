@@ -44,11 +44,11 @@ def open_quietly(path: Path) -> Iterator[DatasetReader]:
 
 
 def georeferenced_by_gcps(src: DatasetReader) -> bool:
-    return src.crs is None and bool(src.gcps[0])
+    return src.transform.is_identity and bool(src.gcps[0])
 
 
 def source_crs(src: DatasetReader) -> CRS:
-    return src.gcps[1] if georeferenced_by_gcps(src) else src.crs
+    return src.gcps[1] if georeferenced_by_gcps(src) and src.gcps[1] is not None else src.crs
 
 
 def needs_warp(src: DatasetReader, target: CRS) -> bool:

@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rasterio
+from rasterio.control import GroundControlPoint
+from rasterio.crs import CRS
 from rasterio.transform import Affine
 
 from terrace.storage import Storage
@@ -164,6 +166,24 @@ def test_a_rotated_geotiff_is_warped_north_up(database_url: str, storage: Storag
     cog = storage.local_path("silver", row["path"])
     with rasterio.open(cog) as ds:
         assert ds.transform.b == 0 and ds.transform.d == 0 and ds.crs.to_epsg() == 32633
+
+
+def test_a_raster_placed_by_ground_control_points_is_warped_by_them(
+    database_url: str, storage: Storage, tmp_path: Path
+) -> None:
+    """A scanned map georeferenced by GCPs has no geotransform and no dataset CRS, only the
+    GCPs' CRS: it is warped as gdalwarp warps it, not refused for lacking a CRS."""
+    path = files.dem(tmp_path / "scan.tif", size=64, transform=Affine.identity())
+    corners = [(0, 0, 500_000, 4_000_000), (0, 64, 502_000, 4_000_300), (64, 0, 499_700, 3_998_000)]
+    with rasterio.open(path, "r+") as ds:
+        ds.gcps = ([GroundControlPoint(r, c, x, y) for r, c, x, y in corners], CRS.from_epsg(32633))
+
+    job = run(database_url, storage, path, target_crs="native")
+
+    assert job["status"] == "completed", job["error"]
+    assert "GCPS_WARPED" in {w["code"] for w in job["result"]["warnings"]}
+    (row,) = cog_rows(database_url)
+    assert row["epsg"] == 32633 and 499_600 < row["bbox"][0] < 499_800 and 4_000_200 < row["bbox"][3]
 
 
 def test_a_job_without_access_level_fails_in_its_first_task(

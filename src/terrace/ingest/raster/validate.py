@@ -118,7 +118,7 @@ def inspect(local: Path, name: str, crs: str | None, nodata: float | None) -> So
         _check_types(ds, name)
         _check_whole(ds, local, name)
         crs_given, crs_text = _crs(ds, name, crs)
-        by_gcps = ds.crs is None and bool(ds.gcps[0])
+        by_gcps = ds.transform.is_identity and bool(ds.gcps[0])
         nodata_given = ds.nodata is None and nodata is not None
         colormap = _colormap(ds)
         source = Source(
@@ -185,7 +185,7 @@ def _check_whole(ds: DatasetReader, local: Path, name: str) -> None:
 
 
 def _crs(ds: DatasetReader, name: str, given: str | None) -> tuple[bool, str]:
-    """The CRS of the geotransform, else of the ground control points, else the one given."""
+    """The CRS of the ground control points or of the geotransform, else the one given."""
     gcps, gcp_crs = ds.gcps
     if ds.transform.is_identity and not gcps:
         raise _fail(
@@ -194,10 +194,9 @@ def _crs(ds: DatasetReader, name: str, given: str | None) -> tuple[bool, str]:
             "places its pixels on the Earth.",
             "Georeference the file (e.g. with a world file or gdal_translate -a_ullr) and submit again.",
         )
-    if ds.crs is not None:
-        return False, ds.crs.to_string()
-    if gcps and gcp_crs is not None:
-        return False, gcp_crs.to_string()
+    found = gcp_crs if ds.transform.is_identity and gcp_crs is not None else ds.crs
+    if found is not None:
+        return False, found.to_string()
     if given is None:
         raise _fail(
             name,
