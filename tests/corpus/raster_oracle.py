@@ -19,6 +19,7 @@ from rasterio.enums import ColorInterp, Resampling
 from rasterio.errors import NotGeoreferencedWarning
 from rasterio.io import DatasetReader
 from rasterio.vrt import WarpedVRT
+from rasterio.warp import transform_bounds
 from rio_cogeo.cogeo import cog_validate
 
 # SPEC §5: nearest for categorical data, bilinear for continuous data, cubic for imagery.
@@ -58,8 +59,14 @@ def needs_warp(src: DatasetReader, target: CRS) -> bool:
 
 def suggested_grid(src: DatasetReader, target: CRS) -> tuple[list[float], int, int]:
     """What `gdalwarp -t_srs target` produces (GDALSuggestedWarpOutput2, from the geotransform,
-    rotated or not, or from the GCPs)."""
-    with WarpedVRT(src, crs=target) as vrt:
+    rotated or not, or from the GCPs); across the antimeridian, what it produces with longitudes
+    in [0, 360), so that the grid is continuous there instead of smeared from -180 to 180."""
+    suggest_in = target
+    if target.is_geographic and not georeferenced_by_gcps(src):
+        west, _, east, _ = transform_bounds(src.crs, target, *src.bounds, densify_pts=21)
+        if west > east:
+            suggest_in = CRS.from_proj4(f"{target.to_proj4()} +lon_wrap=180")
+    with WarpedVRT(src, crs=suggest_in) as vrt:
         return list(vrt.transform)[:6], vrt.width, vrt.height
 
 

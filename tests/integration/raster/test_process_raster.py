@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rasterio
+from rasterio.transform import from_origin
 from rio_cogeo.cogeo import cog_validate
 
 from terrace.storage import Storage
@@ -91,3 +92,26 @@ def test_a_float64_raster_stays_float64(database_url: str, storage: Storage, tmp
     assert job["status"] == "completed", job["error"]
     (row,) = cog_rows(database_url)
     assert row["dtype"] == "float64"
+
+
+def test_a_raster_across_the_antimeridian_keeps_its_resolution(
+    database_url: str, storage: Storage, tmp_path: Path
+) -> None:
+    """Fiji in EPSG:3460 spans 176.8°E to 179.3°W: its COG runs on past 180° at about the source's
+    resolution, instead of GDAL's default grid of a few rows smeared from -180 to 180."""
+    fiji = files.dem(
+        tmp_path / "fiji.tif",
+        size=200,
+        transform=from_origin(1_800_000, 4_000_000, 2000, 2000),
+        crs="EPSG:3460",
+    )
+    job = run(database_url, storage, fiji)
+
+    assert job["status"] == "completed", job["error"]
+    (row,) = cog_rows(database_url)
+    west, south, east, north = row["bbox"]
+    assert 176.8 < west < 176.9 and 180.6 < east < 180.7 and -20.7 < south and north < -16.9
+    assert row["height"] > 150 and row["width"] > 150
+    west, _, east, _ = row["bbox_4326"]
+    assert 176.8 < west and east < -179.3  # a STAC bbox across the antimeridian: west > east
+    assert row["footprint"]["type"] == "MultiPolygon"
