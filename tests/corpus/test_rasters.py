@@ -54,7 +54,7 @@ def platform(
     databases = login_urls(cluster.url(name), role_passwords)
     storage = Storage.local(tmp_path_factory.mktemp("raster-corpus") / "storage")
     storage.create_containers()
-    with psycopg.connect(databases.app) as conn:
+    with psycopg.connect(databases.app, row_factory=dict_row) as conn:
         key = create_key(conn, "corpus", Role.submitter)[1]
     worker = Worker(
         databases.app,
@@ -169,6 +169,7 @@ def test_each_raster_is_faithful_or_refused_precisely(
         assert verdict == "refused", detail
         assert error["code"] == entry.refusal, error
         assert entry.path().name in error["message"] and error["remediation"], error
-        assert str(platform.storage.local_path("bronze", "x").parent) not in str(error)
+        root = platform.storage.local_path("bronze", "x")
+        assert root is not None and str(root.parent) not in str(error)
     else:
         assert verdict == "faithful", detail
