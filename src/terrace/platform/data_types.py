@@ -22,7 +22,8 @@ VECTOR_EXTENSIONS = frozenset(
         ".csv",
     }
 )
-# GeoTIFF, JPEG2000, ERDAS Imagine, and JPEG/PNG placed by a world file or .aux.xml beside them.
+# GeoTIFF, JPEG2000, ERDAS Imagine, JPEG/PNG (placed by a world file or .aux.xml beside them),
+# MBTiles, GRIB, and the PROJ grids GDAL reads (NTv2 .gsb, vertical .gtx).
 RASTER_EXTENSIONS = frozenset(
     {
         ".tif",
@@ -33,6 +34,13 @@ RASTER_EXTENSIONS = frozenset(
         ".jpg",
         ".jpeg",
         ".png",
+        ".mbtiles",
+        ".grib",
+        ".grb",
+        ".grb2",
+        ".grib2",
+        ".gsb",
+        ".gtx",
     }
 )
 JOB_TYPES = {

@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 
 # Formats that hold their own pixels. Others are refused, above all VRT (and its kin), whose
 # pixels come from whatever files or URLs its text names: the server's own files included.
-SELF_CONTAINED_DRIVERS = frozenset({"GTiff", "COG", "JP2OpenJPEG", "HFA", "ENVI", "JPEG", "PNG"})
+SELF_CONTAINED_DRIVERS = frozenset(
+    {"GTiff", "COG", "JP2OpenJPEG", "HFA", "ENVI", "JPEG", "PNG", "MBTiles", "GRIB", "NTv2", "GTX"}
+)
 UNSERVABLE_TYPES = {"int64", "uint64", "complex64", "complex128", "complex_int16", "complex_int32"}
 
 
@@ -104,7 +106,7 @@ def open_raster(local: Path, name: str) -> Iterator[DatasetReader]:
             raise _fail(
                 name,
                 f"GDAL reads it as a {dataset.driver} dataset, a format Terrace does not take "
-                "(it takes GeoTIFF, JPEG2000, ERDAS Imagine, ENVI, JPEG and PNG).",
+                "(it takes GeoTIFF, JPEG2000, ERDAS Imagine, ENVI, JPEG, PNG, MBTiles, GRIB and PROJ grids).",
                 "Convert it to a GeoTIFF (gdal_translate -of COG) and submit that.",
             )
         yield dataset
