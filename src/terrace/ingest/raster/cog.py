@@ -33,7 +33,7 @@ def warped_grid(uri: str, crs: CRS) -> Grid:
     (longitudes past 180, as gdalwarp -te would make it), not GDAL's default of a few rows smeared
     from -180 to 180."""
     with rasterio.open(uri) as ds:
-        suggest_in = _lon_wrapped(crs) if crosses_antimeridian(ds, crs) else crs
+        suggest_in = _lon_wrapped(crs) if _crosses_antimeridian(ds, crs) else crs
         with WarpedVRT(ds, crs=suggest_in) as vrt:
             return Grid(
                 crs=crs.to_string(),
@@ -44,7 +44,7 @@ def warped_grid(uri: str, crs: CRS) -> Grid:
             )
 
 
-def crosses_antimeridian(ds: DatasetReaderBase, crs: CRS) -> bool:
+def _crosses_antimeridian(ds: DatasetReaderBase, crs: CRS) -> bool:
     """True when the source's footprint in the geographic `crs` spans longitude 180."""
     if not crs.is_geographic or ds.transform.is_identity:  # GCPs: GDAL's grid is all there is
         return False

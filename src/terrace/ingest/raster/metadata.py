@@ -71,8 +71,11 @@ def _wrapped(bounds: tuple[float, float, float, float]) -> list[float]:
     west, south, east, north = bounds
     if east - west >= 360:
         return [-180.0, south, 180.0, north]
-    wrap = lambda lon: (lon + 180.0) % 360.0 - 180.0 if not -180.0 <= lon <= 180.0 else lon  # noqa: E731
-    return [wrap(west), south, wrap(east), north]
+    return [_longitude(west), south, _longitude(east), north]
+
+
+def _longitude(lon: float) -> float:
+    return lon if -180.0 <= lon <= 180.0 else (lon + 180.0) % 360.0 - 180.0
 
 
 def require_writable(conn: Connection, params: ReleaseJob, container: str, folder: str) -> None:
