@@ -22,7 +22,27 @@ VECTOR_EXTENSIONS = frozenset(
         ".csv",
     }
 )
-RASTER_EXTENSIONS = frozenset({".tif", ".tiff", ".jp2", ".img"})
+# GeoTIFF, JPEG2000, ERDAS Imagine, JPEG/PNG (placed by a world file or .aux.xml beside them),
+# MBTiles, GRIB, and the PROJ grids GDAL reads (NTv2 .gsb, vertical .gtx).
+RASTER_EXTENSIONS = frozenset(
+    {
+        ".tif",
+        ".tiff",
+        ".jp2",
+        ".j2k",
+        ".img",
+        ".jpg",
+        ".jpeg",
+        ".png",
+        ".mbtiles",
+        ".grib",
+        ".grb",
+        ".grb2",
+        ".grib2",
+        ".gsb",
+        ".gtx",
+    }
+)
 JOB_TYPES = {
     "vector": "process_vector",
     "raster": "process_raster",
@@ -40,7 +60,7 @@ def infer_data_type(files: list[str]) -> str:
             return "raster_collection"
         raise InvalidInput(
             "A list of files is a raster collection: every file must be a raster.",
-            f"Submit GeoTIFF/JPEG2000 files ({', '.join(sorted(RASTER_EXTENSIONS))}).",
+            f"Submit raster files ({', '.join(sorted(RASTER_EXTENSIONS))}).",
         )
     (suffix,) = suffixes
     if suffix in VECTOR_EXTENSIONS:

@@ -54,8 +54,8 @@ def zero_size(folder: Path) -> Path:
     return path
 
 
-def float64(folder: Path) -> Path:
-    return files.write(folder / "f64.tif", np.ones((1, 64, 64), dtype="float64"))
+def int64(folder: Path) -> Path:
+    return files.write(folder / "i64.tif", np.ones((1, 64, 64), dtype="int64"))
 
 
 def reason(api: httpx.Client, key: str, action: str, release_id: str, **extra: Any) -> httpx.Response:
@@ -118,7 +118,7 @@ def test_a_geotiff_becomes_a_served_stac_item_at_approval_and_leaves_at_revoke(
     ("make", "message"),
     [
         (zero_size, "the file is empty"),
-        (float64, "float64 cannot be served"),
+        (int64, "int64 cannot be served"),
     ],
 )
 def test_bad_rasters_fail_through_the_platform_and_leave_nothing(

@@ -15,6 +15,7 @@ from rasterio.enums import ColorInterp
 from rasterio.errors import RasterioError
 from rasterio.io import DatasetReaderBase
 from rasterio.vrt import WarpedVRT
+from rasterio.warp import transform_bounds
 
 from terrace.errors import InvalidInput
 from terrace.ingest.raster.kinds import CogProfile
@@ -26,15 +27,34 @@ DAMAGED = re.compile(r"TIFFRead|Decode|corrupt|Read error|IReadBlock|Premature e
 
 
 def warped_grid(uri: str, crs: CRS) -> Grid:
-    """GDAL's suggested output grid for warping the source into `crs` (handles rotated sources)."""
-    with rasterio.open(uri) as ds, WarpedVRT(ds, crs=crs) as vrt:
-        return Grid(
-            crs=crs.to_string(),
-            transform=list(vrt.transform)[:6],
-            width=vrt.width,
-            height=vrt.height,
-            warp=True,
-        )
+    """GDAL's suggested output grid for warping the source into `crs` (handles rotated sources).
+
+    A source that crosses the antimeridian into a geographic CRS gets a grid continuous across it
+    (longitudes past 180, as gdalwarp -te would make it), not GDAL's default of a few rows smeared
+    from -180 to 180."""
+    with rasterio.open(uri) as ds:
+        suggest_in = _lon_wrapped(crs) if _crosses_antimeridian(ds, crs) else crs
+        with WarpedVRT(ds, crs=suggest_in) as vrt:
+            return Grid(
+                crs=crs.to_string(),
+                transform=list(vrt.transform)[:6],
+                width=vrt.width,
+                height=vrt.height,
+                warp=True,
+            )
+
+
+def _crosses_antimeridian(ds: DatasetReaderBase, crs: CRS) -> bool:
+    """True when the source's footprint in the geographic `crs` spans longitude 180."""
+    if not crs.is_geographic or ds.transform.is_identity:  # GCPs: GDAL's grid is all there is
+        return False
+    west, _, east, _ = transform_bounds(ds.crs, crs, *ds.bounds, densify_pts=21)
+    return bool(west > east)
+
+
+def _lon_wrapped(crs: CRS) -> CRS:
+    """The same geographic CRS with longitudes in [0, 360)."""
+    return CRS.from_proj4(f"{crs.to_proj4()} +lon_wrap=180")
 
 
 def _warp_options(source: Source, grid: Grid, profile: CogProfile) -> dict[str, Any]:

@@ -21,9 +21,17 @@ JSON_COLUMNS = ("footprint", "bands", "statistics", "rescale", "colormap")
 def describe_cog(path: Path) -> dict[str, Any]:
     """Layout, georeferencing and bands of the COG at `path`."""
     with rasterio.open(path) as ds:
-        left, bottom, right, top = ds.bounds
-        ring = [[left, bottom], [right, bottom], [right, top], [left, top], [left, bottom]]
-        footprint = transform_geom(ds.crs, "EPSG:4326", {"type": "Polygon", "coordinates": [ring]})
+        bbox_4326 = _wrapped(transform_bounds(ds.crs, "EPSG:4326", *ds.bounds, densify_pts=21))
+        west, south, east, north = bbox_4326
+        if west > east:  # across the antimeridian: RFC 7946 cuts the footprint in two there
+            footprint = {
+                "type": "MultiPolygon",
+                "coordinates": [[_ring(west, south, 180.0, north)], [_ring(-180.0, south, east, north)]],
+            }
+        else:
+            footprint = transform_geom(
+                ds.crs, "EPSG:4326", {"type": "Polygon", "coordinates": [_ring(*ds.bounds)]}
+            )
         return {
             "width": ds.width,
             "height": ds.height,
@@ -35,7 +43,7 @@ def describe_cog(path: Path) -> dict[str, Any]:
             "transform": list(ds.transform)[:6],
             "resolution": list(ds.res),
             "bbox": list(ds.bounds),
-            "bbox_4326": list(transform_bounds(ds.crs, "EPSG:4326", *ds.bounds, densify_pts=21)),
+            "bbox_4326": bbox_4326,
             "footprint": footprint,
             "overviews": ds.overviews(1),
             "block_size": list(ds.block_shapes[0]),
@@ -51,6 +59,23 @@ def describe_cog(path: Path) -> dict[str, Any]:
                 )
             ],
         }
+
+
+def _ring(left: float, bottom: float, right: float, top: float) -> list[list[float]]:
+    return [[left, bottom], [right, bottom], [right, top], [left, top], [left, bottom]]
+
+
+def _wrapped(bounds: tuple[float, float, float, float]) -> list[float]:
+    """WGS 84 bounds with longitudes in [-180, 180]; a grid that runs on past 180° (one continuous
+    across the antimeridian) gives west > east, as STAC and RFC 7946 write such a box."""
+    west, south, east, north = bounds
+    if east - west >= 360:
+        return [-180.0, south, 180.0, north]
+    return [_longitude(west), south, _longitude(east), north]
+
+
+def _longitude(lon: float) -> float:
+    return lon if -180.0 <= lon <= 180.0 else (lon + 180.0) % 360.0 - 180.0
 
 
 def require_writable(conn: Connection, params: ReleaseJob, container: str, folder: str) -> None:

@@ -33,13 +33,13 @@ def write_thumbnail(
 ) -> None:
     """Bands 1-3 (or band 1 as grey, or through the colormap) with invalid pixels transparent."""
     with rasterio.open(cog) as ds:
-        data, valid, _ = decimated(ds, THUMBNAIL_EDGE)
+        data, masks, _ = decimated(ds, THUMBNAIL_EDGE)
     if colormap:
         rgb = _paint(data[0], colormap)
     else:
         picked = [0, 1, 2] if data.shape[0] >= 3 else [0, 0, 0]
         rgb = np.stack([_stretch(data[i], *rescale[i]) for i in picked])
-    alpha = np.where(valid, 255, 0).astype("uint8")[np.newaxis]
+    alpha = np.where(masks.any(axis=0), 255, 0).astype("uint8")[np.newaxis]
     profile: dict[str, Any] = {
         "driver": "PNG",
         "width": rgb.shape[2],

@@ -20,17 +20,19 @@ ABSURD = 1e38  # float rasters whose nodata was never declared hold ±3.4e38
 
 @dataclass
 class Sample:
-    """A decimated read of the data bands with their validity mask (True = valid)."""
+    """A decimated read of the data bands with each band's validity mask (True = valid)."""
 
     data: npt.NDArray[np.generic]  # (bands, rows, cols)
-    valid: npt.NDArray[np.bool_]  # (rows, cols): valid in every data band
+    masks: npt.NDArray[np.bool_]  # (bands, rows, cols)
 
     @property
     def valid_fraction(self) -> float:
-        return float(self.valid.mean()) if self.valid.size else 0.0
+        """Pixels valid in at least one band, as GDAL's dataset mask counts them."""
+        valid = self.masks.any(axis=0)
+        return float(valid.mean()) if valid.size else 0.0
 
     def band_values(self, band: int) -> npt.NDArray[np.generic]:
-        return self.data[band][self.valid]
+        return self.data[band][self.masks[band]]
 
 
 def data_bands(source: Source) -> list[int]:
@@ -41,8 +43,8 @@ def data_bands(source: Source) -> list[int]:
 def read_sample(uri: str) -> Sample:
     """At most SAMPLE_EDGE pixels on the long side; rasterio picks an overview when there is one."""
     with rasterio.open(uri) as ds:
-        data, valid, _ = decimated(ds, SAMPLE_EDGE)
-    return Sample(data=data, valid=valid)
+        data, masks, _ = decimated(ds, SAMPLE_EDGE)
+    return Sample(data=data, masks=masks)
 
 
 def check(source: Source, sample: Sample, kind: str) -> None:
@@ -75,12 +77,14 @@ def _check_absurd(source: Source, sample: Sample) -> None:
 
 
 def _check_nodata_inside_data(source: Source, sample: Sample) -> None:
-    """A nodata value in the middle of the data range hides real pixels (e.g. 0 m on a coastal DEM)."""
+    """A nodata value in the middle of the data range hides real pixels (e.g. 0 m on a coastal DEM);
+    one that no pixel holds (a geoid model's -88.8888) hides nothing."""
     if source.nodata is None or np.isnan(source.nodata):
         return
     for band in range(sample.data.shape[0]):
         values = sample.band_values(band)
-        if values.size and values.min() < source.nodata < values.max():
+        masked = bool((sample.data[band] == source.nodata).any())
+        if masked and values.size and values.min() < source.nodata < values.max():
             raise InvalidInput(
                 f"{source.path}: its nodata value {source.nodata:g} lies inside the range of its data "
                 f"({values.min():g} to {values.max():g}), so real pixels with that value would vanish.",

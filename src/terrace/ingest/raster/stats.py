@@ -16,14 +16,15 @@ PERCENTILES = (2.0, 98.0)
 
 
 def decimated(ds: Any, edge: int) -> tuple[npt.NDArray[np.generic], npt.NDArray[np.bool_], list[int]]:
-    """Data bands read at most `edge` pixels on the long side, their validity mask, their indexes."""
+    """Data bands read at most `edge` pixels on the long side, each band's validity mask
+    (bands, rows, cols; NaN is invalid too), and their indexes."""
     bands = [i for i, c in zip(ds.indexes, ds.colorinterp, strict=True) if c != ColorInterp.alpha]
     scale = max(1.0, max(ds.width, ds.height) / edge)
     shape = (len(bands), max(1, round(ds.height / scale)), max(1, round(ds.width / scale)))
     data = ds.read(bands, out_shape=shape, resampling=Resampling.nearest)
-    valid = (ds.read_masks(bands, out_shape=shape) > 0).all(axis=0)
+    valid = ds.read_masks(bands, out_shape=shape) > 0
     if np.issubdtype(data.dtype, np.floating):
-        valid &= ~np.isnan(data).any(axis=0)
+        valid &= ~np.isnan(data)
     return data, valid, bands
 
 
@@ -31,8 +32,10 @@ def band_statistics(path: Path) -> list[dict[str, float | int | None]]:
     """Per data band: minimum, maximum, mean, stddev, valid_percent and the 2nd/98th percentiles."""
     with rasterio.open(path) as ds:
         data, valid, bands = decimated(ds, STATS_EDGE)
-    valid_percent = round(100.0 * float(valid.mean()), 3)
-    return [_one_band(index, data[i][valid], valid_percent) for i, index in enumerate(bands)]
+    return [
+        _one_band(index, data[i][valid[i]], round(100.0 * float(valid[i].mean()), 3))
+        for i, index in enumerate(bands)
+    ]
 
 
 def _one_band(index: int, values: npt.NDArray[np.generic], valid_percent: float) -> dict[str, Any]:

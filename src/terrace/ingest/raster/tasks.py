@@ -27,7 +27,7 @@ from terrace.ingest.raster.params import RasterJob, RasterOptions
 from terrace.ingest.raster.preview import write_thumbnail
 from terrace.ingest.raster.quality import check, read_sample
 from terrace.ingest.raster.stats import band_statistics, rescale_range, sha256
-from terrace.ingest.raster.tiling import Grid, native_grid, needs_warp, target_crs
+from terrace.ingest.raster.tiling import Grid, native_grid, needs_warp, require_transformable, target_crs
 from terrace.ingest.raster.validate import Source, inspect
 from terrace.ingest.release import JobWarning, Location, require_own_outputs
 from terrace.orchestration.definitions import TaskContext
@@ -53,6 +53,7 @@ def inspect_source(ctx: TaskContext[RasterJob, InspectTask]) -> Inspection:
         kind = params.kind or detect_kind(source, sample)
         check(source, sample, kind)
         cog_profile(kind, params.tier, path)  # a tier this kind cannot have fails here, not per tile
+        require_transformable(source, target_crs(source, params.target_crs))
         warp = needs_warp(source, params.target_crs)
         keep = source.is_cog and not warp and not (source.crs_given or source.nodata_given)
         grid = None if keep else _grid(uri, source, params.target_crs, warp)
@@ -69,7 +70,10 @@ def _warnings(source: Source, warp: bool, keep: bool, target: str) -> list[JobWa
     found = []
     if keep:
         found.append(("REGISTERED_AS_IS", f"{source.path} is already a valid COG."))
-    if source.rotated:
+    if source.by_gcps:
+        placed = f"{source.gcp_count} ground control points"
+        found.append(("GCPS_WARPED", f"{source.path}: warped by its {placed} to a north-up grid."))
+    elif source.rotated:
         found.append(("ROTATION_REMOVED", f"{source.path}: rotated grid warped to a north-up grid."))
     elif warp:
         found.append(("REPROJECTED", f"{source.path}: {source.crs} to {target}."))

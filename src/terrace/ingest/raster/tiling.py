@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import pyproj
 from pydantic import BaseModel
+from pyproj.exceptions import ProjError
 from rasterio.crs import CRS
 from rasterio.errors import CRSError
 from rasterio.transform import Affine
@@ -53,9 +55,28 @@ def target_crs(source: Source, requested: str) -> CRS:
         ) from None
 
 
+def require_transformable(source: Source, target: CRS) -> None:
+    """InvalidInput when PROJ knows no way from the source's CRS to the target or to WGS 84 (the
+    catalogue's bounding boxes), e.g. from a CRS of Mars."""
+    for to in dict.fromkeys([target.to_string(), "EPSG:4326"]):
+        try:
+            pyproj.Transformer.from_crs(
+                pyproj.CRS.from_user_input(source.crs), pyproj.CRS.from_user_input(to)
+            )
+        except ProjError as exc:
+            reason = str(exc).split("proj_create_operations: ")[-1].split(". You may")[0].rstrip(".)")
+            name = pyproj.CRS.from_user_input(source.crs).name
+            raise InvalidInput(
+                f"{source.path}: its CRS ({name}) cannot be transformed to {to}: {reason}.",
+                "Terrace publishes rasters of the Earth; check the file's CRS (gdalsrsinfo) and fix it "
+                "with gdal_edit -a_srs if it is wrong.",
+            ) from None
+
+
 def needs_warp(source: Source, requested: str) -> bool:
-    """Reprojecting, or straightening a rotated geotransform, both go through the warper."""
-    return source.rotated or target_crs(source, requested) != CRS.from_string(source.crs)
+    """Reprojecting, straightening a rotated geotransform or placing pixels by their ground
+    control points all go through the warper."""
+    return source.rotated or source.by_gcps or target_crs(source, requested) != CRS.from_string(source.crs)
 
 
 def native_grid(source: Source) -> Grid:

@@ -23,7 +23,12 @@ from terrace.errors import InvalidInput
 if TYPE_CHECKING:
     from terrace.ingest.raster.tiling import Window
 
-UNSERVABLE_TYPES = {"float64", "int64", "uint64", "complex64", "complex128", "complex_int16", "complex_int32"}
+# Formats that hold their own pixels. Others are refused, above all VRT (and its kin), whose
+# pixels come from whatever files or URLs its text names: the server's own files included.
+SELF_CONTAINED_DRIVERS = frozenset(
+    {"GTiff", "COG", "JP2OpenJPEG", "HFA", "ENVI", "JPEG", "PNG", "MBTiles", "GRIB", "NTv2", "GTX"}
+)
+UNSERVABLE_TYPES = {"int64", "uint64", "complex64", "complex128", "complex_int16", "complex_int32"}
 
 
 class Source(BaseModel):
@@ -45,6 +50,7 @@ class Source(BaseModel):
     is_cog: bool
     acquired_at: datetime | None = None  # from the TIFF's DATETIME tag, when it has one
     crs_given: bool = False  # the CRS came from the job's `crs` option
+    gcp_count: int = 0  # georeferenced by ground control points rather than a geotransform
     nodata_given: bool = False  # the nodata value came from the job's `nodata` option
 
     @property
@@ -54,6 +60,10 @@ class Source(BaseModel):
     @property
     def rotated(self) -> bool:
         return self.transform[1] != 0 or self.transform[3] != 0
+
+    @property
+    def by_gcps(self) -> bool:
+        return self.gcp_count > 0
 
     @property
     def is_float(self) -> bool:
@@ -92,6 +102,13 @@ def open_raster(local: Path, name: str) -> Iterator[DatasetReader]:
             "through process_vector.",
         ) from None
     with dataset:
+        if dataset.driver not in SELF_CONTAINED_DRIVERS:
+            raise _fail(
+                name,
+                f"GDAL reads it as a {dataset.driver} dataset, a format Terrace does not take "
+                "(it takes GeoTIFF, JPEG2000, ERDAS Imagine, ENVI, JPEG, PNG, MBTiles, GRIB and PROJ grids).",
+                "Convert it to a GeoTIFF (gdal_translate -of COG) and submit that.",
+            )
         yield dataset
 
 
@@ -103,6 +120,7 @@ def inspect(local: Path, name: str, crs: str | None, nodata: float | None) -> So
         _check_types(ds, name)
         _check_whole(ds, local, name)
         crs_given, crs_text = _crs(ds, name, crs)
+        by_gcps = ds.transform.is_identity and bool(ds.gcps[0])
         nodata_given = ds.nodata is None and nodata is not None
         colormap = _colormap(ds)
         source = Source(
@@ -122,6 +140,7 @@ def inspect(local: Path, name: str, crs: str | None, nodata: float | None) -> So
             is_cog=ds.driver == "GTiff" and cog_validate(str(local), quiet=True)[0],
             acquired_at=_acquired_at(ds.tags().get("TIFFTAG_DATETIME")),
             crs_given=crs_given,
+            gcp_count=len(ds.gcps[0]) if by_gcps else 0,
             nodata_given=nodata_given,
         )
     _check_nodata(source)
@@ -168,19 +187,23 @@ def _check_whole(ds: DatasetReader, local: Path, name: str) -> None:
 
 
 def _crs(ds: DatasetReader, name: str, given: str | None) -> tuple[bool, str]:
-    if ds.crs is not None:
-        return False, ds.crs.to_string()
+    """The CRS of the ground control points or of the geotransform, else the one given."""
+    gcps, gcp_crs = ds.gcps
+    if ds.transform.is_identity and not gcps:
+        raise _fail(
+            name,
+            "it has no georeferencing (no geotransform and no ground control points), so nothing "
+            "places its pixels on the Earth.",
+            "Georeference the file (e.g. with a world file or gdal_translate -a_ullr) and submit again.",
+        )
+    found = gcp_crs if ds.transform.is_identity and gcp_crs is not None else ds.crs
+    if found is not None:
+        return False, found.to_string()
     if given is None:
         raise _fail(
             name,
             "it has no coordinate reference system.",
             "Give its CRS in the `crs` processing option, e.g. EPSG:32633.",
-        )
-    if ds.transform.is_identity and not ds.gcps[0]:
-        raise _fail(
-            name,
-            "it has no georeferencing (no geotransform), so a CRS alone cannot place it.",
-            "Georeference the file (e.g. with a world file or gdal_translate -a_ullr) and submit again.",
         )
     try:
         return True, CRS.from_user_input(given).to_string()
