@@ -13,8 +13,9 @@ from terrace import __version__
 from terrace.api.body_limit import BodyLimit, Limit, Upload
 from terrace.api.errors import install_error_handlers
 from terrace.api.headers import SecurityHeaders
-from terrace.api.routes import admin, health, jobs, platform, schedules, storage
+from terrace.api.routes import admin, health, jobs, keys, platform, schedules, storage
 from terrace.api.serving import mount_serving
+from terrace.auth.oidc import Oidc, OidcConfig
 from terrace.db.pool import open_pool
 from terrace.db.roles import RoleUrls
 from terrace.orchestration.machine import CoreMachine
@@ -43,6 +44,8 @@ class AppConfig:
     session_secret: str | None = None
     # The owner's connection, for the admin API's schema ensure and rebuild; unset: they refuse.
     owner_database_url: str | None = None
+    # The organisation's OpenID provider; unset: API keys only.
+    oidc: OidcConfig | None = None
 
 
 def create_app(config: AppConfig) -> FastAPI:
@@ -72,8 +75,9 @@ def create_app(config: AppConfig) -> FastAPI:
     app.state.upload_max_bytes = config.upload_max_bytes
     app.state.job_defaults = config.job_defaults
     app.state.machine = CoreMachine(config.registry, config.storage)
+    app.state.oidc = Oidc(config.oidc) if config.oidc else None
     install_error_handlers(app)
-    for module in (health, admin, schedules, storage, jobs, platform):
+    for module in (health, admin, keys, schedules, storage, jobs, platform):
         app.include_router(module.router)
     serving = mount_serving(app, config.storage)
     app.mount(MOUNT, create_interface(app.state, config.session_secret or secrets.token_urlsafe(32)))

@@ -18,7 +18,7 @@ from terrace.web.docs import install_docs
 def mount_serving(app: FastAPI, storage: Storage) -> ServingApps:
     """Mount `/features`, `/stac` and `/tiles` on `app`; open their pools with `connected`."""
     serving = ServingApps(
-        Gate(lambda request: current_principal(request, app.state.pool)),
+        Gate(lambda request: current_principal(request, app.state.pool, app.state.oidc)),
         storage,
         lambda principal, release_id, index: draft_cog(app.state.pool, principal, release_id, index),
     )
