@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,10 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey, Key, RSAKey
 
+from terrace.api.app import AppConfig
 from terrace.auth.oidc import OidcConfig
 from terrace.db.cluster import free_port
+from tests.conftest import LiveServer
 
 FOLDER = Path(__file__).parent
 AUDIENCE = "urn:terrace"
@@ -50,7 +53,8 @@ class OpenIdTestProvider:
         }
         jwks = self.folder / f"jwks-{secrets.token_hex(4)}.json"
         jwks.write_text(json.dumps({"keys": [key.as_dict(private=True) for key in self.keys.values()]}))
-        env = dict(os.environ, OIDC_PORT=str(self.port), OIDC_JWKS=str(jwks), OIDC_REDIRECT_URI=self.redirect_uri)
+        env = dict(os.environ, OIDC_PORT=str(self.port), OIDC_JWKS=str(jwks))
+        env["OIDC_REDIRECT_URI"] = self.redirect_uri
         self.process = subprocess.Popen(
             [shutil.which("node") or "node", str(FOLDER / "provider.mjs")],
             env=env,
@@ -91,27 +95,29 @@ class OpenIdTestProvider:
 
     def signed(self, alg: str = "RS256", kid: str | None = None, **claims: Any) -> str:
         """A token signed with the provider's own current key, with chosen claims (None drops one)."""
-        now = int(time.time())
-        base = {"iss": self.issuer, "aud": AUDIENCE, "sub": "forged", "iat": now, "exp": now + 300, "roles": ["admin"]}
-        chosen = {name: value for name, value in {**base, **claims}.items() if value is not None}
         key = self.keys[alg]
-        return jwt.encode({"alg": alg, "kid": kid or key.kid}, chosen, key, algorithms=[alg])
+        return jwt.encode({"alg": alg, "kid": kid or key.kid}, self._claims(claims), key, algorithms=[alg])
 
     def hs256_with_public_key(self, **claims: Any) -> str:
         """The algorithm-confusion forgery: HS256 keyed with the provider's public RSA key."""
         public = self.keys["RS256"].as_pem(private=False)
         header = {"alg": "HS256", "kid": self.keys["RS256"].kid, "typ": "JWT"}
-        now = int(time.time())
-        body = {"iss": self.issuer, "aud": AUDIENCE, "sub": "forged", "exp": now + 300, "roles": ["admin"], **claims}
-        signing_input = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(body).encode())}"
+        payload = _b64(json.dumps(self._claims(claims)).encode())
+        signing_input = f"{_b64(json.dumps(header).encode())}.{payload}"
         signature = hmac.new(public, signing_input.encode(), hashlib.sha256).digest()
         return f"{signing_input}.{_b64(signature)}"
 
     def unsigned(self, **claims: Any) -> str:
         """An `alg: none` token with otherwise valid claims."""
+        header = _b64(json.dumps({"alg": "none", "typ": "JWT"}).encode())
+        return f"{header}.{_b64(json.dumps(self._claims(claims)).encode())}."
+
+    def _claims(self, chosen: dict[str, Any]) -> dict[str, Any]:
+        """Valid admin claims for this provider and our API, overridden by `chosen` (None drops one)."""
         now = int(time.time())
-        body = {"iss": self.issuer, "aud": AUDIENCE, "sub": "forged", "exp": now + 300, "roles": ["admin"], **claims}
-        return f"{_b64(json.dumps({'alg': 'none', 'typ': 'JWT'}).encode())}.{_b64(json.dumps(body).encode())}."
+        claims = {"iss": self.issuer, "aud": AUDIENCE, "sub": "forged", "iat": now, "exp": now + 300}
+        merged = {**claims, "roles": ["admin"], **chosen}
+        return {name: value for name, value in merged.items() if value is not None}
 
     def jwks_hits(self) -> int:
         return int(httpx.get(f"{self.issuer}/test/jwks-hits", timeout=5).json()["hits"])
@@ -146,3 +152,24 @@ def _b64(data: bytes) -> str:
 def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenIdTestProvider]:
     """One provider for a module's bearer-token tests (the web client's callback is unused)."""
     yield from running_provider(tmp_path_factory.mktemp("oidc"), "http://127.0.0.1:9/unused")
+
+
+@dataclass(frozen=True)
+class OidcPlatform:
+    api: httpx.Client
+    provider: OpenIdTestProvider
+
+
+@pytest.fixture
+def oidc_platform(app_config: AppConfig, worker: None, tmp_path: Path) -> Iterator[OidcPlatform]:
+    """The live API and a worker, trusting a provider started for this test whose web client calls
+    back to this API."""
+    provider = OpenIdTestProvider(tmp_path, "")
+    server = LiveServer(replace(app_config, oidc=provider.config()))
+    provider.redirect_uri = f"{server.url}/interface/login/oidc/callback"
+    provider.start()
+    try:
+        with server, httpx.Client(base_url=server.url, timeout=30) as client:
+            yield OidcPlatform(client, provider)
+    finally:
+        provider.stop()

@@ -12,12 +12,12 @@ from dataclasses import replace
 import httpx
 import psycopg
 import pytest
-from tests.conftest import LiveServer, bearer
-from tests.oidc.provider import OpenIdTestProvider, oidc_provider
 
 from terrace.api.app import AppConfig
 from terrace.auth.oidc import Oidc
 from terrace.errors import Unauthenticated
+from tests.conftest import LiveServer, bearer
+from tests.oidc.provider import OpenIdTestProvider, oidc_provider
 
 __all__ = ["oidc_provider"]
 
@@ -104,7 +104,8 @@ def test_a_token_grants_no_more_than_its_role(api: httpx.Client, oidc_provider: 
     reader = oidc_provider.token("robot-reader")
     assert api.get("/api/jobs", headers=bearer(reader)).status_code == 200
     assert api.get("/api/admin/keys", headers=bearer(reader)).status_code == 403
-    assert api.post("/api/platform/approve", json={"release_id": "x"}, headers=bearer(reader)).status_code == 403
+    approval = api.post("/api/platform/approve", json={"release_id": "x"}, headers=bearer(reader))
+    assert approval.status_code == 403
 
 
 def test_garbage_key_ids_do_not_make_us_hammer_the_provider(oidc_provider: OpenIdTestProvider) -> None:
@@ -133,4 +134,3 @@ def _tampered(token: str) -> str:
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     forged = json.dumps({**claims, "roles": ["admin"]}).encode()
     return f"{header}.{base64.urlsafe_b64encode(forged).rstrip(b'=').decode()}.{signature}"
-
