@@ -134,3 +134,22 @@ def _tampered(token: str) -> str:
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     forged = json.dumps({**claims, "roles": ["admin"]}).encode()
     return f"{header}.{base64.urlsafe_b64encode(forged).rstrip(b'=').decode()}.{signature}"
+
+
+def test_the_sign_in_callback_checks_state_before_anything(api: httpx.Client) -> None:
+    login = api.get("/interface/login")
+    assert "/interface/login/oidc?next=%2Finterface%2F" in login.text
+    started = api.get("/interface/login/oidc", params={"next": "//evil.example/"})
+    assert started.status_code == 303
+    assert started.headers["location"].split("?")[0].endswith("/auth")
+    assert "code_challenge_method=S256" in started.headers["location"]
+    cookie = started.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/interface/login/oidc" in cookie
+    state = dict(httpx.URL(started.headers["location"]).params)["state"]
+
+    for forged in ("forged", "é", ""):
+        refused = api.get("/interface/login/oidc/callback", params={"state": forged, "code": "x"})
+        assert refused.status_code == 403 and "state mismatch" in refused.text
+    bogus_code = api.get("/interface/login/oidc/callback", params={"state": state, "code": "not-a-code"})
+    assert bogus_code.status_code == 401 and "refused the sign-in code" in bogus_code.text
+    assert api.get("/interface/", follow_redirects=False).status_code == 303

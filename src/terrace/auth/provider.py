@@ -55,8 +55,8 @@ class OpenIdProvider:
         with self._lock:
             age = time.monotonic() - self._fetched_at
             if self._keys is None or age > self.max_age or (not self._has(kid) and age > self.cooldown):
+                self._fetched_at = time.monotonic()  # a failed fetch waits out the cooldown too
                 self._keys = self._key_set(uri)
-                self._fetched_at = time.monotonic()
             if not self._has(kid):
                 raise Unauthenticated(
                     "The token is signed by a key the OpenID provider does not publish.",

@@ -31,6 +31,7 @@ router = APIRouter()
 PENDING = "terrace_oidc"
 PENDING_SECONDS = 600
 PENDING_PATH = "/interface/login/oidc"
+_AGAIN = "Start again from the sign-in page."
 
 
 def offered(request: Request) -> bool:
@@ -77,10 +78,10 @@ def callback(request: Request, pool: Pool, state: str = "", code: str = "", erro
     """Check the state, exchange the code, verify the ID token, and start a session for its `sub`."""
     oidc = _oidc(request)
     pending = _pending(request)
-    if not state or not secrets.compare_digest(state, pending["state"]):
+    if not state or not secrets.compare_digest(state.encode(), str(pending["state"]).encode()):
         raise Forbidden(
             "This sign-in answer does not belong to the sign-in this browser started (state mismatch).",
-            "Start again from the sign-in page.",
+            _AGAIN,
         )
     if error or not code:
         raise Unauthenticated(f"The OpenID provider did not sign you in ({error[:64] or 'no code'}).", _AGAIN)
@@ -91,9 +92,6 @@ def callback(request: Request, pool: Pool, state: str = "", code: str = "", erro
     response = render(request, "signed_in.html", next=pending["next"])
     response.delete_cookie(PENDING, path=PENDING_PATH)
     return response
-
-
-_AGAIN = "Start again from the sign-in page."
 
 
 def _id_token(request: Request, oidc: Oidc, code: str, verifier: str) -> str:
