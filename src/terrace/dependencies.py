@@ -1,5 +1,6 @@
 """What an API process holds for its routes and the web UI's pages, as FastAPI dependencies: the
-pool, storage, CoreMachine, the job defaults, the upload limit, the outbound policy and the database URL."""
+pool, storage, CoreMachine, the job defaults, the upload limit, the outbound policy, the database URL
+and the OpenID provider trusted."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from terrace.auth.oidc import Oidc
 from terrace.db import pool as db
 from terrace.orchestration.machine import CoreMachine
 from terrace.outbound import OutboundPolicy
@@ -42,6 +44,10 @@ def get_database_url(request: Request) -> str:
     return request.app.state.database_url
 
 
+def get_oidc(request: Request) -> Oidc | None:
+    return request.app.state.oidc
+
+
 Pool = Annotated[db.Pool, Depends(get_pool)]
 StorageDep = Annotated[Storage, Depends(get_storage)]
 Machine = Annotated[CoreMachine, Depends(get_machine)]
@@ -49,3 +55,4 @@ Defaults = Annotated[JobDefaults, Depends(get_job_defaults)]
 UploadLimit = Annotated[int, Depends(get_upload_limit)]
 DatabaseUrl = Annotated[str, Depends(get_database_url)]
 Outbound = Annotated[OutboundPolicy, Depends(get_outbound)]
+OidcDep = Annotated[Oidc | None, Depends(get_oidc)]

@@ -82,6 +82,27 @@ class ApiSettings(BaseSettings):
     )
 
 
+class OidcSettings(BaseSettings):
+    """Sign-in through the organisation's OpenID provider; unset issuer: API keys only."""
+
+    model_config = _CONFIG
+    oidc_issuer: str | None = Field(
+        default=None, description="Issuer URL; discovery at {issuer}/.well-known/openid-configuration."
+    )
+    oidc_audience: str | None = Field(default=None, description="The `aud` bearer tokens must carry.")
+    oidc_roles_claim: str = Field(
+        default="roles", description="Claim (dotted path) holding role names, a list or a string."
+    )
+    oidc_role_map: dict[str, str] | None = Field(
+        default=None,
+        description='JSON: provider role name → reader|submitter|reviewer|admin, e.g. {"gis-editors": '
+        '"submitter"}; unset: Terrace\'s role names.',
+    )
+    oidc_client_id: str | None = Field(default=None, description="The web UI's client at the provider.")
+    oidc_client_secret: SecretStr | None = Field(default=None, description="Its client secret.")
+    oidc_clock_skew: int = Field(default=60, ge=0, le=300, description="Seconds of leeway on exp/nbf/iat.")
+
+
 class WorkerSettings(BaseSettings):
     """Task workers."""
 

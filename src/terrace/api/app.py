@@ -13,8 +13,19 @@ from terrace import __version__
 from terrace.api.body_limit import BodyLimit, Limit, Upload
 from terrace.api.errors import install_error_handlers
 from terrace.api.headers import SecurityHeaders
-from terrace.api.routes import admin, catalog_admin, health, jobs, platform, schedules, services, storage
+from terrace.api.routes import (
+    admin,
+    catalog_admin,
+    health,
+    jobs,
+    keys,
+    platform,
+    schedules,
+    services,
+    storage,
+)
 from terrace.api.serving import mount_serving
+from terrace.auth.oidc import Oidc, OidcConfig
 from terrace.db.pool import open_pool
 from terrace.db.roles import RoleUrls
 from terrace.orchestration.machine import CoreMachine
@@ -46,6 +57,8 @@ class AppConfig:
     owner_database_url: str | None = None
     # Where requests to user-given URLs (the service registry) may go (SPEC §9).
     outbound: OutboundPolicy = field(default_factory=OutboundPolicy)
+    # The organisation's OpenID provider; unset: API keys only.
+    oidc: OidcConfig | None = None
 
 
 def create_app(config: AppConfig) -> FastAPI:
@@ -77,8 +90,9 @@ def create_app(config: AppConfig) -> FastAPI:
     app.state.job_defaults = config.job_defaults
     app.state.machine = CoreMachine(config.registry, config.storage)
     app.state.outbound = config.outbound
+    app.state.oidc = Oidc(config.oidc) if config.oidc else None
     install_error_handlers(app)
-    for module in (health, admin, catalog_admin, schedules, storage, jobs, platform, services):
+    for module in (health, admin, catalog_admin, keys, schedules, storage, jobs, platform, services):
         app.include_router(module.router)
     serving = mount_serving(app, config.storage)
     app.mount(MOUNT, create_interface(app.state, config.session_secret or secrets.token_urlsafe(32)))

@@ -9,26 +9,36 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from terrace.auth import Principal, Role, require_role, verify_key
-from terrace.dependencies import Pool
+from terrace.auth.oidc import Oidc, looks_like_jwt
+from terrace.dependencies import OidcDep, Pool
 from terrace.errors import Unauthenticated
 
 
-def current_principal(request: Request, pool: Pool) -> Principal | None:
-    """The caller named by `Authorization: Bearer <key>`, None when anonymous."""
+def current_principal(request: Request, pool: Pool, oidc: OidcDep) -> Principal | None:
+    """The caller named by `Authorization: Bearer <API key or OIDC token>`, None when anonymous."""
     header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
+    scheme, _, credential = header.partition(" ")
+    credential = credential.strip()
     if not header:
         return None
-    if scheme.lower() != "bearer" or not token.strip():
+    if scheme.lower() != "bearer" or not credential:
         raise Unauthenticated(
-            "The Authorization header must be `Bearer <api key>`.",
+            "The Authorization header must be `Bearer <api key or token>`.",
             "Send `Authorization: Bearer <key>`; create keys with `terrace keys create`.",
         )
+    if looks_like_jwt(credential):
+        return _token_holder(oidc, credential)
     with pool.connection() as conn:
-        principal = verify_key(conn, token.strip())
-    if principal is None:
-        raise Unauthenticated("The API key is unknown or revoked.", "Ask an admin for a valid key.")
-    return principal
+        return verify_key(conn, credential)
+
+
+def _token_holder(oidc: Oidc | None, token: str) -> Principal:
+    if oidc is None:
+        raise Unauthenticated(
+            "This server does not accept OIDC tokens: no OpenID provider is configured.",
+            "Use an API key, or have the operator set TERRACE_OIDC_ISSUER and TERRACE_OIDC_AUDIENCE.",
+        )
+    return oidc.principal(token)
 
 
 def require(role: Role) -> Callable[..., Principal]:

@@ -19,7 +19,7 @@ def mount_serving(app: FastAPI, storage: Storage) -> ServingApps:
     """Mount `/features`, `/stac` and `/tiles` on `app` for its callers, with reviewer previews;
     open their pools with `connected`."""
     serving = ServingApps(
-        Gate(lambda request: current_principal(request, app.state.pool)),
+        Gate(lambda request: current_principal(request, app.state.pool, app.state.oidc)),
         storage,
         lambda principal, release_id, index: draft_cog(app.state.pool, principal, release_id, index),
     )

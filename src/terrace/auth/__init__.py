@@ -1,4 +1,4 @@
-"""Who is calling: API keys (stored hashed) and the roles they carry."""
+"""Who is calling: API keys (stored hashed) or OIDC tokens, and the roles they carry."""
 
 from terrace.auth.keys import create_key, list_keys, register_key, revoke_key, verify_key
 from terrace.auth.roles import Principal, Role, require_role

@@ -9,7 +9,10 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from terrace.auth import Role
+from terrace.auth.oidc import OidcConfig
 from terrace.cli.context import app_url, friendly_errors, public_target, role_urls, storage
+from terrace.errors import SetupError
 from terrace.orchestration.registry import JobRegistry
 from terrace.orchestration.scheduler import Scheduler
 from terrace.orchestration.worker import Worker, WorkerConfig
@@ -19,6 +22,7 @@ from terrace.services.health import scheduled_checks
 from terrace.settings import (
     ApiSettings,
     DatabaseSettings,
+    OidcSettings,
     OutboundSettings,
     ProcessingSettings,
     StorageSettings,
@@ -57,6 +61,7 @@ def api(
         pool_min_size=db.pool_min_size,
         pool_max_size=db.pool_max_size,
         session_secret=settings.session_secret.get_secret_value() if settings.session_secret else None,
+        oidc=oidc_config(OidcSettings()),
         outbound=OutboundSettings().policy(),
     )
     uvicorn.run(
@@ -66,6 +71,34 @@ def api(
         log_level="info",
         proxy_headers=settings.trusted_proxies is not None,
         forwarded_allow_ips=settings.trusted_proxies,
+    )
+
+
+def oidc_config(settings: OidcSettings) -> OidcConfig | None:
+    """The OpenID provider the API trusts, or None when TERRACE_OIDC_ISSUER is unset."""
+    if settings.oidc_issuer is None:
+        return None
+    if settings.oidc_audience is None:
+        raise SetupError(
+            "TERRACE_OIDC_ISSUER is set but TERRACE_OIDC_AUDIENCE is not: bearer tokens need an audience.",
+            "Set TERRACE_OIDC_AUDIENCE to the `aud` the provider puts in tokens for this API.",
+        )
+    names = settings.oidc_role_map or {role.value: role.value for role in Role}
+    unknown = sorted(set(names.values()) - {role.value for role in Role})
+    if unknown:
+        raise SetupError(
+            f"TERRACE_OIDC_ROLE_MAP maps to unknown roles: {', '.join(unknown)}.",
+            "Map the provider's role names to reader, submitter, reviewer or admin.",
+        )
+    secret = settings.oidc_client_secret
+    return OidcConfig(
+        issuer=settings.oidc_issuer,
+        audience=settings.oidc_audience,
+        roles_claim=settings.oidc_roles_claim,
+        role_map={name: Role(role) for name, role in names.items()},
+        client_id=settings.oidc_client_id,
+        client_secret=secret.get_secret_value() if secret else None,
+        clock_skew=settings.oidc_clock_skew,
     )
 
 

@@ -33,13 +33,13 @@ class RepairRequest(BaseModel):
 def start_check(pool: Pool, machine: CoreMachine, principal: Principal, body: CheckRequest) -> str:
     params = {"requested_by": actor(principal), "grace_seconds": body.grace_seconds}
     with pool.connection() as conn, conn.transaction():
-        return machine.submit(conn, "check_catalog", params, submitted_by=principal.key_id)[0]
+        return machine.submit(conn, "check_catalog", params, submitted_by=principal.actor)[0]
 
 
 def start_repair(pool: Pool, machine: CoreMachine, principal: Principal, body: RepairRequest) -> str:
     params = {"actor": actor(principal), **body.model_dump()}
     with pool.connection() as conn, conn.transaction():
-        return machine.submit(conn, "repair_catalog", params, submitted_by=principal.key_id)[0]
+        return machine.submit(conn, "repair_catalog", params, submitted_by=principal.actor)[0]
 
 
 def read_report(pool: Pool, kinds: list[str] | None = None, limit: int = DEFAULT_LIMIT) -> Report:

@@ -22,7 +22,7 @@ from terrace.storage import Storage
 
 def actor(principal: Principal) -> str:
     """The reviewer recorded is always the authenticated principal, never a body field."""
-    return f"{principal.name} ({principal.key_id})"
+    return principal.actor
 
 
 def approve(pool: Pool, machine: CoreMachine, body: ApproveRequest, principal: Principal) -> dict[str, Any]:

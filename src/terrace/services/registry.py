@@ -105,7 +105,7 @@ def remove(conn: Connection, service_id: str, principal: Principal) -> None:
     row = conn.execute(q["registered_by"], {"service_id": service_id}).fetchone()
     if row is None:
         raise NotFound(f"No service {service_id!r} is registered.", "List services with GET /api/services.")
-    if row["registered_by"] != principal.key_id and not principal.has(Role.admin):
+    if row["registered_by"] != principal.actor and not principal.has(Role.admin):
         raise Forbidden(
             "Only the key that registered a service, or an admin, may remove it.",
             "Ask an admin or the service's registrant to remove it.",

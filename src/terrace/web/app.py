@@ -13,6 +13,7 @@ from terrace.web.pages import (
     catalog,
     catalog_health,
     jobs,
+    oidc,
     overview,
     review,
     schedules,
@@ -29,9 +30,21 @@ def create_interface(state: State, session_secret: str) -> FastAPI:
     """Pages read the pool, storage and CoreMachine from the host app's `state`."""
     interface = FastAPI(title="Terrace interface", docs_url=None, redoc_url=None, openapi_url=None)
     interface.state = state
+    state.session_secret = session_secret  # also signs the pending sign-in through an OpenID provider
     interface.add_middleware(SessionCookie, secret_key=session_secret, name="terrace_session", path=MOUNT)
     interface.mount("/static", StaticFiles(directory=FOLDER / "static"), name="static")
-    for module in (overview, jobs, submit, review, assets, catalog, services, catalog_health, schedules):
+    for module in (
+        overview,
+        oidc,
+        jobs,
+        submit,
+        review,
+        assets,
+        catalog,
+        services,
+        catalog_health,
+        schedules,
+    ):
         interface.include_router(module.router)
     interface.add_exception_handler(LoginRequired, _login)
     interface.add_exception_handler(TerraceError, _error)

@@ -2,9 +2,11 @@
 session cookie (the database keeps its SHA-256), and the session's CSRF token.
 
 A session row names the API key signed in with, never the key itself; the key is looked up on
-every request, so a revoked key signs its user out at once, and signing out deletes the row, so a
-copied cookie is worth nothing afterwards. Every form, the login form included, and every HTMX
-request carries the CSRF token kept in the cookie; a POST without it is refused.
+every request, so a revoked or expired key signs its user out at once. A sign-in through the
+OpenID provider keeps the ID token's `sub` and role for the session's lifetime instead. Signing
+out deletes the row, so a copied cookie is worth nothing afterwards. Every form, the login form
+included, and every HTMX request carries the CSRF token kept in the cookie; a POST without it is
+refused.
 
 The cookie is `Secure` when the request came over HTTPS. Behind a proxy that terminates TLS,
 that is known only if the server trusts the proxy's X-Forwarded-Proto (uvicorn's proxy headers
@@ -22,7 +24,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from terrace.auth import Principal, Role, require_role
-from terrace.auth.keys import principal_of, verify_key
+from terrace.auth.keys import hash_key, principal_of
 from terrace.db import pool as db
 from terrace.db.queries import queries
 from terrace.dependencies import Pool
@@ -57,21 +59,38 @@ class SessionCookie:
 
 
 def sign_in(request: Request, pool: db.Pool, key: str) -> Principal | None:
-    """A new session for the holder of `key` (a fresh id and CSRF token), or None for a bad key."""
-    session_id = secrets.token_urlsafe(32)
+    """A new session for the holder of `key`, or None for an unknown, revoked or expired key."""
     with pool.connection() as conn:
-        principal = verify_key(conn, key.strip())
-        if principal is None:
-            return None
-        conn.execute(queries("sessions")["end_expired_sessions"])
-        conn.execute(
-            queries("sessions")["start_session"],
-            {"session_hash": _hash(session_id), "key_id": principal.key_id, "lifetime": LIFETIME_SECONDS},
-        )
+        principal = principal_of(conn, hash_key(key.strip()))
+        if principal is not None:
+            _start(request, conn, principal)
+    return principal
+
+
+def sign_in_subject(request: Request, pool: db.Pool, principal: Principal) -> None:
+    """A new session for the subject of an ID token the OpenID provider issued, with its role."""
+    with pool.connection() as conn:
+        _start(request, conn, principal)
+
+
+def _start(request: Request, conn: db.Connection, principal: Principal) -> None:
+    """A fresh session id and CSRF token: nothing of the visitor's session before sign-in carries over."""
+    session_id = secrets.token_urlsafe(32)
+    conn.execute(queries("sessions")["end_expired_sessions"])
+    subject = principal.name if principal.key_id is None else None
+    conn.execute(
+        queries("sessions")["start_session"],
+        {
+            "session_hash": _hash(session_id),
+            "key_id": principal.key_id,
+            "subject": subject,
+            "role": principal.role.value if subject else None,
+            "lifetime": LIFETIME_SECONDS,
+        },
+    )
     request.session.clear()
     request.session[SESSION] = session_id
     request.session[CSRF] = secrets.token_urlsafe(32)
-    return principal
 
 
 def sign_out(request: Request, pool: db.Pool) -> None:
@@ -88,8 +107,10 @@ def current_user(request: Request, pool: db.Pool) -> Principal | None:
     if not session_id:
         return None
     with pool.connection() as conn:
-        row = conn.execute(queries("sessions")["session_key"], {"session_hash": _hash(session_id)}).fetchone()
-        principal = principal_of(conn, row["key_hash"]) if row else None
+        row = conn.execute(
+            queries("sessions")["session_holder"], {"session_hash": _hash(session_id)}
+        ).fetchone()
+        principal = _holder(conn, row) if row else None
     if principal is None:
         request.session.clear()
     return principal
@@ -105,7 +126,7 @@ def csrf_token(request: Request) -> str:
 def signed_in(request: Request, pool: Pool) -> Principal:
     principal = current_user(request, pool)
     if principal is None:
-        raise LoginRequired("Sign in with your API key to use the interface.", "Open /interface/login.")
+        raise LoginRequired("Sign in to use the interface.", "Open /interface/login.")
     return principal
 
 
@@ -128,6 +149,17 @@ def needs(role: Role):  # type: ignore[no-untyped-def]
         return require_role(principal, role, "this action")
 
     return dependency
+
+
+def local_target(target: str) -> str:
+    """Only paths inside the interface: a login link must not redirect to another site."""
+    return target if target.startswith("/interface/") and "//" not in target else "/interface/"
+
+
+def _holder(conn: db.Connection, row: dict[str, Any]) -> Principal | None:
+    if row["subject"] is not None:
+        return Principal(key_id=None, name=row["subject"], role=Role(row["role"]))
+    return principal_of(conn, row["key_hash"])
 
 
 def _hash(session_id: str) -> str:

@@ -33,7 +33,7 @@ def submit(
     Processing jobs write a release's outputs: submitters go through POST /api/platform/submit,
     which creates the release they belong to."""
     with pool.connection() as conn, conn.transaction():
-        job_id, created = jobs.submit(conn, job_type, parameters, submitted_by=principal.key_id)
+        job_id, created = jobs.submit(conn, job_type, parameters, submitted_by=principal.actor)
     if not created:
         response.status_code = 200
     return {"job_id": job_id, "created": created, "links": {"status": f"/api/jobs/{job_id}"}}

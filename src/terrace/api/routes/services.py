@@ -29,7 +29,7 @@ class NewService(BaseModel):
 def register(body: NewService, pool: Pool, outbound: Outbound, principal: Submitter) -> ServiceView:
     """Probe the URL (public addresses only), detect the service's type and register it."""
     with Client(outbound) as client:
-        return registry.register(pool, client, body.url, body.name, principal.key_id)
+        return registry.register(pool, client, body.url, body.name, principal.actor)
 
 
 @router.get("")

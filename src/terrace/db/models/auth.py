@@ -1,4 +1,4 @@
-"""API keys: hashed secrets with one role each."""
+"""API keys: hashed secrets with one role each, and an optional expiry."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ api_keys = sa.Table(
     created_at(),
     sa.Column("last_used_at", pg.TIMESTAMP(timezone=True)),
     sa.Column("revoked_at", pg.TIMESTAMP(timezone=True)),
+    # Unset: the key works until revoked.
+    sa.Column("expires_at", pg.TIMESTAMP(timezone=True)),
     sa.Index("ix_api_keys_active_role", "role", postgresql_where=sa.text("revoked_at IS NULL")),
     schema="app",
 )

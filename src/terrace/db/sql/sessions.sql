@@ -1,13 +1,13 @@
 -- name: start_session
-INSERT INTO app.web_sessions (session_hash, key_id, expires_at)
-VALUES (%(session_hash)s, %(key_id)s, now() + make_interval(secs => %(lifetime)s));
+INSERT INTO app.web_sessions (session_hash, key_id, subject, role, expires_at)
+VALUES (%(session_hash)s, %(key_id)s, %(subject)s, %(role)s, now() + make_interval(secs => %(lifetime)s));
 
 -- name: end_expired_sessions
 DELETE FROM app.web_sessions WHERE expires_at <= now();
 
--- name: session_key
-SELECT k.key_hash
-FROM app.web_sessions s JOIN app.api_keys k USING (key_id)
+-- name: session_holder
+SELECT k.key_hash, s.subject, s.role::text AS role
+FROM app.web_sessions s LEFT JOIN app.api_keys k USING (key_id)
 WHERE s.session_hash = %(session_hash)s AND s.expires_at > now();
 
 -- name: end_session

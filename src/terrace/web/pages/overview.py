@@ -14,7 +14,8 @@ from terrace.health import check_health, overall
 from terrace.orchestration.status import list_jobs
 from terrace.platform import resolve
 from terrace.platform.visibility import Viewer
-from terrace.web.session import User, checked_csrf, sign_in, sign_out
+from terrace.web.pages import oidc
+from terrace.web.session import User, checked_csrf, local_target, sign_in, sign_out
 from terrace.web.templating import render
 
 router = APIRouter()
@@ -22,7 +23,7 @@ router = APIRouter()
 
 @router.get("/login")
 def login_page(request: Request, next: str = "/interface/") -> Response:
-    return render(request, "login.html", next=_local(next))
+    return render(request, "login.html", next=local_target(next), oidc=oidc.offered(request))
 
 
 @router.post("/login", dependencies=[Depends(checked_csrf)])
@@ -30,8 +31,15 @@ def login(
     request: Request, pool: Pool, key: Annotated[str, Form()], next: Annotated[str, Form()] = "/interface/"
 ) -> Response:
     if sign_in(request, pool, key) is None:
-        return render(request, "login.html", status_code=401, next=_local(next), failed=True)
-    return RedirectResponse(_local(next), status_code=303)
+        return render(
+            request,
+            "login.html",
+            status_code=401,
+            next=local_target(next),
+            failed=True,
+            oidc=oidc.offered(request),
+        )
+    return RedirectResponse(local_target(next), status_code=303)
 
 
 @router.post("/logout", dependencies=[Depends(checked_csrf)])
@@ -66,8 +74,3 @@ async def health_live(
     report = await run_in_threadpool(check_health, pool, database_url, storage)
     shown = report if user.has(Role.admin) else overall(report)
     return render(request, "partials/health.html", user=user, report=shown)
-
-
-def _local(target: str) -> str:
-    """Only paths inside the interface: a login link must not redirect to another site."""
-    return target if target.startswith("/interface/") and "//" not in target else "/interface/"

@@ -32,7 +32,7 @@ def services(request: Request, pool: Pool, user: User) -> Response:
 def service(request: Request, service_id: str, pool: Pool, user: User) -> Response:
     with pool.connection() as conn:
         found = registry.view(conn, service_id)
-    may_remove = user.has(Role.admin) or user.key_id == found.registered_by
+    may_remove = user.has(Role.admin) or user.actor == found.registered_by
     spark = sparkline(found.checks)
     return render(request, "service.html", user=user, service=found, spark=spark, may_remove=may_remove)
 
@@ -48,7 +48,7 @@ def register(
 ) -> Response:
     try:
         with Client(outbound) as client:
-            found = registry.register(pool, client, url, name or None, user.key_id)
+            found = registry.register(pool, client, url, name or None, user.actor)
     except TerraceError as exc:
         back = "/interface/services"
         return render(request, "error.html", status_code=exc.http_status, user=user, error=exc, back=back)
