@@ -32,6 +32,17 @@ def test_drift_reports_a_dropped_column_and_ensure_restores_it(owner_database_ur
     assert database_drift(database_url) == []
 
 
+def test_ensure_allows_null_where_the_models_made_a_column_optional(owner_database_url: str) -> None:
+    """A database made before `app.schedules.last_run_at` became optional accepts new schedules."""
+    with psycopg.connect(owner_database_url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE app.schedules ALTER COLUMN last_run_at SET NOT NULL")
+    assert [str(d) for d in database_drift(owner_database_url)] == [
+        "nullable_mismatch: app.schedules.last_run_at (database False, models True)"
+    ]
+    assert "allowed NULL in app.schedules.last_run_at" in ensure_database(owner_database_url)
+    assert database_drift(owner_database_url) == []
+
+
 def test_drift_reports_an_extra_index_that_ensure_leaves_alone(owner_database_url: str) -> None:
     database_url = owner_database_url
     with psycopg.connect(database_url) as conn:

@@ -58,7 +58,8 @@ def engine_for(url: str) -> sa.Engine:
 
 
 def ensure(url: str, model: SchemaModel) -> list[str]:
-    """Create what is missing, in one transaction; never drop or alter. Returns what was done."""
+    """Create what is missing and allow NULL where the models now do, in one transaction; never
+    drop, narrow or tighten. Returns what was done."""
     done: list[str] = []
     engine = engine_for(url)
     with engine.begin() as conn:
@@ -125,6 +126,11 @@ def _add_missing_parts(conn: sa.Connection, model: SchemaModel) -> list[str]:
         elif kind in ("add_constraint", "add_fk"):
             conn.execute(AddConstraint(diff[1]))
             done.append(f"added constraint {diff[1].name}")
+        elif kind == "modify_nullable" and diff[6] is True:
+            # A column the models made optional: loosening NOT NULL loses nothing.
+            _, schema, table, column, existing, _, _ = diff
+            operations.alter_column(table, column, schema=schema, nullable=True, **existing)
+            done.append(f"allowed NULL in {schema}.{table}.{column}")
     return done
 
 
