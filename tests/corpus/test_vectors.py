@@ -14,6 +14,7 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg.rows import dict_row
+from pyogrio.errors import DataLayerError, DataSourceError
 
 from terrace.catalog import identity
 from terrace.db.cluster import LocalCluster
@@ -94,32 +95,52 @@ def submit(platform: Platform, entry: Entry, layer: str | None, number: int) -> 
     raise AssertionError(f"{entry.id}: process_vector did not finish in {JOB_SECONDS} s")
 
 
-def judge(platform: Platform, entry: Entry, path: Path, layer: str | None, job: dict[str, Any]) -> tuple[Status, str]:
-    """The outcome of one layer's job against the manifest and GDAL's reading."""
+@dataclass(frozen=True)
+class Verdict:
+    """One layer's outcome, and whether it is what the manifest and GDAL's reading expect."""
+
+    status: Status
+    detail: str
+    expected: bool
+
+
+def judge(platform: Platform, entry: Entry, path: Path, layer: str | None, job: dict[str, Any]) -> Verdict:
+    """The outcome of one layer's job against the manifest and GDAL's reading: a load faithful
+    to GDAL's reading, or an input error with a precise message where the manifest expects a
+    refusal or GDAL reads nothing Terrace could load (no CRS, no geometry)."""
     where = f"layer {layer}: " if layer else ""
+    reading, refusal = None, f"the manifest expects {entry.refusal}" if entry.expect == "refuse" else None
+    if refusal is None:
+        try:
+            reading = vector_oracle.read(path, layer, platform.database_url)
+        except (DataSourceError, DataLayerError) as exc:
+            refusal = f"GDAL cannot read it ({exc})"
+        else:
+            refusal = reading.refusal(path)
     if job["status"] == "failed":
         error = job["error"] or {}
         message = f"{error.get('code')}: {error.get('message')}"
         if error.get("category") != "input":
-            return "internal_error", where + message
-        if entry.expect != "refuse":
-            return "mismatch", f"{where}refused, GDAL reads it: {message}"
-        if error.get("code") != entry.refusal:
-            return "mismatch", f"{where}refused as {error.get('code')}, expected {entry.refusal}: {message}"
-        return ("refused", where + message) if precise(error.get("message") or "", path, platform) else (
-            "mismatch",
-            f"{where}imprecise message: {message}",
-        )
-    if entry.expect == "refuse":
-        return "mismatch", f"{where}loaded, expected refusal {entry.refusal}"
-    reading = vector_oracle.read(path, layer)
+            return Verdict("internal_error", where + message, False)
+        if refusal is None:
+            return Verdict("mismatch", f"{where}refused, GDAL reads it: {message}", False)
+        if entry.refusal and error.get("code") != entry.refusal:
+            return Verdict(
+                "mismatch", f"{where}refused as {error.get('code')}, not {entry.refusal}: {message}", False
+            )
+        if not precise(error.get("message") or "", path, platform):
+            return Verdict("mismatch", f"{where}imprecise message: {message}", False)
+        return Verdict("refused", where + message, True)
+    if refusal is not None or reading is None:
+        return Verdict("mismatch", f"{where}loaded, but {refusal}", False)
     out = vector_oracle.output(platform.database_url, platform.storage, job)
-    problems = vector_oracle.compare(reading, out, platform.database_url)
+    problems = vector_oracle.compare(reading, out)
     if problems:
-        return "mismatch", where + str(problems)
+        return Verdict("mismatch", where + str(problems), False)
     loaded = sum(len(rows) for rows in out.rows.values())
     dropped = len(reading.fids) - loaded
-    return "faithful", f"{where}{loaded} features" + (f", {dropped} dropped as reported" if dropped else "")
+    summary = f"{loaded} features" + (f", {dropped} dropped as reported" if dropped else "")
+    return Verdict("faithful", where + summary, True)
 
 
 def precise(message: str, path: Path, platform: Platform) -> bool:
@@ -134,14 +155,23 @@ def test_vector(entry: Entry, platform: Platform, outcomes: list[Outcome]) -> No
     started = time.monotonic()
     path = entry.path()
     if not path.exists():
-        outcomes.append(Outcome(entry.id, "vector", "internal_error", "missing: run scripts/setup --test", 0.0))
+        outcomes.append(
+            Outcome(entry.id, "vector", "internal_error", "missing: run scripts/setup --test", 0.0)
+        )
         pytest.fail(f"{entry.id}: {path.name} is missing; run scripts/setup --test")
-    results = []
+    verdicts = []
     for number, layer in enumerate([entry.layer] if entry.layer else vector_oracle.spatial_layers(path)):
         job = submit(platform, entry, layer, number)
-        results.append(judge(platform, entry, path, layer, job))
-    order: list[Status] = ["internal_error", "mismatch", "refused", "faithful"]
-    status = min((s for s, _ in results), key=order.index)
-    detail = " | ".join(d for _, d in results)
+        verdicts.append(judge(platform, entry, path, layer, job))
+    status: Status = (
+        "internal_error"
+        if any(v.status == "internal_error" for v in verdicts)
+        else "mismatch"
+        if not all(v.expected for v in verdicts)
+        else "refused"
+        if all(v.status == "refused" for v in verdicts)
+        else "faithful"
+    )
+    detail = " | ".join(v.detail for v in verdicts)
     outcomes.append(Outcome(entry.id, "vector", status, detail, time.monotonic() - started))
-    assert status == ("refused" if entry.expect == "refuse" else "faithful"), detail
+    assert all(v.expected for v in verdicts), detail

@@ -3,7 +3,7 @@ from it through the real process_vector job, and every way the two differ.
 
 The load is faithful when, for the layer Terrace loaded:
 - every feature GDAL reads is a row of the output, or is dropped with a row of the job's repair
-  report that says why (`*_DROPPED`, justified: a null geometry is null in GDAL too, a mixed
+  report that says why (DROPS, justified: a null geometry is null in GDAL too, a mixed
   collection is a collection);
 - every attribute GDAL reads is a column, under the name and type of Terrace's documented
   mapping (`terrace.ingest.vector.columns`), with every value equal after that mapping, or a
@@ -28,7 +28,6 @@ import datetime as dt
 import io
 import json
 import math
-import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -59,6 +58,15 @@ FAMILIES = ("point", "line", "polygon")
 # shapely type id → family; 7, a GeometryCollection, takes its members' family
 FAMILY_OF_TYPE = {0: 0, 1: 1, 2: 1, 3: 2, 4: 0, 5: 1, 6: 2}
 WGS84 = pyproj.CRS.from_epsg(4326)
+# report reasons that drop a feature (others, as Z_DROPPED or GEOMETRY_REPAIRED, keep it)
+DROPS = frozenset(
+    {
+        "NULL_GEOMETRY_DROPPED",
+        "MIXED_COLLECTION_DROPPED",
+        "GEOMETRY_UNREADABLE_DROPPED",
+        "GEOMETRY_UNREPAIRABLE_DROPPED",
+    }
+)
 MAX_PROBLEMS = 5  # of one kind, in an outcome's detail
 
 
@@ -68,9 +76,17 @@ class Reading:
 
     layer: str | None
     fids: list[int]
-    wkb: list[bytes | None]
+    geometries: np.ndarray  # shapely, None for none, UNREADABLE (see `_readable`)
     attributes: pa.Table
     crs: str | None
+
+    def refusal(self, path: Path) -> str | None:
+        """Why Terrace must refuse this layer, if it must: nothing GDAL reads can be loaded."""
+        if self.crs is None and path.suffix.lower() != ".csv":  # a CSV is WGS 84 unless told
+            return "GDAL reads no coordinate reference system"
+        if all(g is None or g is UNREADABLE or g.is_empty for g in self.geometries):
+            return "GDAL reads no feature with a geometry"
+        return None
 
 
 @dataclass
@@ -105,20 +121,19 @@ class Problems:
 
 def spatial_layers(path: Path) -> list[str | None]:
     """The layers Terrace loads from `path`, one submission each: the spatial ones (or the
-    file's only layer); GeoParquet and zipped shapefiles are one layer."""
-    if path.suffix.lower() in (".parquet", ".geoparquet", ".zip"):
+    file's only layer); GeoParquet is one layer."""
+    if path.suffix.lower() in (".parquet", ".geoparquet"):
         return [None]
     layers = pyogrio.list_layers(path)
     spatial = [str(name) for name, kind in layers if kind is not None]
     return spatial if len(spatial) > 1 else [None]
 
 
-def read(path: Path, layer: str | None) -> Reading:
+def read(path: Path, layer: str | None, database_url: str) -> Reading:
     """GDAL's reading of `layer` of `path` (CSV with the open options Terrace documents)."""
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".geoparquet"):
-        return _read_parquet(path)
-    gdal_path = _zip_shapefile(path) if suffix == ".zip" else str(path)
+        return _read_parquet(path, database_url)
     options: dict[str, Any] = {}
     if suffix == ".csv":
         options = {
@@ -128,7 +143,7 @@ def read(path: Path, layer: str | None) -> Reading:
             "KEEP_GEOM_COLUMNS": "NO",
             "AUTODETECT_TYPE": "YES",
         }
-    meta, table = pyogrio.read_arrow(gdal_path, layer=layer, return_fids=True, **options)
+    meta, table = pyogrio.read_arrow(path, layer=layer, return_fids=True, **options)
     geometry = meta["geometry_name"] or "wkb_geometry"
     fid = next(
         (n for n in (meta.get("fid_column"), "OGC_FID") if n and table.schema.get_field_index(n) >= 0),
@@ -138,19 +153,13 @@ def read(path: Path, layer: str | None) -> Reading:
     return Reading(
         layer,
         table.column(fid).to_pylist(),
-        wkb,
+        _geometries(wkb, database_url),
         table.drop_columns([c for c in (fid, geometry) if c in table.schema.names]),
         meta.get("crs"),
     )
 
 
-def _zip_shapefile(path: Path) -> str:
-    with zipfile.ZipFile(path) as archive:
-        shp = next(m.filename for m in archive.infolist() if m.filename.lower().endswith(".shp"))
-    return f"/vsizip/{path}/{shp}"
-
-
-def _read_parquet(path: Path) -> Reading:
+def _read_parquet(path: Path, database_url: str) -> Reading:
     table = pq.read_table(path)
     geo = json.loads(table.schema.metadata[b"geo"])
     column = geo["primary_column"]
@@ -158,7 +167,7 @@ def _read_parquet(path: Path) -> Reading:
     return Reading(
         None,
         list(range(len(table))),
-        table.column(column).to_pylist(),
+        _geometries(table.column(column).to_pylist(), database_url),
         table.drop_columns([column]),
         json.dumps(crs) if isinstance(crs, dict) else crs,
     )
@@ -201,14 +210,14 @@ def output(database_url: str, storage: Storage, job: dict[str, Any]) -> Output:
     return Output(rows, summary["columns"], summary["warnings"], report, extents)
 
 
-def compare(reading: Reading, out: Output, database_url: str) -> Problems:
+def compare(reading: Reading, out: Output) -> Problems:
     """Every difference between GDAL's reading of a layer and what the job loaded from it."""
     problems = Problems()
-    geoms = _geometries(reading.wkb, database_url)
+    geoms = reading.geometries
     kept: dict[int, list[int]] = {}
     for index, (fid, geom) in enumerate(zip(reading.fids, geoms, strict=True)):
         reasons = out.report.get(fid, set())
-        dropped = {r for r in reasons if r.endswith("_DROPPED")}
+        dropped = reasons & DROPS
         due = _drop_reason(geom)
         if dropped:
             if (due and dropped != {due}) or (not due and dropped != {"GEOMETRY_UNREPAIRABLE_DROPPED"}):
@@ -225,7 +234,8 @@ def compare(reading: Reading, out: Output, database_url: str) -> Problems:
         rows = out.rows.get(family, [])
         if len(rows) != len(indexes):
             problems.add(
-                "feature count", f"{FAMILIES[family]}: GDAL {len(indexes)} (after reported drops), loaded {len(rows)}"
+                "feature count",
+                f"{FAMILIES[family]}: GDAL {len(indexes)} (after reported drops), loaded {len(rows)}",
             )
             continue
         _compare_attributes(reading, out, indexes, rows, problems)
@@ -239,29 +249,46 @@ def compare(reading: Reading, out: Output, database_url: str) -> Problems:
 
 
 def _geometries(wkb: list[bytes | None], database_url: str) -> np.ndarray:
-    """Shapely geometries of GDAL's WKB (None for none); curves linearized by PostGIS."""
-    try:
-        return shapely.from_wkb(np.array(wkb, dtype=object), on_invalid="ignore")
-    except NotImplementedError:  # shapely reads no curves
-        pass
+    """Shapely geometries of GDAL's WKB, None for none, UNREADABLE for WKB that neither GEOS
+    (rings closed) nor PostGIS reads; curves linearized by PostGIS' ST_CurveToLine, TINs and
+    polyhedral surfaces read as collections of their faces."""
     out = np.empty(len(wkb), dtype=object)
-    with psycopg.connect(database_url) as conn:
+    with psycopg.connect(database_url, autocommit=True) as conn:
         for index, one in enumerate(wkb):
-            try:
-                out[index] = shapely.from_wkb(one, on_invalid="ignore")
-            except NotImplementedError:
-                (linear,) = conn.execute(
-                    "SELECT ST_AsBinary(ST_CurveToLine(ST_GeomFromWKB(%s)))", (one,)
-                ).fetchone()  # type: ignore[misc]
-                out[index] = shapely.from_wkb(linear)
+            out[index] = None if one is None else _readable(one, conn)
     return out
+
+
+UNREADABLE = shapely.GeometryCollection()  # a marker, compared by identity
+
+
+def _readable(wkb: bytes, conn: psycopg.Connection[Any]) -> shapely.Geometry:
+    for on_invalid in ("ignore", "fix"):
+        try:
+            geom = shapely.from_wkb(wkb, on_invalid=on_invalid)
+        except (NotImplementedError, shapely.errors.GEOSException):
+            geom = None
+        if geom is not None:
+            return geom
+    try:
+        faces = conn.execute(
+            "SELECT ST_AsBinary(CASE WHEN GeometryType(d.geom) = 'TRIANGLE' "
+            "THEN ST_MakePolygon(ST_ExteriorRing(d.geom)) ELSE d.geom END) "
+            "FROM ST_Dump(ST_CurveToLine(ST_GeomFromWKB(%s))) AS d ORDER BY d.path",
+            (wkb,),
+        ).fetchall()
+    except psycopg.errors.InternalError_:
+        return UNREADABLE
+    return shapely.GeometryCollection([shapely.from_wkb(face) for (face,) in faces])
 
 
 def _family_of(geom: shapely.Geometry) -> set[int]:
     kind = shapely.get_type_id(geom)
     if kind != 7:
         return {FAMILY_OF_TYPE[kind]}
-    return set().union(*(_family_of(part) for part in shapely.get_parts(geom))) if not geom.is_empty else set()
+    return (
+        set().union(*(_family_of(part) for part in shapely.get_parts(geom))) if not geom.is_empty else set()
+    )
 
 
 def _family(geom: shapely.Geometry) -> int:
@@ -270,6 +297,8 @@ def _family(geom: shapely.Geometry) -> int:
 
 
 def _drop_reason(geom: shapely.Geometry | None) -> str | None:
+    if geom is UNREADABLE:
+        return "GEOMETRY_UNREADABLE_DROPPED"
     if geom is None or shapely.is_empty(geom):
         return "NULL_GEOMETRY_DROPPED"
     if len(_family_of(geom)) > 1:
@@ -309,9 +338,13 @@ def _compare_attributes(
 def expected_value(value: Any, arrow_type: pa.DataType, pg_type: str) -> Any:
     """A GDAL value as the documented mapping stores it in a column of `pg_type`: float32 as its
     shortest decimal, timestamps without zone as UTC and outside years 1..9999 as null,
-    unsigned 64-bit integers as numeric."""
+    unsigned 64-bit integers as numeric, JSON as what its text says, lists as arrays."""
     if value is None:
         return None
+    if pg_type.endswith("[]"):
+        return [expected_value(v, arrow_type.value_type, pg_type.removesuffix("[]")) for v in value]
+    if pg_type == "json":
+        return json.loads(value)
     if pa.types.is_float32(arrow_type):
         return float(str(np.float32(value)))
     if isinstance(value, dt.datetime):
@@ -324,6 +357,8 @@ def expected_value(value: Any, arrow_type: pa.DataType, pg_type: str) -> Any:
 
 
 def _equal(expected: Any, actual: Any) -> bool:
+    if isinstance(expected, list) and isinstance(actual, list):
+        return len(expected) == len(actual) and all(map(_equal, expected, actual))
     if isinstance(expected, float) and isinstance(actual, float):
         return expected == actual or (math.isnan(expected) and math.isnan(actual))
     if isinstance(expected, bytes) and isinstance(actual, memoryview):
@@ -343,7 +378,7 @@ def _compare_geometries(
 ) -> np.ndarray | None:
     """Compare the family's output geometries with GDAL's; the extent GDAL's geometries have
     once reprojected and cut at ±180° (None when nothing compared)."""
-    source = shapely.force_2d(geoms[indexes])
+    source = shapely.force_2d(np.array([_as_multi(g, family) for g in geoms[indexes]], dtype=object))
     if transformer is not None:
         source = shapely.transform(source, lambda c: np.column_stack(transformer.transform(c[:, 0], c[:, 1])))
     loaded = shapely.from_wkb([row["geom_wkb"] for row in rows])
@@ -373,6 +408,16 @@ def _compare_geometries(
         return None
     stacked = np.array(boxes)
     return np.concatenate([stacked[:, :2].min(axis=0), stacked[:, 2:].max(axis=0)])
+
+
+def _as_multi(geom: shapely.Geometry, family: int) -> shapely.Geometry:
+    """A collection of one family as that family's MULTI geometry, as Terrace loads it."""
+    if shapely.get_type_id(geom) != 7:
+        return geom
+    parts = shapely.get_parts(geom)
+    while any(shapely.get_type_id(p) >= 4 for p in parts):
+        parts = shapely.get_parts(parts)
+    return (shapely.multipoints, shapely.multilinestrings, shapely.multipolygons)[family](parts)
 
 
 def _crossing(geom: shapely.Geometry) -> bool:
@@ -417,10 +462,18 @@ def _own_family(geom: shapely.Geometry, family: int) -> shapely.Geometry:
 
 
 def _measure(geom: shapely.Geometry, family: int) -> float:
-    return float(shapely.area(geom) if family == 2 else shapely.length(geom) if family == 1 else len(shapely.get_coordinates(geom)))
+    return float(
+        shapely.area(geom)
+        if family == 2
+        else shapely.length(geom)
+        if family == 1
+        else len(shapely.get_coordinates(geom))
+    )
 
 
-def _same_measure(expected: shapely.Geometry, loaded: shapely.Geometry, family: int, tolerance: float) -> bool:
+def _same_measure(
+    expected: shapely.Geometry, loaded: shapely.Geometry, family: int, tolerance: float
+) -> bool:
     if family == 0:
         a, b = shapely.get_coordinates(expected), shapely.get_coordinates(loaded)
         return a.shape == b.shape and np.allclose(

@@ -20,6 +20,7 @@ VECTOR_EXTENSIONS = frozenset(
         ".parquet",
         ".geoparquet",
         ".csv",
+        ".pbf",
     }
 )
 RASTER_EXTENSIONS = frozenset({".tif", ".tiff", ".jp2", ".img"})

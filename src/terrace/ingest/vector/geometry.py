@@ -34,6 +34,9 @@ MULTI_HEADERS = pa.array(
 )
 WORLD = shapely.box(-180, -90, 180, 90)
 EAST_OF_ANTIMERIDIAN = shapely.box(180, -90, 540, 90)
+# WKB that GEOS cannot read (curves, TINs, polyhedral surfaces) → WKB of the lines and polygons
+# they approximate or are made of, in order; None where no reader understands it.
+Linearize = Callable[[list[bytes]], list[bytes | None]]
 # per-feature repairs tried in turn when GEOS raises on a feature (SPEC §4)
 REPAIRS: tuple[Callable[[np.ndarray], np.ndarray], ...] = (
     partial(shapely.make_valid, method="structure", keep_collapsed=False),
@@ -51,14 +54,17 @@ class Cleaned:
     report: list[tuple[int, str]] = field(default_factory=list)  # (row in the batch, reason code)
 
 
-def clean(wkb: np.ndarray, transformer: pyproj.Transformer | None, keep_z: bool) -> Cleaned:
-    """Clean one batch of WKB geometries; a transformer reprojects to EPSG:4326.
+def clean(
+    wkb: np.ndarray, transformer: pyproj.Transformer | None, keep_z: bool, linearize: Linearize
+) -> Cleaned:
+    """Clean one batch of WKB geometries; a transformer reprojects to EPSG:4326, `linearize`
+    turns curved geometries into lines and polygons.
 
     Every GEOS step runs on the whole batch; if GEOS raises, the step is redone feature by
     feature and a feature it fails on is repaired (`REPAIRS`, in turn) or dropped and reported.
     """
     result = Cleaned(np.empty(0, dtype=object), np.empty(0, dtype=np.int8), np.ones(len(wkb), dtype=bool))
-    geoms = shapely.from_wkb(wkb, on_invalid="ignore")
+    geoms = _read_wkb(result, wkb, linearize)
     _drop(result, shapely.is_missing(geoms) | shapely.is_empty(geoms), "NULL_GEOMETRY_DROPPED")
     geoms = geoms.copy()
     geoms[~result.kept] = None
@@ -68,6 +74,12 @@ def clean(wkb: np.ndarray, transformer: pyproj.Transformer | None, keep_z: bool)
         if has_z.any():
             geoms[has_z] = shapely.force_2d(geoms[has_z])
             _note(result, has_z, "Z_DROPPED")
+    # measures have no column: M is dropped (with Z kept, by `multi_wkb`'s XYZ output)
+    has_m = result.kept & shapely.has_m(geoms)
+    if has_m.any():
+        only_m = has_m & ~shapely.has_z(geoms)
+        geoms[only_m] = shapely.force_2d(geoms[only_m])
+        _note(result, has_m, "M_DROPPED")
     if transformer is not None:  # None: the data is in EPSG:4326 already
         kept = result.kept
         geoms[kept] = shapely.transform(geoms[kept], _projector(transformer), include_z=keep_z)
@@ -83,6 +95,46 @@ def clean(wkb: np.ndarray, transformer: pyproj.Transformer | None, keep_z: bool)
     kept = result.kept
     result.geometries, result.families = geoms[kept], families[kept]
     return result
+
+
+def _read_wkb(result: Cleaned, wkb: np.ndarray, linearize: Linearize) -> np.ndarray:
+    """The geometries of `wkb`, None for none. What GEOS cannot read is read again: unclosed
+    rings closed (GEOMETRY_REPAIRED), curves linearized and TINs and polyhedral surfaces made
+    polygons by `linearize` (NONLINEAR_CONVERTED); what nothing reads is dropped
+    (GEOMETRY_UNREADABLE_DROPPED)."""
+    try:
+        geoms = shapely.from_wkb(wkb, on_invalid="ignore")
+    except NotImplementedError:  # a curve among them, which fails the whole array
+        geoms = np.array([_geometry(one, "ignore") for one in wkb], dtype=object)
+    unread = np.flatnonzero(
+        shapely.is_missing(geoms) & np.array([one is not None for one in wkb], dtype=bool)
+    )
+    if not len(unread):
+        return geoms
+    geoms = geoms.copy()
+    geoms[unread] = [_geometry(wkb[index], "fix") for index in unread]
+    _note(result, _mask(len(wkb), unread[~shapely.is_missing(geoms[unread])]), "GEOMETRY_REPAIRED")
+    unread = unread[shapely.is_missing(geoms[unread])]
+    if len(unread):
+        read = np.array([_geometry(one, "ignore") for one in linearize(list(wkb[unread]))], dtype=object)
+        geoms[unread] = read
+        _note(result, _mask(len(wkb), unread[~shapely.is_missing(read)]), "NONLINEAR_CONVERTED")
+        _drop(result, _mask(len(wkb), unread[shapely.is_missing(read)]), "GEOMETRY_UNREADABLE_DROPPED")
+    return geoms
+
+
+def _geometry(wkb: bytes | None, on_invalid: str) -> shapely.Geometry | None:
+    """One WKB geometry, None if GEOS cannot read it."""
+    try:
+        return shapely.from_wkb(wkb, on_invalid=on_invalid)
+    except (NotImplementedError, shapely.errors.GEOSException):
+        return None
+
+
+def _mask(length: int, indexes: np.ndarray) -> np.ndarray:
+    mask = np.zeros(length, dtype=bool)
+    mask[indexes] = True
+    return mask
 
 
 def _step(

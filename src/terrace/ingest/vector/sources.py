@@ -1,7 +1,8 @@
 """Opening an uploaded vector file as a stream of Arrow batches with WKB geometry.
 
 GDAL (through pyogrio's Arrow API) reads every format but GeoParquet, which pyarrow reads with
-its `geo` metadata. Archives are checked before anything is opened (zip bombs, missing .shp).
+its `geo` metadata. Archives (a shapefile or a File Geodatabase, zipped) are checked before
+anything is opened (zip bombs, nothing to read).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ FORMATS = {
     ".parquet": "GeoParquet",
     ".geoparquet": "GeoParquet",
     ".csv": "CSV",
+    ".pbf": "OSM",
 }
 
 
@@ -108,7 +110,7 @@ def open_source(path: Path, options: ReadOptions, part: Part | None = None) -> I
     if fmt == "GeoParquet":
         yield _geoparquet(path, options, part)
         return
-    gdal_path, fmt = (_zip_member(path), "Shapefile (zip)") if fmt == "zip" else (str(path), fmt)
+    gdal_path, fmt = _zip_member(path) if fmt == "zip" else (str(path), fmt)
     layer = _choose_layer(path, gdal_path, options.layer)
     where = (
         None if part.fid_from is None else f"FID >= {int(part.fid_from)} AND FID < {int(part.fid_to or 0)}"
@@ -249,8 +251,9 @@ def _choose_layer(path: Path, gdal_path: str, wanted: str | None) -> str | None:
     return spatial[0] if spatial else (names[0] if names else None)
 
 
-def _zip_member(path: Path) -> str:
-    """The GDAL path of the dataset inside a zip, after checking sizes (zip bombs)."""
+def _zip_member(path: Path) -> tuple[str, str]:
+    """The GDAL path and format of the dataset inside a zip (a shapefile, or a File Geodatabase:
+    a folder named *.gdb), after checking sizes (zip bombs)."""
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
@@ -264,11 +267,20 @@ def _zip_member(path: Path) -> str:
             "Upload the data uncompressed or in smaller archives.",
         )
     shapefiles = [m.filename for m in members if m.filename.lower().endswith(".shp")]
-    if not shapefiles:
-        raise InvalidInput(
-            f"{path.name} contains no .shp file.", "Zip the shapefile's .shp, .shx, .dbf and .prj together."
-        )
-    return f"/vsizip/{path}/{shapefiles[0]}"
+    if shapefiles:
+        return f"/vsizip/{path}/{shapefiles[0]}", "Shapefile (zip)"
+    geodatabases = [
+        "/".join(parts[: i + 1])
+        for parts in (m.filename.split("/") for m in members)
+        for i, part in enumerate(parts[:-1])
+        if part.lower().endswith(".gdb")
+    ]
+    if geodatabases:
+        return f"/vsizip/{path}/{geodatabases[0]}", "FileGDB (zip)"
+    raise InvalidInput(
+        f"{path.name} contains no .shp file and no File Geodatabase (.gdb folder).",
+        "Zip the shapefile's .shp, .shx, .dbf and .prj together, or the whole .gdb folder.",
+    )
 
 
 def _geoparquet(path: Path, options: ReadOptions, part: Part) -> VectorSource:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
 from terrace.errors import InvalidInput
 from terrace.ingest.release import JobWarning, Location
@@ -39,7 +40,7 @@ def create_staging(ctx: TaskContext[VectorParams, StageTask]) -> Staged:
         ctx.storage.get("silver", f"{params.work_prefix}/inspect.json")
     )
     totals = add_up(parts)
-    name = inspected.source.file.rsplit("/", 1)[-1]
+    name = _described(inspected.source.file, inspected.source.layer)
     families = _check(totals, params, name)
     kept = [c for c in inspected.columns if totals.non_null[c.name] > 0]
     dropped = [c.name for c in inspected.columns if totals.non_null[c.name] == 0]
@@ -60,6 +61,12 @@ def create_staging(ctx: TaskContext[VectorParams, StageTask]) -> Staged:
         geometry_column=params.geometry_column,
         tables={t.family: t.staging for t in tables},
     )
+
+
+def _described(path: str, layer: str | None) -> str:
+    """The file's name, and its layer's when the file has other layers than its namesake."""
+    name = PurePosixPath(path).name
+    return f"layer {layer} of {name}" if layer and layer != PurePosixPath(path).stem else name
 
 
 def add_up(parts: list[Prepared]) -> Totals:
