@@ -2,9 +2,9 @@
 from it through the real process_vector job, and every way the two differ.
 
 The load is faithful when, for the layer Terrace loaded:
-- every feature GDAL reads is a row of the output, or is dropped with a row of the job's repair
-  report that says why (DROPS, justified: a null geometry is null in GDAL too, a mixed
-  collection is a collection);
+- every feature GDAL reads is a row of the output (a collection of points, lines or polygons
+  together a row of each family's table), or is dropped with a row of the job's repair report
+  that says why (DROPS, justified: a null geometry is null in GDAL too);
 - every attribute GDAL reads is a column, under the name and type of Terrace's documented
   mapping (`terrace.ingest.vector.columns`), with every value equal after that mapping, or a
   column of no values reported as dropped;
@@ -62,7 +62,6 @@ WGS84 = pyproj.CRS.from_epsg(4326)
 DROPS = frozenset(
     {
         "NULL_GEOMETRY_DROPPED",
-        "MIXED_COLLECTION_DROPPED",
         "GEOMETRY_UNREADABLE_DROPPED",
         "GEOMETRY_UNREPAIRABLE_DROPPED",
     }
@@ -119,14 +118,14 @@ class Problems:
         return "; ".join(f"{kind} ×{n}: {', '.join(self.examples[kind])}" for kind, n in self.found.items())
 
 
-def spatial_layers(path: Path) -> list[str | None]:
-    """The layers Terrace loads from `path`, one submission each: the spatial ones (or the
-    file's only layer); GeoParquet is one layer."""
+def default_layer(path: Path) -> str | None:
+    """The layer Terrace loads when none is named: the file's only spatial layer, else its
+    first (GeoParquet has one)."""
     if path.suffix.lower() in (".parquet", ".geoparquet"):
-        return [None]
+        return None
     layers = pyogrio.list_layers(path)
     spatial = [str(name) for name, kind in layers if kind is not None]
-    return spatial if len(spatial) > 1 else [None]
+    return spatial[0] if len(spatial) == 1 else str(layers[0][0])
 
 
 def read(path: Path, layer: str | None, database_url: str) -> Reading:
@@ -143,7 +142,7 @@ def read(path: Path, layer: str | None, database_url: str) -> Reading:
             "KEEP_GEOM_COLUMNS": "NO",
             "AUTODETECT_TYPE": "YES",
         }
-    meta, table = pyogrio.read_arrow(path, layer=layer, return_fids=True, **options)
+    meta, table = pyogrio.read_arrow(path, layer=layer or default_layer(path), return_fids=True, **options)
     geometry = meta["geometry_name"] or "wkb_geometry"
     fid = next(
         (n for n in (meta.get("fid_column"), "OGC_FID") if n and table.schema.get_field_index(n) >= 0),
@@ -226,7 +225,8 @@ def compare(reading: Reading, out: Output) -> Problems:
         if due:
             problems.add("kept without geometry", f"fid {fid} should be {due}")
             continue
-        kept.setdefault(_family(geom), []).append(index)
+        for family in sorted(_family_of(geom)):  # a collection of several: a row in each table
+            kept.setdefault(family, []).append(index)
     for family in sorted(set(out.rows) - set(kept)):
         problems.add("unexpected table", f"{len(out.rows[family])} {FAMILIES[family]}s")
     transformer = _transformer(reading.crs)
@@ -291,18 +291,11 @@ def _family_of(geom: shapely.Geometry) -> set[int]:
     )
 
 
-def _family(geom: shapely.Geometry) -> int:
-    (family,) = _family_of(geom)
-    return family
-
-
 def _drop_reason(geom: shapely.Geometry | None) -> str | None:
     if geom is UNREADABLE:
         return "GEOMETRY_UNREADABLE_DROPPED"
     if geom is None or shapely.is_empty(geom):
         return "NULL_GEOMETRY_DROPPED"
-    if len(_family_of(geom)) > 1:
-        return "MIXED_COLLECTION_DROPPED"
     return None
 
 
@@ -338,13 +331,11 @@ def _compare_attributes(
 def expected_value(value: Any, arrow_type: pa.DataType, pg_type: str) -> Any:
     """A GDAL value as the documented mapping stores it in a column of `pg_type`: float32 as its
     shortest decimal, timestamps without zone as UTC and outside years 1..9999 as null,
-    unsigned 64-bit integers as numeric, JSON as what its text says, lists as arrays."""
+    unsigned 64-bit integers as numeric, lists as arrays."""
     if value is None:
         return None
     if pg_type.endswith("[]"):
         return [expected_value(v, arrow_type.value_type, pg_type.removesuffix("[]")) for v in value]
-    if pg_type == "json":
-        return json.loads(value)
     if pa.types.is_float32(arrow_type):
         return float(str(np.float32(value)))
     if isinstance(value, dt.datetime):
@@ -411,13 +402,15 @@ def _compare_geometries(
 
 
 def _as_multi(geom: shapely.Geometry, family: int) -> shapely.Geometry:
-    """A collection of one family as that family's MULTI geometry, as Terrace loads it."""
+    """The parts of `family` of a collection as that family's MULTI geometry, as Terrace loads
+    them (a collection of several families gives a row in each family's table)."""
     if shapely.get_type_id(geom) != 7:
         return geom
     parts = shapely.get_parts(geom)
     while any(shapely.get_type_id(p) >= 4 for p in parts):
         parts = shapely.get_parts(parts)
-    return (shapely.multipoints, shapely.multilinestrings, shapely.multipolygons)[family](parts)
+    own = [p for p in parts if FAMILY_OF_TYPE[shapely.get_type_id(p)] == family]
+    return (shapely.multipoints, shapely.multilinestrings, shapely.multipolygons)[family](own)
 
 
 def _crossing(geom: shapely.Geometry) -> bool:

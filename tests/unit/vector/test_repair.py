@@ -16,7 +16,9 @@ def no_curves(wkb: list[bytes]) -> list[bytes]:
 
 
 def fresh(n: int) -> Cleaned:
-    return Cleaned(np.empty(0, dtype=object), np.empty(0, dtype=np.int8), np.ones(n, dtype=bool))
+    return Cleaned(
+        np.empty(0, dtype=object), np.empty(0, dtype=np.int8), np.ones(n, dtype=bool), np.arange(n)
+    )
 
 
 def test_a_feature_geos_raises_on_is_repaired_and_the_others_kept() -> None:

@@ -13,7 +13,8 @@ The type mapping (GDAL field type as its Arrow stream gives it → column type; 
 | float16, float32 (Real/Float32), float64 (Real)   | double precision; float32 by its shortest  |
 |                                                   | decimal, so 0.1 stays 0.1                  |
 | string (String)                                   | text                                       |
-| arrow.json (String/JSON: objects, mixed arrays)   | json, the text as read                     |
+| arrow.json (String/JSON: objects, arrays, fields | text, as GDAL reads it (not always JSON: a  |
+| of mixed types)                                   | GeoJSON field of strings and numbers)      |
 | binary (Binary)                                   | bytea                                      |
 | date (Date)                                       | date                                       |
 | time (Time)                                       | time                                       |
@@ -80,7 +81,6 @@ RESERVED = frozenset(
 COLUMN_TYPES = {
     "boolean": pa.bool_(),
     "bytea": pa.binary(),
-    "json": pa.string(),
     "smallint": pa.int16(),
     "integer": pa.int32(),
     "bigint": pa.int64(),
@@ -108,7 +108,7 @@ def pg_type(arrow: pa.DataType) -> str | None:
         element = pg_type(arrow.value_type)
         return f"{element}[]" if element in ARRAY_ELEMENTS else None
     if isinstance(arrow, pa.JsonType):
-        return "json"
+        return "text"
     if pa.types.is_binary(arrow) or pa.types.is_large_binary(arrow) or pa.types.is_fixed_size_binary(arrow):
         return "bytea"
     if pa.types.is_boolean(arrow):
@@ -165,8 +165,9 @@ def sanitize(name: str) -> str:
     return f"{clean}_" if clean in RESERVED or clean in STANDARD_COLUMNS else clean
 
 
-def plan_columns(schema: pa.Schema) -> tuple[list[Column], list[JobWarning]]:
-    """The columns to create, and warnings for renamed or unsupported ones."""
+def plan_columns(schema: pa.Schema, file: str) -> tuple[list[Column], list[JobWarning]]:
+    """The columns to create from the layer of `file` (a name for messages), and warnings for
+    renamed or unsupported ones."""
     columns: list[Column] = []
     used: set[str] = set()
     renamed, unsupported = [], []
@@ -187,13 +188,13 @@ def plan_columns(schema: pa.Schema) -> tuple[list[Column], list[JobWarning]]:
         columns.append(Column(field.name, name, kind))
     if len(columns) > MAX_COLUMNS:
         raise InvalidInput(
-            f"The layer has {len(columns)} attribute columns; at most {MAX_COLUMNS} fit a table.",
+            f"{file} has {len(columns)} attribute columns; at most {MAX_COLUMNS} fit a table.",
             "Drop or merge columns before uploading.",
         )
     width = sum(FIXED_WIDTH.get(c.pg_type, 0) for c in columns)
     if width > MAX_FIXED_ROW_BYTES:
         raise InvalidInput(
-            f"The layer's fixed-width columns need {width} bytes per row; a PostgreSQL row "
+            f"The fixed-width columns of {file} need {width} bytes per row; a PostgreSQL row "
             f"holds about {MAX_FIXED_ROW_BYTES}.",
             "Drop columns, or split the file by columns.",
         )

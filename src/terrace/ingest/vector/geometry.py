@@ -47,11 +47,20 @@ REPAIRS: tuple[Callable[[np.ndarray], np.ndarray], ...] = (
 
 @dataclass
 class Cleaned:
-    geometries: np.ndarray  # geometries in EPSG:4326 of the kept rows, single or MULTI
-    families: np.ndarray  # family index of each kept row
-    kept: np.ndarray  # boolean mask over the batch's rows
+    """A batch cleaned: one geometry per row, but a collection of several families gives one
+    geometry per family (`rows` says whose)."""
+
+    geometries: np.ndarray  # the kept geometries in EPSG:4326, single or MULTI
+    families: np.ndarray  # family index of each kept geometry
+    kept: np.ndarray  # boolean mask over the geometries cleaned
+    rows: np.ndarray  # the batch row of each geometry cleaned
     counts: Counter[str] = field(default_factory=Counter)
     report: list[tuple[int, str]] = field(default_factory=list)  # (row in the batch, reason code)
+
+    @property
+    def kept_rows(self) -> np.ndarray:
+        """The batch row of each kept geometry, in order."""
+        return self.rows[self.kept]
 
 
 def clean(
@@ -63,23 +72,28 @@ def clean(
     Every GEOS step runs on the whole batch; if GEOS raises, the step is redone feature by
     feature and a feature it fails on is repaired (`REPAIRS`, in turn) or dropped and reported.
     """
-    result = Cleaned(np.empty(0, dtype=object), np.empty(0, dtype=np.int8), np.ones(len(wkb), dtype=bool))
+    result = Cleaned(
+        np.empty(0, dtype=object),
+        np.empty(0, dtype=np.int8),
+        np.ones(len(wkb), dtype=bool),
+        np.arange(len(wkb)),
+    )
     geoms = _read_wkb(result, wkb, linearize)
     _drop(result, shapely.is_missing(geoms) | shapely.is_empty(geoms), "NULL_GEOMETRY_DROPPED")
     geoms = geoms.copy()
     geoms[~result.kept] = None
     geoms, families = _families(result, geoms)
-    if not keep_z:
-        has_z = result.kept & shapely.has_z(geoms)
-        if has_z.any():
-            geoms[has_z] = shapely.force_2d(geoms[has_z])
-            _note(result, has_z, "Z_DROPPED")
     # measures have no column: M is dropped (with Z kept, by `multi_wkb`'s XYZ output)
     has_m = result.kept & shapely.has_m(geoms)
     if has_m.any():
         only_m = has_m & ~shapely.has_z(geoms)
         geoms[only_m] = shapely.force_2d(geoms[only_m])
         _note(result, has_m, "M_DROPPED")
+    if not keep_z:
+        has_z = result.kept & shapely.has_z(geoms)
+        if has_z.any():
+            geoms[has_z] = shapely.force_2d(geoms[has_z])
+            _note(result, has_z, "Z_DROPPED")
     if transformer is not None:  # None: the data is in EPSG:4326 already
         kept = result.kept
         geoms[kept] = shapely.transform(geoms[kept], _projector(transformer), include_z=keep_z)
@@ -218,23 +232,33 @@ def _projector(transformer: pyproj.Transformer):  # type: ignore[no-untyped-def]
 
 
 def _families(result: Cleaned, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Family of each geometry; a collection of one family becomes that family, mixed ones drop."""
+    """Family of each geometry. A collection of one family becomes that family's MULTI; one of
+    several families is split into a MULTI per family (each a row of its family's table, with
+    the feature's attributes): `result`'s rows and mask grow to match."""
     types = shapely.get_type_id(geoms)
     families = FAMILY_LOOKUP[np.clip(types, -1, 7) + 1]
-    collections = np.flatnonzero(result.kept & (types == 7))
-    mixed = np.zeros(len(geoms), dtype=bool)
-    for index in collections:
+    split: dict[int, list[tuple[int, shapely.Geometry]]] = {}
+    for index in np.flatnonzero(result.kept & (types == 7)):
         parts = _flat_parts(geoms[index])
-        kinds = {FAMILY_OF_TYPE.get(int(t), -1) for t in shapely.get_type_id(parts)}
-        if len(kinds) == 1 and -1 not in kinds:
-            family = kinds.pop()
-            families[index], geoms[index] = family, MULTI[family](parts)
-            result.counts["COLLECTION_CONVERTED"] += 1
-            result.report.append((int(index), "COLLECTION_CONVERTED"))
+        kinds = np.array([FAMILY_OF_TYPE[int(t)] for t in shapely.get_type_id(parts)])
+        by_family = [(int(family), MULTI[family](parts[kinds == family])) for family in np.unique(kinds)]
+        if len(by_family) == 1:
+            families[index], geoms[index] = by_family[0]
+            _note(result, _mask(len(geoms), np.array([index])), "COLLECTION_CONVERTED")
         else:
-            mixed[index] = True
-    _drop(result, mixed, "MIXED_COLLECTION_DROPPED")
-    return geoms, families
+            split[int(index)] = by_family
+            _note(result, _mask(len(geoms), np.array([index])), "MIXED_COLLECTION_SPLIT")
+    if not split:
+        return geoms, families
+    counts = np.ones(len(geoms), dtype=np.int64)
+    counts[list(split)] = [len(pieces) for pieces in split.values()]
+    result.rows, result.kept = np.repeat(result.rows, counts), np.repeat(result.kept, counts)
+    expanded, expanded_families = np.repeat(geoms, counts), np.repeat(families, counts)
+    starts = np.cumsum(counts) - counts
+    for row, pieces in split.items():
+        for offset, (family, geom) in enumerate(pieces):
+            expanded[starts[row] + offset], expanded_families[starts[row] + offset] = geom, family
+    return expanded, expanded_families
 
 
 def _keep_family(geoms: np.ndarray, families: np.ndarray) -> np.ndarray:
@@ -294,7 +318,8 @@ def _drop(result: Cleaned, mask: np.ndarray, code: str) -> None:
 
 
 def _note(result: Cleaned, mask: np.ndarray, code: str) -> None:
-    rows = np.flatnonzero(mask)
+    """Count and report the geometries of `mask` (over `result.rows`) under `code`, once a row."""
+    rows = np.unique(result.rows[mask])
     if not len(rows):
         return
     result.counts[code] += len(rows)

@@ -78,7 +78,7 @@ def _read(
         rows += batch.records.num_rows
         counts.update(cleaned.counts)
         report += [(int(batch.fids[row]), reason) for row, reason in cleaned.report]
-        attributes, coerced = _attributes(batch, cleaned.kept, columns)
+        attributes, coerced = _attributes(batch, cleaned.kept_rows, columns)
         counts["DATETIME_COERCED"] += coerced
         for column in columns:
             non_null[column.name] += len(attributes) - attributes.column(column.name).null_count
@@ -122,9 +122,9 @@ def _linearize(ctx: TaskContext[VectorParams, PrepareTask], wkb: list[bytes]) ->
         return out
 
 
-def _attributes(batch: Batch, kept: np.ndarray, columns: list[Column]) -> tuple[pa.Table, int]:
-    """The kept rows' attribute columns under their new names, typed as the table's columns;
-    out-of-range datetimes become null.
+def _attributes(batch: Batch, rows: np.ndarray, columns: list[Column]) -> tuple[pa.Table, int]:
+    """The attribute columns of `rows` (in order; a row may come twice) under their new names,
+    typed as the table's columns; out-of-range datetimes become null.
 
     Selected from the batch (never rebuilt column by column) so a layer without attributes
     keeps its row count.
@@ -133,7 +133,12 @@ def _attributes(batch: Batch, kept: np.ndarray, columns: list[Column]) -> tuple[
     selected = (
         pa.Table.from_batches([batch.records]).select(indices).rename_columns([c.name for c in columns])
     )
-    table = _rows(selected, kept)
+    table = selected
+    if not np.array_equal(
+        rows, np.arange(len(selected))
+    ):  # via a column: keeps the row count; no sanitized name starts with _
+        numbered = selected.append_column("_row", pa.array(np.arange(len(selected))))
+        table = numbered.take(rows).drop_columns(["_row"])
     coerced = 0
     for index, (array, column) in enumerate(zip(table.columns, columns, strict=True)):
         if pa.types.is_timestamp(array.type):

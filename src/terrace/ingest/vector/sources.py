@@ -126,7 +126,7 @@ def open_source(path: Path, options: ReadOptions, part: Part | None = None) -> I
             skip_features=part.skip,
             **_open_options(fmt, options),
         ) as (meta, reader):
-            schema = _rename_geometry(reader.schema, meta.get("geometry_name") or "wkb_geometry")
+            schema = _rename_geometry(reader.schema, meta.get("geometry_name") or "wkb_geometry", path)
             fid_index = _fid_index(schema, meta.get("fid_column"))
             schema = schema.remove(fid_index)
             batches = (
@@ -198,12 +198,13 @@ def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _rename_geometry(schema: pa.Schema, name: str) -> pa.Schema:
+def _rename_geometry(schema: pa.Schema, name: str, path: Path) -> pa.Schema:
     index = schema.get_field_index(name)
     if index < 0:
         raise InvalidInput(
-            "The layer has no geometry column.",
-            "For CSV name lat_column/lon_column or wkt_column; otherwise upload a spatial layer.",
+            f"{path.name} has no geometry column (of a CSV: none named as coordinates or WKT: "
+            f"{', '.join(LON_NAMES + LAT_NAMES + WKT_NAMES)}).",
+            "For a CSV name lat_column/lon_column or wkt_column; otherwise upload a spatial layer.",
         )
     return schema.set(index, pa.field(GEOMETRY, schema.field(index).type))
 
@@ -233,6 +234,7 @@ def _choose_layer(path: Path, gdal_path: str, wanted: str | None) -> str | None:
     try:
         layers = pyogrio.list_layers(gdal_path)
     except DataSourceError as exc:
+        _require_shapefile_parts(path)
         raise InvalidInput(
             f"{path.name} cannot be opened: {exc}",
             "Check that the file is complete and of the type its extension says.",
@@ -249,6 +251,18 @@ def _choose_layer(path: Path, gdal_path: str, wanted: str | None) -> str | None:
             "Name the one to load with the `layer` option.",
         )
     return spatial[0] if spatial else (names[0] if names else None)
+
+
+def _require_shapefile_parts(path: Path) -> None:
+    """GDAL reads no shapefile without its .shx: name the one missing beside a .shp."""
+    if path.suffix.lower() == ".shp" and not any(
+        path.with_suffix(suffix).exists() for suffix in (".shx", ".SHX")
+    ):
+        raise InvalidInput(
+            f"The shapefile {path.name} has no {path.stem}.shx beside it: a shapefile needs its "
+            ".shx and .dbf files.",
+            f"Upload {path.stem}.shx beside the .shp and submit again.",
+        )
 
 
 def _zip_member(path: Path) -> tuple[str, str]:
@@ -301,7 +315,7 @@ def _geoparquet(path: Path, options: ReadOptions, part: Part) -> VectorSource:
             "Write GeoParquet with WKB geometry encoding.",
         )
     crs = geo["columns"][column].get("crs", "OGC:CRS84")
-    schema = _rename_geometry(parquet.schema_arrow.remove_metadata(), column)
+    schema = _rename_geometry(parquet.schema_arrow.remove_metadata(), column, path)
     return VectorSource(
         path,
         "GeoParquet",
