@@ -139,7 +139,13 @@ def open_source(path: Path, options: ReadOptions, part: Part | None = None) -> I
                 for b in _limit(reader, part.count)
             )
             yield VectorSource(
-                path, fmt, layer, schema, meta.get("crs"), batches, partial(_gdal_parts, gdal_path, layer)
+                path,
+                fmt,
+                layer,
+                schema,
+                meta.get("crs"),
+                batches,
+                partial(_gdal_parts, gdal_path, fmt, layer, meta.get("fid_column")),
             )
     except (DataSourceError, DataLayerError) as exc:
         raise InvalidInput(
@@ -170,28 +176,33 @@ def _limit(batches: Iterable[pa.RecordBatch], count: int | None) -> Iterator[pa.
         yield batch
 
 
-def _gdal_parts(gdal_path: str, layer: str | None, size: int) -> list[Part]:
+def _gdal_parts(gdal_path: str, fmt: str, layer: str | None, fid_column: str | None, size: int) -> list[Part]:
     """Parts for parallel prepare tasks. Only GeoPackage and unzipped Shapefile are cut: other
-    drivers would read (GeoJSON: parse, zip: inflate) the file from its start for every part."""
-    info = pyogrio.read_info(gdal_path, layer=layer)
-    count = max(int(info["features"]), 0)
+    drivers would read (GeoJSON: parse, zip: inflate) the file from its start for every part.
+    Features are counted with SQL: GDAL's layer information would identify the CRS again,
+    which takes longer than reading a small file."""
+    if fmt not in ("GPKG", "ESRI Shapefile"):
+        return [Part()]
+    table = _quoted(str(layer))
+    fid = _quoted(fid_column or "fid")
+    _, counted = pyogrio.read_arrow(
+        gdal_path,
+        # SQLite for a GeoPackage, OGR SQL for a Shapefile, on the uploaded file only; the names
+        # are quoted identifiers
+        sql=f"SELECT COUNT(*) AS n, MIN({fid}) AS lo, MAX({fid}) AS hi FROM {table}"  # noqa: S608
+        if fmt == "GPKG"
+        else f"SELECT COUNT(*) AS n FROM {table}",  # noqa: S608
+        read_geometry=False,
+    )
+    count = counted.column("n")[0].as_py()
     pieces = -(-count // size)
-    if info["driver"] == "GPKG" and pieces > 1:
-        # a FID range is a range scan of the GeoPackage's primary key
-        fid, table = _quoted(info["fid_column"]), _quoted(str(layer))
-        meta, fids = pyogrio.read_arrow(
-            gdal_path,
-            # SQLite, on the uploaded file only; both names are quoted identifiers
-            sql=f"SELECT MIN({fid}) AS lo, MAX({fid}) AS hi FROM {table}",  # noqa: S608
-            read_geometry=False,
-        )
-        low, high = fids.column("lo")[0].as_py(), fids.column("hi")[0].as_py() + 1
+    if pieces <= 1:
+        return [Part()]
+    if fmt == "GPKG":  # a FID range is a range scan of the GeoPackage's primary key
+        low, high = counted.column("lo")[0].as_py(), counted.column("hi")[0].as_py() + 1
         step = -(-(high - low) // pieces)
         return [Part(fid_from=start, fid_to=min(start + step, high)) for start in range(low, high, step)]
-    zipped = gdal_path.startswith("/vsizip/")  # a seek would inflate the archive from its start
-    if info["driver"] == "ESRI Shapefile" and not zipped and pieces > 1:  # seeks through the .shx
-        return [Part(skip=start, count=size) for start in range(0, count, size)]
-    return [Part()]
+    return [Part(skip=start, count=size) for start in range(0, count, size)]  # seeks through the .shx
 
 
 def _quoted(name: str) -> str:

@@ -17,6 +17,12 @@ from terrace.ingest.vector.tables import SUFFIXES, create_table, drop_table, req
 from terrace.orchestration.definitions import TaskContext
 
 REPORT_HEADER = b"source_fid,reason\n"
+# the repair report's reasons for dropping a feature, as a refusal names them
+DROPS = {
+    "NULL_GEOMETRY_DROPPED": "null or empty geometries",
+    "GEOMETRY_UNREADABLE_DROPPED": "geometries no reader understands",
+    "GEOMETRY_UNREPAIRABLE_DROPPED": "geometries no repair makes valid",
+}
 
 
 @dataclass
@@ -88,7 +94,9 @@ def _check(totals: Totals, params: VectorParams, name: str) -> list[int]:
     families = sorted(totals.families)
     if not families:
         raise InvalidInput(
-            f"All {totals.rows} features of {name} have null or empty geometries.",
+            f"No feature of {name} has a geometry to load: "
+            + ", ".join(f"{n} {why}" for code, why in DROPS.items() if (n := totals.counts[code]))
+            + ".",
             "Check the geometry column (for CSV: the coordinate columns) and upload again.",
         )
     if len(families) > 1 and not params.geometry_split:
