@@ -45,7 +45,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from terrace.ingest.vector.params import VectorParams
-from terrace.ingest.vector.sources import LAT_NAMES, LON_NAMES, WKT_NAMES
+from terrace.ingest.vector.sources import GEOMETRY, LAT_NAMES, LON_NAMES, WKT_NAMES, unique_names
 from terrace.storage import Storage
 
 MEASURE_TOLERANCE = 1e-6  # relative, area or length of a valid source geometry
@@ -143,17 +143,19 @@ def read(path: Path, layer: str | None, database_url: str) -> Reading:
             "AUTODETECT_TYPE": "YES",
         }
     meta, table = pyogrio.read_arrow(path, layer=layer or default_layer(path), return_fids=True, **options)
-    geometry = meta["geometry_name"] or "wkb_geometry"
+    # a repeated attribute name takes the unique name the documented mapping gives it
+    geometry = table.schema.get_field_index(meta["geometry_name"] or "wkb_geometry")
+    table = table.rename_columns(unique_names(table.schema.names, geometry))
     fid = next(
         (n for n in (meta.get("fid_column"), "OGC_FID") if n and table.schema.get_field_index(n) >= 0),
         table.schema.names[0],
     )
-    wkb = table.column(geometry).to_pylist() if geometry in table.schema.names else [None] * len(table)
+    wkb = table.column(GEOMETRY).to_pylist() if geometry >= 0 else [None] * len(table)
     return Reading(
         layer,
         table.column(fid).to_pylist(),
         _geometries(wkb, database_url),
-        table.drop_columns([c for c in (fid, geometry) if c in table.schema.names]),
+        table.drop_columns([c for c in (fid, GEOMETRY) if c in table.schema.names]),
         meta.get("crs"),
     )
 
@@ -163,11 +165,12 @@ def _read_parquet(path: Path, database_url: str) -> Reading:
     geo = json.loads(table.schema.metadata[b"geo"])
     column = geo["primary_column"]
     crs = geo["columns"][column].get("crs", "OGC:CRS84")
+    table = table.rename_columns(unique_names(table.schema.names, table.schema.get_field_index(column)))
     return Reading(
         None,
         list(range(len(table))),
-        _geometries(table.column(column).to_pylist(), database_url),
-        table.drop_columns([column]),
+        _geometries(table.column(GEOMETRY).to_pylist(), database_url),
+        table.drop_columns([GEOMETRY]),
         json.dumps(crs) if isinstance(crs, dict) else crs,
     )
 

@@ -51,3 +51,14 @@ def test_a_shapefile_without_its_shx_is_refused_naming_it(tmp_path: Path) -> Non
         with open_source(shp, ReadOptions()):
             pass
     assert str(tmp_path) not in refused.value.message
+
+
+def test_a_repeated_csv_header_is_read_as_its_own_column(tmp_path: Path) -> None:
+    csv = tmp_path / "victims.csv"
+    csv.write_text(
+        "name,name,geometry,lon,lat\nCesar,Aguilar,a,-118.27,34.06\nGeorge,Alvarez,b,-118.23,34.06\n"
+    )
+    with open_source(csv, ReadOptions()) as source:
+        (batch,) = source.batches
+    assert batch.records.schema.names[:2] == ["name", "name_2"]
+    assert batch.records.column("name_2").to_pylist() == ["Aguilar", "Alvarez"]

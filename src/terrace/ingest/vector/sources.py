@@ -217,7 +217,32 @@ def _rename_geometry(schema: pa.Schema, name: str, path: Path) -> pa.Schema:
             f"{', '.join(LON_NAMES + LAT_NAMES + WKT_NAMES)}).",
             "For a CSV name lat_column/lon_column or wkt_column; otherwise upload a spatial layer.",
         )
-    return schema.set(index, pa.field(GEOMETRY, schema.field(index).type))
+    return pa.schema(
+        pa.field(GEOMETRY, field.type) if position == index else field.with_name(unique)
+        for position, (field, unique) in enumerate(
+            zip(schema, unique_names(schema.names, index), strict=True)
+        )
+    )
+
+
+def unique_names(names: list[str], geometry: int) -> list[str]:
+    """Attribute names made unique beside the geometry column (at position `geometry`, to be
+    called GEOMETRY): GDAL lets a CSV repeat a header, whose later copies become name_2,
+    name_3, ...; an attribute called `geometry` becomes geometry_2."""
+    taken = {GEOMETRY} | set(names)
+    seen: set[str] = {GEOMETRY}
+    unique = []
+    for position, name in enumerate(names):
+        if position == geometry:
+            unique.append(GEOMETRY)
+            continue
+        chosen, suffix = name, 2
+        while chosen in seen or (chosen != name and chosen in taken):
+            chosen, suffix = f"{name}_{suffix}", suffix + 1
+        seen.add(chosen)
+        taken.add(chosen)
+        unique.append(chosen)
+    return unique
 
 
 def _open_options(fmt: str, options: ReadOptions) -> dict[str, Any]:
