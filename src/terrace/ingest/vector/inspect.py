@@ -52,9 +52,12 @@ def source_crs(
         )
         return pyproj.CRS.from_epsg(4326), [assumed]
     if not text:
-        missing = f"no {PurePosixPath(name).stem}.prj beside it" if fmt == "ESRI Shapefile" else "none"
+        where = {
+            "ESRI Shapefile": f" (no {PurePosixPath(name).stem}.prj beside it)",
+            "Shapefile (zip)": " (no .prj in the archive)",
+        }.get(fmt, "")
         raise InvalidInput(
-            f"{name} names no coordinate reference system ({missing}).",
+            f"{name} has no coordinate reference system{where}.",
             "Add the .prj file, or give the CRS in the `crs` option, e.g. EPSG:4326.",
         )
     try:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
@@ -126,7 +126,7 @@ def open_source(path: Path, options: ReadOptions, part: Part | None = None) -> I
             skip_features=part.skip,
             **_open_options(fmt, options),
         ) as (meta, reader):
-            schema = _rename_geometry(reader.schema, meta.get("geometry_name") or "wkb_geometry", path)
+            schema = _rename_geometry(reader.schema, meta.get("geometry_name") or "wkb_geometry", path, layer)
             fid_index = _fid_index(schema, meta.get("fid_column"))
             schema = schema.remove(fid_index)
             batches = (
@@ -209,13 +209,26 @@ def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _rename_geometry(schema: pa.Schema, name: str, path: Path) -> pa.Schema:
+def described(file: str, layer: str | None) -> str:
+    """A file's name for messages, with its layer's when the file has other layers than its
+    namesake."""
+    return f"layer {layer} of {file}" if layer and layer != PurePosixPath(file).stem else file
+
+
+def _rename_geometry(schema: pa.Schema, name: str, path: Path, layer: str | None = None) -> pa.Schema:
     index = schema.get_field_index(name)
     if index < 0:
+        csv = path.suffix.lower() == ".csv"
         raise InvalidInput(
-            f"{path.name} has no geometry column (of a CSV: none named as coordinates or WKT: "
-            f"{', '.join(LON_NAMES + LAT_NAMES + WKT_NAMES)}).",
-            "For a CSV name lat_column/lon_column or wkt_column; otherwise upload a spatial layer.",
+            f"{described(path.name, layer)} has no geometry column"
+            + (
+                f" (no column named as coordinates or WKT: {', '.join(LON_NAMES + LAT_NAMES + WKT_NAMES)})."
+                if csv
+                else "."
+            ),
+            "Name the columns with lat_column/lon_column or wkt_column."
+            if csv
+            else "Choose a spatial layer with the `layer` option, or upload a spatial file.",
         )
     return pa.schema(
         pa.field(GEOMETRY, field.type) if position == index else field.with_name(unique)

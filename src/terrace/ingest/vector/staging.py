@@ -13,6 +13,7 @@ from terrace.ingest.vector.columns import Column
 from terrace.ingest.vector.contracts import Inspection, Prepared, Staged, StageTask, StagingTable, Summary
 from terrace.ingest.vector.geometry import FAMILIES, union_box
 from terrace.ingest.vector.params import VectorParams
+from terrace.ingest.vector.sources import described
 from terrace.ingest.vector.tables import SUFFIXES, create_table, drop_table, require_free, staging_name
 from terrace.orchestration.definitions import TaskContext
 
@@ -46,7 +47,7 @@ def create_staging(ctx: TaskContext[VectorParams, StageTask]) -> Staged:
         ctx.storage.get("silver", f"{params.work_prefix}/inspect.json")
     )
     totals = add_up(parts)
-    name = _described(inspected.source.file, inspected.source.layer)
+    name = described(PurePosixPath(inspected.source.file).name, inspected.source.layer)
     families = _check(totals, params, name)
     kept = [c for c in inspected.columns if totals.non_null[c.name] > 0]
     dropped = [c.name for c in inspected.columns if totals.non_null[c.name] == 0]
@@ -67,12 +68,6 @@ def create_staging(ctx: TaskContext[VectorParams, StageTask]) -> Staged:
         geometry_column=params.geometry_column,
         tables={t.family: t.staging for t in tables},
     )
-
-
-def _described(path: str, layer: str | None) -> str:
-    """The file's name, and its layer's when the file has other layers than its namesake."""
-    name = PurePosixPath(path).name
-    return f"layer {layer} of {name}" if layer and layer != PurePosixPath(path).stem else name
 
 
 def add_up(parts: list[Prepared]) -> Totals:
