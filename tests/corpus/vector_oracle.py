@@ -10,15 +10,20 @@ The load is faithful when, for the layer Terrace loaded:
   column of no values reported as dropped;
 - every output geometry is valid, non-empty, of the family of its source (point, line or
   polygon, as MULTI), with its area (polygons), length (lines) or coordinates (points) equal
-  to the source's after reprojection to EPSG:4326 within MEASURE_TOLERANCE, and, for a
-  feature the report says was repaired, equal to the polygonal part of GEOS' MakeValid of the
-  source (what `ogr2ogr -makevalid` loads) within REPAIR_TOLERANCE;
+  to the source's after reprojection to EPSG:4326 within MEASURE_TOLERANCE; for a source
+  geometry invalid once reprojected, equal to the part of its family of GEOS' MakeValid of it
+  (what `ogr2ogr -makevalid` loads) within REPAIR_TOLERANCE;
 - the extent registered for each table is the source's after reprojection;
 - no output part spans more than 180° of longitude unless its source did (a geometry drawn
   across ±180° is cut there, not smeared across the globe).
 
+A layer of which GDAL reads no CRS (but a CSV, taken as WGS 84) or no feature with a geometry
+cannot be loaded: Terrace must refuse it with a precise input error.
+
 GeoParquet has no GDAL driver in the installed wheels; pyarrow reads it, as Terrace does.
-Curved geometries are compared after PostGIS' ST_CurveToLine (32 segments a quarter circle).
+Curved geometries are compared after PostGIS' ST_CurveToLine (32 segments a quarter circle) in
+the source CRS, TINs and polyhedral surfaces as their faces, unclosed rings closed: Terrace
+stores them so, and reports each such feature.
 """
 
 from __future__ import annotations
@@ -71,7 +76,7 @@ MAX_PROBLEMS = 5  # of one kind, in an outcome's detail
 
 @dataclass
 class Reading:
-    """One layer as GDAL reads it: feature ids, geometries as WKB, attributes, CRS."""
+    """One layer as GDAL reads it: feature ids, geometries, attributes, CRS."""
 
     layer: str | None
     fids: list[int]
@@ -388,6 +393,11 @@ def _compare_geometries(
         repaired = not shapely.is_valid(expected)
         if repaired:
             expected = _own_family(shapely.make_valid(expected), family)
+        reasons = out.report.get(fid, set())
+        if (repaired and not reasons & {"GEOMETRY_REPAIRED", "ANTIMERIDIAN_FIXED"}) or (
+            crossing and "ANTIMERIDIAN_FIXED" not in reasons
+        ):
+            problems.add("repair not reported", f"fid {fid}")
         if not _same_measure(expected, after, family, REPAIR_TOLERANCE if repaired else MEASURE_TOLERANCE):
             problems.add(
                 f"{'repaired ' if repaired else ''}{('coordinates', 'length', 'area')[family]}",
