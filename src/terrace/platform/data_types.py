@@ -20,6 +20,7 @@ VECTOR_EXTENSIONS = frozenset(
         ".parquet",
         ".geoparquet",
         ".csv",
+        ".pbf",
     }
 )
 # GeoTIFF, JPEG2000, ERDAS Imagine, JPEG/PNG (placed by a world file or .aux.xml beside them),

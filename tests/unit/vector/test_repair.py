@@ -11,8 +11,14 @@ from terrace.ingest.vector.geometry import Cleaned, _split_at_antimeridian, _ste
 SQUARE = shapely.Polygon([(170, 0), (-170, 0), (-170, 10), (170, 10), (170, 0)])
 
 
+def no_curves(wkb: list[bytes]) -> list[bytes]:
+    raise AssertionError("no curved geometry expected")
+
+
 def fresh(n: int) -> Cleaned:
-    return Cleaned(np.empty(0, dtype=object), np.empty(0, dtype=np.int8), np.ones(n, dtype=bool))
+    return Cleaned(
+        np.empty(0, dtype=object), np.empty(0, dtype=np.int8), np.ones(n, dtype=bool), np.arange(n)
+    )
 
 
 def test_a_feature_geos_raises_on_is_repaired_and_the_others_kept() -> None:
@@ -61,7 +67,7 @@ def test_antimeridian_crossings_are_cut_and_cut_or_polar_geometries_left_alone()
     fiji = shapely.MultiPolygon([shapely.box(177, -18, 180, -16), shapely.box(-180, -17, -179, -16)])
     antarctica = shapely.Polygon([(-180, -90), (-180, -80), (0, -70), (180, -80), (180, -90), (-180, -90)])
     wkb = shapely.to_wkb(np.array([SQUARE, fiji, antarctica], dtype=object))
-    cleaned = clean(wkb, None, False)
+    cleaned = clean(wkb, None, False, no_curves)
     assert cleaned.report == [(0, "ANTIMERIDIAN_FIXED")]
     cut = cleaned.geometries[0]
     assert shapely.area(cut) == 200
@@ -74,14 +80,14 @@ def test_a_collection_holding_a_multi_keeps_its_family() -> None:
     collection = shapely.GeometryCollection(
         [shapely.MultiPolygon([shapely.box(0, 0, 1, 1), shapely.box(2, 2, 3, 3)]), shapely.box(4, 4, 5, 5)]
     )
-    cleaned = clean(shapely.to_wkb(np.array([collection], dtype=object)), None, False)
+    cleaned = clean(shapely.to_wkb(np.array([collection], dtype=object)), None, False, no_curves)
     assert cleaned.families.tolist() == [2]
     assert shapely.get_num_geometries(cleaned.geometries[0]) == 3
 
 
 def test_clean_repairs_a_bowtie_drawn_across_the_antimeridian_where_it_lies() -> None:
     bowtie = shapely.Polygon([(170, 0), (-170, 10), (-170, 0), (170, 10), (170, 0)])
-    cleaned = clean(shapely.to_wkb(np.array([bowtie], dtype=object)), None, False)
+    cleaned = clean(shapely.to_wkb(np.array([bowtie], dtype=object)), None, False, no_curves)
     (cut,) = cleaned.geometries
     assert shapely.is_valid(cut) and shapely.area(cut) == 100
     assert cleaned.report == [(0, "ANTIMERIDIAN_FIXED")]

@@ -13,3 +13,19 @@ VALUES (%(job_id)s, %(table_name)s, %(schema_name)s, %(source_file)s, %(source_f
 -- name: staging_tables
 SELECT table_name FROM information_schema.tables
 WHERE table_schema = %(schema)s AND table_name LIKE %(pattern)s;
+
+-- name: linearize
+-- Geometries GEOS cannot read, as ISO WKB of what they approximate or are made of, in order:
+-- curves linearized, the faces of TINs and polyhedral surfaces as polygons.
+SELECT ST_AsBinary(COALESCE(faces.geom, linear.geom)) AS wkb
+FROM unnest(%(wkb)s::bytea[]) WITH ORDINALITY AS source(wkb, n)
+CROSS JOIN LATERAL ST_CurveToLine(ST_GeomFromWKB(source.wkb)) AS linear(geom)
+CROSS JOIN LATERAL (
+    SELECT ST_Collect(
+        CASE GeometryType(part.geom)
+            WHEN 'TRIANGLE' THEN ST_MakePolygon(ST_ExteriorRing(part.geom))
+            ELSE part.geom
+        END ORDER BY part.path) AS geom
+    FROM ST_Dump(linear.geom) AS part
+) AS faces
+ORDER BY n;

@@ -1,4 +1,31 @@
-"""Source columns → safe lowercase PostgreSQL identifiers with faithfully mapped types."""
+"""Source columns → safe lowercase PostgreSQL identifiers with faithfully mapped types.
+
+The type mapping (GDAL field type as its Arrow stream gives it → column type; `pg_type`,
+`as_column_type`), as `ogr2ogr -f PostgreSQL` maps it:
+
+| Arrow (GDAL field type)                           | column                                     |
+|---------------------------------------------------|--------------------------------------------|
+| bool (Integer/Boolean)                            | boolean                                    |
+| int8, int16 (Integer/Int16)                       | smallint                                   |
+| uint8, int32, uint16 (Integer)                    | integer                                    |
+| int64, uint32 (Integer64)                         | bigint                                     |
+| uint64, decimal                                   | numeric                                    |
+| float16, float32 (Real/Float32), float64 (Real)   | double precision; float32 by its shortest  |
+|                                                   | decimal, so 0.1 stays 0.1                  |
+| string (String)                                   | text                                       |
+| arrow.json (String/JSON: objects, arrays, fields | text, as GDAL reads it (not always JSON: a  |
+| of mixed types)                                   | GeoJSON field of strings and numbers)      |
+| binary (Binary)                                   | bytea                                      |
+| date (Date)                                       | date                                       |
+| time (Time)                                       | time                                       |
+| timestamp (DateTime)                              | timestamptz; without a zone taken as UTC,  |
+|                                                   | outside years 1..9999 null                 |
+| list of bool, integers, floats or strings         | an array of the element's column type,     |
+| (IntegerList, Integer64List, RealList, StringList)| e.g. integer[]                             |
+
+Any other type (structs, nested lists, maps) has no faithful column: it is dropped with a
+COLUMN_UNSUPPORTED_TYPE warning.
+"""
 
 from __future__ import annotations
 
@@ -53,6 +80,7 @@ RESERVED = frozenset(
 
 COLUMN_TYPES = {
     "boolean": pa.bool_(),
+    "bytea": pa.binary(),
     "smallint": pa.int16(),
     "integer": pa.int32(),
     "bigint": pa.int64(),
@@ -70,8 +98,19 @@ class Column:
     pg_type: str
 
 
+# element types of the array columns lists become
+ARRAY_ELEMENTS = frozenset({"boolean", "smallint", "integer", "bigint", "double precision", "text"})
+
+
 def pg_type(arrow: pa.DataType) -> str | None:
     """The PostgreSQL type for an Arrow type, or None when it has no faithful column type."""
+    if pa.types.is_list(arrow) or pa.types.is_large_list(arrow) or pa.types.is_fixed_size_list(arrow):
+        element = pg_type(arrow.value_type)
+        return f"{element}[]" if element in ARRAY_ELEMENTS else None
+    if isinstance(arrow, pa.JsonType):
+        return "text"
+    if pa.types.is_binary(arrow) or pa.types.is_large_binary(arrow) or pa.types.is_fixed_size_binary(arrow):
+        return "bytea"
     if pa.types.is_boolean(arrow):
         return "boolean"
     if pa.types.is_int8(arrow) or pa.types.is_int16(arrow) or pa.types.is_uint8(arrow):
@@ -101,8 +140,13 @@ def as_column_type(array: pa.Array | pa.ChunkedArray, pg: str) -> pa.Array | pa.
     """`array` in the Arrow type whose binary COPY form is that of PostgreSQL type `pg`.
 
     A float32 goes through its shortest decimal text, so 0.1 stays 0.1 in double precision.
-    Timestamps without a zone are taken as UTC.
+    Timestamps without a zone are taken as UTC. A list becomes an array of its elements' type.
     """
+    if pg.endswith("[]"):
+        element = pg.removesuffix("[]")
+        if element == "double precision" and pa.types.is_float32(array.type.value_type):
+            return array.cast(pa.list_(pa.string())).cast(pa.list_(pa.float64()))
+        return array.cast(pa.list_(COLUMN_TYPES[element]))
     if pg == "double precision" and pa.types.is_float32(array.type):
         return array.cast(pa.string()).cast(pa.float64())
     if pg == "timestamptz":
@@ -121,8 +165,9 @@ def sanitize(name: str) -> str:
     return f"{clean}_" if clean in RESERVED or clean in STANDARD_COLUMNS else clean
 
 
-def plan_columns(schema: pa.Schema) -> tuple[list[Column], list[JobWarning]]:
-    """The columns to create, and warnings for renamed or unsupported ones."""
+def plan_columns(schema: pa.Schema, file: str) -> tuple[list[Column], list[JobWarning]]:
+    """The columns to create from the layer of `file` (a name for messages), and warnings for
+    renamed or unsupported ones."""
     columns: list[Column] = []
     used: set[str] = set()
     renamed, unsupported = [], []
@@ -143,13 +188,13 @@ def plan_columns(schema: pa.Schema) -> tuple[list[Column], list[JobWarning]]:
         columns.append(Column(field.name, name, kind))
     if len(columns) > MAX_COLUMNS:
         raise InvalidInput(
-            f"The layer has {len(columns)} attribute columns; at most {MAX_COLUMNS} fit a table.",
+            f"{file} has {len(columns)} attribute columns; at most {MAX_COLUMNS} fit a table.",
             "Drop or merge columns before uploading.",
         )
     width = sum(FIXED_WIDTH.get(c.pg_type, 0) for c in columns)
     if width > MAX_FIXED_ROW_BYTES:
         raise InvalidInput(
-            f"The layer's fixed-width columns need {width} bytes per row; a PostgreSQL row "
+            f"The fixed-width columns of {file} need {width} bytes per row; a PostgreSQL row "
             f"holds about {MAX_FIXED_ROW_BYTES}.",
             "Drop columns, or split the file by columns.",
         )

@@ -34,6 +34,9 @@ MULTI_HEADERS = pa.array(
 )
 WORLD = shapely.box(-180, -90, 180, 90)
 EAST_OF_ANTIMERIDIAN = shapely.box(180, -90, 540, 90)
+# WKB that GEOS cannot read (curves, TINs, polyhedral surfaces) → WKB of the lines and polygons
+# they approximate or are made of, in order; None where no reader understands it.
+Linearize = Callable[[list[bytes]], list[bytes | None]]
 # per-feature repairs tried in turn when GEOS raises on a feature (SPEC §4)
 REPAIRS: tuple[Callable[[np.ndarray], np.ndarray], ...] = (
     partial(shapely.make_valid, method="structure", keep_collapsed=False),
@@ -44,25 +47,48 @@ REPAIRS: tuple[Callable[[np.ndarray], np.ndarray], ...] = (
 
 @dataclass
 class Cleaned:
-    geometries: np.ndarray  # geometries in EPSG:4326 of the kept rows, single or MULTI
-    families: np.ndarray  # family index of each kept row
-    kept: np.ndarray  # boolean mask over the batch's rows
+    """A batch cleaned: one geometry per row, but a collection of several families gives one
+    geometry per family (`rows` says whose)."""
+
+    geometries: np.ndarray  # the kept geometries in EPSG:4326, single or MULTI
+    families: np.ndarray  # family index of each kept geometry
+    kept: np.ndarray  # boolean mask over the geometries cleaned
+    rows: np.ndarray  # the batch row of each geometry cleaned
     counts: Counter[str] = field(default_factory=Counter)
     report: list[tuple[int, str]] = field(default_factory=list)  # (row in the batch, reason code)
 
+    @property
+    def kept_rows(self) -> np.ndarray:
+        """The batch row of each kept geometry, in order."""
+        return self.rows[self.kept]
 
-def clean(wkb: np.ndarray, transformer: pyproj.Transformer | None, keep_z: bool) -> Cleaned:
-    """Clean one batch of WKB geometries; a transformer reprojects to EPSG:4326.
+
+def clean(
+    wkb: np.ndarray, transformer: pyproj.Transformer | None, keep_z: bool, linearize: Linearize
+) -> Cleaned:
+    """Clean one batch of WKB geometries; a transformer reprojects to EPSG:4326, `linearize`
+    turns curved geometries into lines and polygons.
 
     Every GEOS step runs on the whole batch; if GEOS raises, the step is redone feature by
     feature and a feature it fails on is repaired (`REPAIRS`, in turn) or dropped and reported.
     """
-    result = Cleaned(np.empty(0, dtype=object), np.empty(0, dtype=np.int8), np.ones(len(wkb), dtype=bool))
-    geoms = shapely.from_wkb(wkb, on_invalid="ignore")
+    result = Cleaned(
+        np.empty(0, dtype=object),
+        np.empty(0, dtype=np.int8),
+        np.ones(len(wkb), dtype=bool),
+        np.arange(len(wkb)),
+    )
+    geoms = _read_wkb(result, wkb, linearize)
     _drop(result, shapely.is_missing(geoms) | shapely.is_empty(geoms), "NULL_GEOMETRY_DROPPED")
     geoms = geoms.copy()
     geoms[~result.kept] = None
     geoms, families = _families(result, geoms)
+    # measures have no column: M is dropped (with Z kept, by `multi_wkb`'s XYZ output)
+    has_m = result.kept & shapely.has_m(geoms)
+    if has_m.any():
+        only_m = has_m & ~shapely.has_z(geoms)
+        geoms[only_m] = shapely.force_2d(geoms[only_m])
+        _note(result, has_m, "M_DROPPED")
     if not keep_z:
         has_z = result.kept & shapely.has_z(geoms)
         if has_z.any():
@@ -83,6 +109,46 @@ def clean(wkb: np.ndarray, transformer: pyproj.Transformer | None, keep_z: bool)
     kept = result.kept
     result.geometries, result.families = geoms[kept], families[kept]
     return result
+
+
+def _read_wkb(result: Cleaned, wkb: np.ndarray, linearize: Linearize) -> np.ndarray:
+    """The geometries of `wkb`, None for none. What GEOS cannot read is read again: unclosed
+    rings closed (GEOMETRY_REPAIRED), curves linearized and TINs and polyhedral surfaces made
+    polygons by `linearize` (NONLINEAR_CONVERTED); what nothing reads is dropped
+    (GEOMETRY_UNREADABLE_DROPPED)."""
+    try:
+        geoms = shapely.from_wkb(wkb, on_invalid="ignore")
+    except NotImplementedError:  # a curve among them, which fails the whole array
+        geoms = np.array([_geometry(one, "ignore") for one in wkb], dtype=object)
+    unread = np.flatnonzero(
+        shapely.is_missing(geoms) & np.array([one is not None for one in wkb], dtype=bool)
+    )
+    if not len(unread):
+        return geoms
+    geoms = geoms.copy()
+    geoms[unread] = [_geometry(wkb[index], "fix") for index in unread]
+    _note(result, _mask(len(wkb), unread[~shapely.is_missing(geoms[unread])]), "GEOMETRY_REPAIRED")
+    unread = unread[shapely.is_missing(geoms[unread])]
+    if len(unread):
+        read = np.array([_geometry(one, "ignore") for one in linearize(list(wkb[unread]))], dtype=object)
+        geoms[unread] = read
+        _note(result, _mask(len(wkb), unread[~shapely.is_missing(read)]), "NONLINEAR_CONVERTED")
+        _drop(result, _mask(len(wkb), unread[shapely.is_missing(read)]), "GEOMETRY_UNREADABLE_DROPPED")
+    return geoms
+
+
+def _geometry(wkb: bytes | None, on_invalid: str) -> shapely.Geometry | None:
+    """One WKB geometry, None if GEOS cannot read it."""
+    try:
+        return shapely.from_wkb(wkb, on_invalid=on_invalid)
+    except (NotImplementedError, shapely.errors.GEOSException):
+        return None
+
+
+def _mask(length: int, indexes: np.ndarray) -> np.ndarray:
+    mask = np.zeros(length, dtype=bool)
+    mask[indexes] = True
+    return mask
 
 
 def _step(
@@ -166,23 +232,33 @@ def _projector(transformer: pyproj.Transformer):  # type: ignore[no-untyped-def]
 
 
 def _families(result: Cleaned, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Family of each geometry; a collection of one family becomes that family, mixed ones drop."""
+    """Family of each geometry. A collection of one family becomes that family's MULTI; one of
+    several families is split into a MULTI per family (each a row of its family's table, with
+    the feature's attributes): `result`'s rows and mask grow to match."""
     types = shapely.get_type_id(geoms)
     families = FAMILY_LOOKUP[np.clip(types, -1, 7) + 1]
-    collections = np.flatnonzero(result.kept & (types == 7))
-    mixed = np.zeros(len(geoms), dtype=bool)
-    for index in collections:
+    split: dict[int, list[tuple[int, shapely.Geometry]]] = {}
+    for index in np.flatnonzero(result.kept & (types == 7)):
         parts = _flat_parts(geoms[index])
-        kinds = {FAMILY_OF_TYPE.get(int(t), -1) for t in shapely.get_type_id(parts)}
-        if len(kinds) == 1 and -1 not in kinds:
-            family = kinds.pop()
-            families[index], geoms[index] = family, MULTI[family](parts)
-            result.counts["COLLECTION_CONVERTED"] += 1
-            result.report.append((int(index), "COLLECTION_CONVERTED"))
+        kinds = np.array([FAMILY_OF_TYPE[int(t)] for t in shapely.get_type_id(parts)])
+        by_family = [(int(family), MULTI[family](parts[kinds == family])) for family in np.unique(kinds)]
+        if len(by_family) == 1:
+            families[index], geoms[index] = by_family[0]
+            _note(result, _mask(len(geoms), np.array([index])), "COLLECTION_CONVERTED")
         else:
-            mixed[index] = True
-    _drop(result, mixed, "MIXED_COLLECTION_DROPPED")
-    return geoms, families
+            split[int(index)] = by_family
+            _note(result, _mask(len(geoms), np.array([index])), "MIXED_COLLECTION_SPLIT")
+    if not split:
+        return geoms, families
+    counts = np.ones(len(geoms), dtype=np.int64)
+    counts[list(split)] = [len(pieces) for pieces in split.values()]
+    result.rows, result.kept = np.repeat(result.rows, counts), np.repeat(result.kept, counts)
+    expanded, expanded_families = np.repeat(geoms, counts), np.repeat(families, counts)
+    starts = np.cumsum(counts) - counts
+    for row, pieces in split.items():
+        for offset, (family, geom) in enumerate(pieces):
+            expanded[starts[row] + offset], expanded_families[starts[row] + offset] = geom, family
+    return expanded, expanded_families
 
 
 def _keep_family(geoms: np.ndarray, families: np.ndarray) -> np.ndarray:
@@ -242,7 +318,8 @@ def _drop(result: Cleaned, mask: np.ndarray, code: str) -> None:
 
 
 def _note(result: Cleaned, mask: np.ndarray, code: str) -> None:
-    rows = np.flatnonzero(mask)
+    """Count and report the geometries of `mask` (over `result.rows`) under `code`, once a row."""
+    rows = np.unique(result.rows[mask])
     if not len(rows):
         return
     result.counts[code] += len(rows)

@@ -3,6 +3,8 @@ it into the parts that prepare tasks read in parallel."""
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
+
 import pyproj
 
 from terrace.errors import InvalidInput
@@ -25,7 +27,7 @@ def inspect(ctx: TaskContext[VectorParams, NoInput]) -> Inspected:
         open_source(path, params.read_options) as source,
     ):
         crs, warnings = source_crs(source.crs, params.crs, path.name, source.format)
-        columns, column_warnings = plan_columns(source.schema)
+        columns, column_warnings = plan_columns(source.schema, path.name)
         # Each part's task reads the file itself: from cloud storage that would be a download
         # per part, so there the file is one part.
         local = ctx.storage.local_path(params.container, params.path) is not None
@@ -50,8 +52,12 @@ def source_crs(
         )
         return pyproj.CRS.from_epsg(4326), [assumed]
     if not text:
+        where = {
+            "ESRI Shapefile": f" (no {PurePosixPath(name).stem}.prj beside it)",
+            "Shapefile (zip)": " (no .prj in the archive)",
+        }.get(fmt, "")
         raise InvalidInput(
-            f"{name} has no coordinate reference system (for a shapefile: no .prj).",
+            f"{name} has no coordinate reference system{where}.",
             "Add the .prj file, or give the CRS in the `crs` option, e.g. EPSG:4326.",
         )
     try:

@@ -8,14 +8,17 @@ import io
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
+import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 import pyproj
 import shapely
 
+from terrace.db.queries import queries
 from terrace.ingest.vector.columns import Column, as_column_type
 from terrace.ingest.vector.contracts import Chunk, Inspected, Prepared, PrepareTask
 from terrace.ingest.vector.geometry import FAMILIES, clean, multi_wkb, union_box
@@ -70,11 +73,12 @@ def _read(
     bounds: dict[int, list[float]] = {}
     report: list[tuple[int, str]] = []
     for batch in batches:
-        cleaned = clean(batch.records.column(GEOMETRY).to_numpy(zero_copy_only=False), transformer, keep_z)
+        wkb = batch.records.column(GEOMETRY).to_numpy(zero_copy_only=False)
+        cleaned = clean(wkb, transformer, keep_z, partial(_linearize, ctx))
         rows += batch.records.num_rows
         counts.update(cleaned.counts)
         report += [(int(batch.fids[row]), reason) for row, reason in cleaned.report]
-        attributes, coerced = _attributes(batch, cleaned.kept, columns)
+        attributes, coerced = _attributes(batch, cleaned.kept_rows, columns)
         counts["DATETIME_COERCED"] += coerced
         for column in columns:
             non_null[column.name] += len(attributes) - attributes.column(column.name).null_count
@@ -99,9 +103,28 @@ def _read(
     return tally, report
 
 
-def _attributes(batch: Batch, kept: np.ndarray, columns: list[Column]) -> tuple[pa.Table, int]:
-    """The kept rows' attribute columns under their new names, typed as the table's columns;
-    out-of-range datetimes become null.
+def _linearize(ctx: TaskContext[VectorParams, PrepareTask], wkb: list[bytes]) -> list[bytes | None]:
+    """What GEOS cannot read, read by PostGIS: curves linearized (ST_CurveToLine, 32 segments a
+    quarter circle), TINs and polyhedral surfaces as their faces; None for what PostGIS cannot
+    read either (one at a time, once the whole batch failed)."""
+    query = queries("vector")["linearize"]
+    with ctx.connect(autocommit=True) as conn:
+        try:
+            return [row["wkb"] for row in conn.execute(query, {"wkb": wkb})]
+        except (psycopg.errors.DataError, psycopg.errors.InternalError_):
+            pass
+        out: list[bytes | None] = []
+        for one in wkb:
+            try:
+                out.append(conn.execute(query, {"wkb": [one]}).fetchone()["wkb"])  # type: ignore[index]
+            except (psycopg.errors.DataError, psycopg.errors.InternalError_):
+                out.append(None)
+        return out
+
+
+def _attributes(batch: Batch, rows: np.ndarray, columns: list[Column]) -> tuple[pa.Table, int]:
+    """The attribute columns of `rows` (in order; a row may come twice) under their new names,
+    typed as the table's columns; out-of-range datetimes become null.
 
     Selected from the batch (never rebuilt column by column) so a layer without attributes
     keeps its row count.
@@ -110,7 +133,12 @@ def _attributes(batch: Batch, kept: np.ndarray, columns: list[Column]) -> tuple[
     selected = (
         pa.Table.from_batches([batch.records]).select(indices).rename_columns([c.name for c in columns])
     )
-    table = _rows(selected, kept)
+    table = selected
+    if not np.array_equal(
+        rows, np.arange(len(selected))
+    ):  # via a column: keeps the row count; no sanitized name starts with _
+        numbered = selected.append_column("_row", pa.array(np.arange(len(selected))))
+        table = numbered.take(rows).drop_columns(["_row"])
     coerced = 0
     for index, (array, column) in enumerate(zip(table.columns, columns, strict=True)):
         if pa.types.is_timestamp(array.type):

@@ -1,7 +1,8 @@
 """Opening an uploaded vector file as a stream of Arrow batches with WKB geometry.
 
 GDAL (through pyogrio's Arrow API) reads every format but GeoParquet, which pyarrow reads with
-its `geo` metadata. Archives are checked before anything is opened (zip bombs, missing .shp).
+its `geo` metadata. Archives (a shapefile or a File Geodatabase, zipped) are checked before
+anything is opened (zip bombs, nothing to read).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
@@ -42,6 +43,7 @@ FORMATS = {
     ".parquet": "GeoParquet",
     ".geoparquet": "GeoParquet",
     ".csv": "CSV",
+    ".pbf": "OSM",
 }
 
 
@@ -108,7 +110,7 @@ def open_source(path: Path, options: ReadOptions, part: Part | None = None) -> I
     if fmt == "GeoParquet":
         yield _geoparquet(path, options, part)
         return
-    gdal_path, fmt = (_zip_member(path), "Shapefile (zip)") if fmt == "zip" else (str(path), fmt)
+    gdal_path, fmt = _zip_member(path) if fmt == "zip" else (str(path), fmt)
     layer = _choose_layer(path, gdal_path, options.layer)
     where = (
         None if part.fid_from is None else f"FID >= {int(part.fid_from)} AND FID < {int(part.fid_to or 0)}"
@@ -124,7 +126,7 @@ def open_source(path: Path, options: ReadOptions, part: Part | None = None) -> I
             skip_features=part.skip,
             **_open_options(fmt, options),
         ) as (meta, reader):
-            schema = _rename_geometry(reader.schema, meta.get("geometry_name") or "wkb_geometry")
+            schema = _rename_geometry(reader.schema, meta.get("geometry_name") or "wkb_geometry", path, layer)
             fid_index = _fid_index(schema, meta.get("fid_column"))
             schema = schema.remove(fid_index)
             batches = (
@@ -137,7 +139,13 @@ def open_source(path: Path, options: ReadOptions, part: Part | None = None) -> I
                 for b in _limit(reader, part.count)
             )
             yield VectorSource(
-                path, fmt, layer, schema, meta.get("crs"), batches, partial(_gdal_parts, gdal_path, layer)
+                path,
+                fmt,
+                layer,
+                schema,
+                meta.get("crs"),
+                batches,
+                partial(_gdal_parts, gdal_path, fmt, layer, meta.get("fid_column")),
             )
     except (DataSourceError, DataLayerError) as exc:
         raise InvalidInput(
@@ -168,42 +176,86 @@ def _limit(batches: Iterable[pa.RecordBatch], count: int | None) -> Iterator[pa.
         yield batch
 
 
-def _gdal_parts(gdal_path: str, layer: str | None, size: int) -> list[Part]:
+def _gdal_parts(gdal_path: str, fmt: str, layer: str | None, fid_column: str | None, size: int) -> list[Part]:
     """Parts for parallel prepare tasks. Only GeoPackage and unzipped Shapefile are cut: other
-    drivers would read (GeoJSON: parse, zip: inflate) the file from its start for every part."""
-    info = pyogrio.read_info(gdal_path, layer=layer)
-    count = max(int(info["features"]), 0)
+    drivers would read (GeoJSON: parse, zip: inflate) the file from its start for every part.
+    Features are counted with SQL: GDAL's layer information would identify the CRS again,
+    which takes longer than reading a small file."""
+    if fmt not in ("GPKG", "ESRI Shapefile"):
+        return [Part()]
+    table = _quoted(str(layer))
+    fid = _quoted(fid_column or "fid")
+    _, counted = pyogrio.read_arrow(
+        gdal_path,
+        # SQLite for a GeoPackage, OGR SQL for a Shapefile, on the uploaded file only; the names
+        # are quoted identifiers
+        sql=f"SELECT COUNT(*) AS n, MIN({fid}) AS lo, MAX({fid}) AS hi FROM {table}"  # noqa: S608
+        if fmt == "GPKG"
+        else f"SELECT COUNT(*) AS n FROM {table}",  # noqa: S608
+        read_geometry=False,
+    )
+    count = counted.column("n")[0].as_py()
     pieces = -(-count // size)
-    if info["driver"] == "GPKG" and pieces > 1:
-        # a FID range is a range scan of the GeoPackage's primary key
-        fid, table = _quoted(info["fid_column"]), _quoted(str(layer))
-        meta, fids = pyogrio.read_arrow(
-            gdal_path,
-            # SQLite, on the uploaded file only; both names are quoted identifiers
-            sql=f"SELECT MIN({fid}) AS lo, MAX({fid}) AS hi FROM {table}",  # noqa: S608
-            read_geometry=False,
-        )
-        low, high = fids.column("lo")[0].as_py(), fids.column("hi")[0].as_py() + 1
+    if pieces <= 1:
+        return [Part()]
+    if fmt == "GPKG":  # a FID range is a range scan of the GeoPackage's primary key
+        low, high = counted.column("lo")[0].as_py(), counted.column("hi")[0].as_py() + 1
         step = -(-(high - low) // pieces)
         return [Part(fid_from=start, fid_to=min(start + step, high)) for start in range(low, high, step)]
-    zipped = gdal_path.startswith("/vsizip/")  # a seek would inflate the archive from its start
-    if info["driver"] == "ESRI Shapefile" and not zipped and pieces > 1:  # seeks through the .shx
-        return [Part(skip=start, count=size) for start in range(0, count, size)]
-    return [Part()]
+    return [Part(skip=start, count=size) for start in range(0, count, size)]  # seeks through the .shx
 
 
 def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _rename_geometry(schema: pa.Schema, name: str) -> pa.Schema:
+def described(file: str, layer: str | None) -> str:
+    """A file's name for messages, with its layer's when the file has other layers than its
+    namesake."""
+    return f"layer {layer} of {file}" if layer and layer != PurePosixPath(file).stem else file
+
+
+def _rename_geometry(schema: pa.Schema, name: str, path: Path, layer: str | None = None) -> pa.Schema:
     index = schema.get_field_index(name)
     if index < 0:
+        csv = path.suffix.lower() == ".csv"
         raise InvalidInput(
-            "The layer has no geometry column.",
-            "For CSV name lat_column/lon_column or wkt_column; otherwise upload a spatial layer.",
+            f"{described(path.name, layer)} has no geometry column"
+            + (
+                f" (no column named as coordinates or WKT: {', '.join(LON_NAMES + LAT_NAMES + WKT_NAMES)})."
+                if csv
+                else "."
+            ),
+            "Name the columns with lat_column/lon_column or wkt_column."
+            if csv
+            else "Choose a spatial layer with the `layer` option, or upload a spatial file.",
         )
-    return schema.set(index, pa.field(GEOMETRY, schema.field(index).type))
+    return pa.schema(
+        pa.field(GEOMETRY, field.type) if position == index else field.with_name(unique)
+        for position, (field, unique) in enumerate(
+            zip(schema, unique_names(schema.names, index), strict=True)
+        )
+    )
+
+
+def unique_names(names: list[str], geometry: int) -> list[str]:
+    """Attribute names made unique beside the geometry column (at position `geometry`, to be
+    called GEOMETRY): GDAL lets a CSV repeat a header, whose later copies become name_2,
+    name_3, ...; an attribute called `geometry` becomes geometry_2."""
+    taken = {GEOMETRY} | set(names)
+    seen: set[str] = {GEOMETRY}
+    unique = []
+    for position, name in enumerate(names):
+        if position == geometry:
+            unique.append(GEOMETRY)
+            continue
+        chosen, suffix = name, 2
+        while chosen in seen or (chosen != name and chosen in taken):
+            chosen, suffix = f"{name}_{suffix}", suffix + 1
+        seen.add(chosen)
+        taken.add(chosen)
+        unique.append(chosen)
+    return unique
 
 
 def _open_options(fmt: str, options: ReadOptions) -> dict[str, Any]:
@@ -231,6 +283,7 @@ def _choose_layer(path: Path, gdal_path: str, wanted: str | None) -> str | None:
     try:
         layers = pyogrio.list_layers(gdal_path)
     except DataSourceError as exc:
+        _require_shapefile_parts(path)
         raise InvalidInput(
             f"{path.name} cannot be opened: {exc}",
             "Check that the file is complete and of the type its extension says.",
@@ -249,8 +302,21 @@ def _choose_layer(path: Path, gdal_path: str, wanted: str | None) -> str | None:
     return spatial[0] if spatial else (names[0] if names else None)
 
 
-def _zip_member(path: Path) -> str:
-    """The GDAL path of the dataset inside a zip, after checking sizes (zip bombs)."""
+def _require_shapefile_parts(path: Path) -> None:
+    """GDAL reads no shapefile without its .shx: name the one missing beside a .shp."""
+    if path.suffix.lower() == ".shp" and not any(
+        path.with_suffix(suffix).exists() for suffix in (".shx", ".SHX")
+    ):
+        raise InvalidInput(
+            f"The shapefile {path.name} has no {path.stem}.shx beside it: a shapefile needs its "
+            ".shx and .dbf files.",
+            f"Upload {path.stem}.shx beside the .shp and submit again.",
+        )
+
+
+def _zip_member(path: Path) -> tuple[str, str]:
+    """The GDAL path and format of the dataset inside a zip (a shapefile, or a File Geodatabase:
+    a folder named *.gdb), after checking sizes (zip bombs)."""
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
@@ -264,11 +330,20 @@ def _zip_member(path: Path) -> str:
             "Upload the data uncompressed or in smaller archives.",
         )
     shapefiles = [m.filename for m in members if m.filename.lower().endswith(".shp")]
-    if not shapefiles:
-        raise InvalidInput(
-            f"{path.name} contains no .shp file.", "Zip the shapefile's .shp, .shx, .dbf and .prj together."
-        )
-    return f"/vsizip/{path}/{shapefiles[0]}"
+    if shapefiles:
+        return f"/vsizip/{path}/{shapefiles[0]}", "Shapefile (zip)"
+    geodatabases = [
+        "/".join(parts[: i + 1])
+        for parts in (m.filename.split("/") for m in members)
+        for i, part in enumerate(parts[:-1])
+        if part.lower().endswith(".gdb")
+    ]
+    if geodatabases:
+        return f"/vsizip/{path}/{geodatabases[0]}", "FileGDB (zip)"
+    raise InvalidInput(
+        f"{path.name} contains no .shp file and no File Geodatabase (.gdb folder).",
+        "Zip the shapefile's .shp, .shx, .dbf and .prj together, or the whole .gdb folder.",
+    )
 
 
 def _geoparquet(path: Path, options: ReadOptions, part: Part) -> VectorSource:
@@ -289,7 +364,7 @@ def _geoparquet(path: Path, options: ReadOptions, part: Part) -> VectorSource:
             "Write GeoParquet with WKB geometry encoding.",
         )
     crs = geo["columns"][column].get("crs", "OGC:CRS84")
-    schema = _rename_geometry(parquet.schema_arrow.remove_metadata(), column)
+    schema = _rename_geometry(parquet.schema_arrow.remove_metadata(), column, path)
     return VectorSource(
         path,
         "GeoParquet",

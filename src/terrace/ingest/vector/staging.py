@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
 from terrace.errors import InvalidInput
 from terrace.ingest.release import JobWarning, Location
@@ -12,10 +13,17 @@ from terrace.ingest.vector.columns import Column
 from terrace.ingest.vector.contracts import Inspection, Prepared, Staged, StageTask, StagingTable, Summary
 from terrace.ingest.vector.geometry import FAMILIES, union_box
 from terrace.ingest.vector.params import VectorParams
+from terrace.ingest.vector.sources import described
 from terrace.ingest.vector.tables import SUFFIXES, create_table, drop_table, require_free, staging_name
 from terrace.orchestration.definitions import TaskContext
 
 REPORT_HEADER = b"source_fid,reason\n"
+# the repair report's reasons for dropping a feature, as a refusal names them
+DROPS = {
+    "NULL_GEOMETRY_DROPPED": "null or empty geometries",
+    "GEOMETRY_UNREADABLE_DROPPED": "geometries no reader understands",
+    "GEOMETRY_UNREPAIRABLE_DROPPED": "geometries no repair makes valid",
+}
 
 
 @dataclass
@@ -39,7 +47,7 @@ def create_staging(ctx: TaskContext[VectorParams, StageTask]) -> Staged:
         ctx.storage.get("silver", f"{params.work_prefix}/inspect.json")
     )
     totals = add_up(parts)
-    name = inspected.source.file.rsplit("/", 1)[-1]
+    name = described(PurePosixPath(inspected.source.file).name, inspected.source.layer)
     families = _check(totals, params, name)
     kept = [c for c in inspected.columns if totals.non_null[c.name] > 0]
     dropped = [c.name for c in inspected.columns if totals.non_null[c.name] == 0]
@@ -81,7 +89,9 @@ def _check(totals: Totals, params: VectorParams, name: str) -> list[int]:
     families = sorted(totals.families)
     if not families:
         raise InvalidInput(
-            f"All {totals.rows} features of {name} have null or empty geometries.",
+            f"No feature of {name} has a geometry to load: "
+            + ", ".join(f"{n} {why}" for code, why in DROPS.items() if (n := totals.counts[code]))
+            + ".",
             "Check the geometry column (for CSV: the coordinate columns) and upload again.",
         )
     if len(families) > 1 and not params.geometry_split:
