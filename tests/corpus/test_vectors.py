@@ -92,7 +92,7 @@ def platform(
 
 def submit(platform: Platform, entry: Entry) -> str:
     """Upload the file and its sidecars to bronze and submit process_vector (with the entry's
-    layer) as the first release of asset corpus/{entry}; the job's id."""
+    layer, and its CRS for a file that names none) as the first release of asset corpus/{entry}; the job's id."""
     folder = f"corpus/{entry.id}"
     for file in entry.files():
         platform.storage.put("bronze", f"{folder}/{file.name}", file)
@@ -105,6 +105,7 @@ def submit(platform: Platform, entry: Entry) -> str:
         "version_ordinal": 1,
         "access_level": "public",
         "layer": entry.layer,
+        "crs": entry.crs,
     }
     with psycopg.connect(platform.database_url, row_factory=dict_row) as conn:
         return CoreMachine(default_registry(), platform.storage).submit(conn, "process_vector", params)[0]
@@ -124,7 +125,7 @@ def judge(platform: Platform, entry: Entry, path: Path, job: dict[str, Any]) -> 
     to GDAL's reading, or an input error with a precise message where the manifest expects a
     refusal or GDAL reads nothing Terrace could load (no CRS, no geometry)."""
     try:
-        reading: vector_oracle.Reading | None = vector_oracle.read(path, entry.layer, platform.database_url)
+        reading: vector_oracle.Reading | None = vector_oracle.read(path, entry.layer, platform.database_url, entry.crs)
         unloadable = reading.refusal(path) if reading else None
     except (DataSourceError, DataLayerError) as exc:
         reading, unloadable = None, f"GDAL cannot read it ({exc})"

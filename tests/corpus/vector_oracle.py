@@ -133,8 +133,9 @@ def default_layer(path: Path) -> str | None:
     return spatial[0] if len(spatial) == 1 else str(layers[0][0])
 
 
-def read(path: Path, layer: str | None, database_url: str) -> Reading:
-    """GDAL's reading of `layer` of `path` (CSV with the open options Terrace documents)."""
+def read(path: Path, layer: str | None, database_url: str, crs: str | None = None) -> Reading:
+    """GDAL's reading of `layer` of `path` (CSV with the open options Terrace documents); `crs`
+    is the one a user gives for a file that names none, as the job is given it."""
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".geoparquet"):
         return _read_parquet(path, database_url)
@@ -161,7 +162,7 @@ def read(path: Path, layer: str | None, database_url: str) -> Reading:
         table.column(fid).to_pylist(),
         _geometries(wkb, database_url),
         table.drop_columns([c for c in (fid, GEOMETRY) if c in table.schema.names]),
-        meta.get("crs"),
+        meta.get("crs") or crs,
     )
 
 
