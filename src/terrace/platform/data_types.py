@@ -5,24 +5,9 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from terrace.errors import InvalidInput
+from terrace.ingest.vector.sources import FORMATS
 
-VECTOR_EXTENSIONS = frozenset(
-    {
-        ".gpkg",
-        ".shp",
-        ".zip",
-        ".geojson",
-        ".json",
-        ".kml",
-        ".kmz",
-        ".gml",
-        ".fgb",
-        ".parquet",
-        ".geoparquet",
-        ".csv",
-        ".pbf",
-    }
-)
+VECTOR_EXTENSIONS = frozenset(FORMATS)
 # GeoTIFF, JPEG2000, ERDAS Imagine, JPEG/PNG (placed by a world file or .aux.xml beside them),
 # MBTiles, GRIB, and the PROJ grids GDAL reads (NTv2 .gsb, vertical .gtx).
 RASTER_EXTENSIONS = frozenset(

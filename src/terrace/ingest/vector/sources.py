@@ -44,6 +44,9 @@ FORMATS = {
     ".geoparquet": "GeoParquet",
     ".csv": "CSV",
     ".pbf": "OSM",
+    ".topojson": "TopoJSON",
+    ".gpx": "GPX",
+    ".sqlite": "SQLite",
 }
 
 
