@@ -92,7 +92,8 @@ def platform(
 
 def submit(platform: Platform, entry: Entry) -> str:
     """Upload the file and its sidecars to bronze and submit process_vector (with the entry's
-    layer, and its CRS for a file that names none) as the first release of asset corpus/{entry}; the job's id."""
+    layer, and its CRS for a file that names none) as the first release of asset
+    corpus/{entry}; the job's id."""
     folder = f"corpus/{entry.id}"
     for file in entry.files():
         platform.storage.put("bronze", f"{folder}/{file.name}", file)
@@ -125,7 +126,9 @@ def judge(platform: Platform, entry: Entry, path: Path, job: dict[str, Any]) -> 
     to GDAL's reading, or an input error with a precise message where the manifest expects a
     refusal or GDAL reads nothing Terrace could load (no CRS, no geometry)."""
     try:
-        reading: vector_oracle.Reading | None = vector_oracle.read(path, entry.layer, platform.database_url, entry.crs)
+        reading: vector_oracle.Reading | None = vector_oracle.read(
+            path, entry.layer, platform.database_url, entry.crs
+        )
         unloadable = reading.refusal(path) if reading else None
     except (DataSourceError, DataLayerError) as exc:
         reading, unloadable = None, f"GDAL cannot read it ({exc})"
