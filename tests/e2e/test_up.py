@@ -134,7 +134,11 @@ def test_cli_reports_drift_with_its_exit_code(owner_database_url: str) -> None:
     drifted = terrace("db", "drift", env=env)
     assert drifted.returncode == 1
     assert "missing_column: app.workers.stopped_at" in drifted.stdout
-    assert terrace("db", "ensure", env=env).stdout.strip() == "added column app.workers.stopped_at"
+    # the test database was cloned from a template made without the default schedules
+    assert terrace("db", "ensure", env=env).stdout.splitlines() == [
+        "added column app.workers.stopped_at",
+        "added schedule nightly-check-catalog",
+    ]
     refused = terrace("db", "rebuild", env=env)
     assert refused.returncode == 1 and "--yes" in refused.stderr
 

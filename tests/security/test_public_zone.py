@@ -7,6 +7,7 @@ import httpx
 import psycopg
 import pytest
 
+from terrace.db.database import ensure_database
 from tests.e2e.public import zone
 
 public_template = zone.public_template
@@ -114,3 +115,15 @@ def test_the_reader_role_cannot_write_or_read_outside_the_served_schema(
     ):
         with psycopg.connect(public_reader_url) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute(statement)
+
+
+def test_the_reader_cannot_connect_to_the_main_database(
+    owner_database_url: str, public_reader_url: str
+) -> None:
+    """Roles span the cluster: the reader's login must not open the main database, whose pgSTAC
+    holds ouo and restricted items the reader's pgstac_read membership could otherwise read."""
+    ensure_database(owner_database_url)  # a test database is cloned without the database's grants
+    main = psycopg.conninfo.conninfo_to_dict(owner_database_url)["dbname"]
+    reader_on_main = psycopg.conninfo.make_conninfo(public_reader_url, dbname=main)
+    with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
+        psycopg.connect(reader_on_main).close()

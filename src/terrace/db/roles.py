@@ -60,7 +60,7 @@ def ensure_roles(url: str, model_tables: list[str]) -> list[str]:
                     sql.Identifier(role), sql.Literal(READ_ROLE_TIMEOUT)
                 )
             )
-        for grants in ("grant_app", "grant_serving", "grant_preview"):
+        for grants in ("grant_app", "grant_serving", "grant_preview", "restrict_connect"):
             conn.execute(q[grants])
         foreign = conn.execute(q["foreign_runtime_relations"], {"model_tables": model_tables})
         for relation in foreign.fetchall():

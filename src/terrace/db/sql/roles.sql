@@ -41,3 +41,13 @@ FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname IN ('geo', 'geo_draft') AND c.relkind IN ('r', 'v', 'p')
   AND c.relowner <> 'terrace_app'::regrole
   AND NOT (n.nspname = 'geo' AND c.relname = ANY(%(model_tables)s));
+
+-- name: restrict_connect
+-- Only Terrace's roles (and the owner) connect to this database: a login made for another
+-- database of the same cluster (the public zone's reader) cannot read this one.
+DO $$
+BEGIN
+  EXECUTE format('REVOKE CONNECT ON DATABASE %I FROM PUBLIC', current_database());
+  EXECUTE format('GRANT CONNECT ON DATABASE %I TO terrace_app, terrace_serving, terrace_preview',
+                 current_database());
+END $$;
