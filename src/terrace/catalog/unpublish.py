@@ -36,8 +36,15 @@ def plan(conn: Connection, release: Release) -> UnpublishPlan:
         approval_state=release.approval_state,
         tables=[f"{t['schema_name']}.{t['table_name']}" for t in release_tables(conn, release.release_id)],
         stac_items=stac_items.published_items(release),
-        blobs=[f"{b['container']}/{b['path']}" for b in outputs.get("blobs", [])],
+        blobs=[f"{b['container']}/{b['path']}" for b in owned_blobs(outputs)],
     )
+
+
+def owned_blobs(outputs: dict[str, Any]) -> list[dict[str, str]]:
+    """The stored files a release's outputs name: a raster's COGs and thumbnails, a vector's
+    repair report."""
+    report = outputs.get("repair_report")
+    return list(outputs.get("blobs", [])) + ([report] if report else [])
 
 
 def unpublish(conn: Connection, ref: str, actor: str, force_approved: bool = False) -> UnpublishPlan:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import tempfile
 import uuid
@@ -121,7 +122,9 @@ class Storage:
         return True
 
     def delete(self, container: str, path: str) -> None:
-        obstore.delete(self.store(container), validate_path(path))
+        """Make sure the object is gone (deleting a missing one is no error, as in S3)."""
+        with contextlib.suppress(FileNotFoundError):
+            obstore.delete(self.store(container), validate_path(path))
 
     def delete_folder(self, container: str, prefix: str) -> None:
         """Delete every object under `prefix/`."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ def publish(api: httpx.Client, keys: dict[str, str], tmp_path: Path) -> dict[str
     sources = {
         "floods": ("floods", "jakarta", write_points(tmp_path / "floods.gpkg", 20)),
         "roads": ("roads", "jakarta", write_points(tmp_path / "roads.gpkg", 10)),
-        "bandung": ("floods", "bandung", write_points(tmp_path / "bandung.gpkg", 5)),
+        "bandung": ("floods", "bandung", _bow_tie(tmp_path / "bandung.geojson")),
         "relief": ("relief", "java", files.rgb(tmp_path / "relief.tif", size=256)),
         "broken": ("broken", "empty", _empty(tmp_path / "broken.geojson")),
     }
@@ -56,6 +57,18 @@ def publish(api: httpx.Client, keys: dict[str, str], tmp_path: Path) -> dict[str
         elif name != "bandung":
             assert approve(api, reviewer, request["release_id"]).status_code == 200
     return ids
+
+
+def _bow_tie(path: Path) -> Path:
+    """A self-intersecting polygon: its repair leaves a repair report, the draft's one file."""
+    ring = [[107.6, -6.9], [107.7, -6.8], [107.7, -6.9], [107.6, -6.8], [107.6, -6.9]]
+    feature = {
+        "type": "Feature",
+        "properties": {"name": "x"},
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    return path
 
 
 def _empty(path: Path) -> Path:

@@ -100,7 +100,7 @@ def test_sabotage_check_repair_check(
     leftovers = sorted(
         f"silver/{p.relative_to(root)}" for p in (root / "ingest/floods/bandung").rglob("*") if p.is_file()
     )
-    assert leftovers, "the interrupted unpublish left the draft's files"
+    assert leftovers, "the interrupted unpublish left the draft's repair report"
     found = check(api, admin)
     relief, roads = ids["relief"], ids["roads"]
     assert found == sorted(

@@ -10,6 +10,7 @@ import psycopg
 import pytest
 
 from terrace.auth import Role
+from terrace.storage import Storage
 from tests.conftest import bearer
 from tests.e2e.platform.client import approve, latest, served_tables, submit, upload, wait_done
 from tests.e2e.platform.data import write_mixed, write_points
@@ -100,7 +101,7 @@ def test_overwrite_of_a_draft_bumps_revision_and_leaves_no_orphan(
 
 
 def test_mixed_geometry_makes_three_tables_and_unpublish_drops_all(
-    platform_api: httpx.Client, keys: dict[Role, str], database_url: str, tmp_path: Path
+    platform_api: httpx.Client, keys: dict[Role, str], database_url: str, storage: Storage, tmp_path: Path
 ) -> None:
     api, submitter, reviewer = platform_api, keys[Role.submitter], keys[Role.reviewer]
     upload(api, submitter, write_mixed(tmp_path / "mixed.geojson"), "floods/mixed.geojson")
@@ -120,6 +121,8 @@ def test_mixed_geometry_makes_three_tables_and_unpublish_drops_all(
     with psycopg.connect(database_url) as conn:
         left = conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_name LIKE 'floods%'")
         assert left.fetchone()[0] == 0
+    silver = storage.local_path("silver", "ingest")
+    assert silver is not None and not [p for p in silver.rglob("*") if p.is_file()]  # no work file, no report
 
 
 def test_concurrent_approvals_of_two_drafts_with_one_version(

@@ -34,8 +34,11 @@ def finalize(ctx: Context) -> Published:
     """Checkpointed in the transaction that publishes the tables: a retry after that commit (its
     result lost with its worker) returns the same result instead of failing on renamed tables."""
     result = ctx.checkpoint_data("published", Published) or _publish(ctx)
+    # The work files are spent once published; the repair report stays, owned by the release.
     for folder in ("chunks", "parts"):
         ctx.storage.delete_folder("silver", f"{ctx.params.work_prefix}/{folder}")
+    for spent in ("inspect.json", "summary.json"):
+        ctx.storage.delete("silver", f"{ctx.params.work_prefix}/{spent}")
     return result
 
 
