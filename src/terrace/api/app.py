@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -13,9 +13,14 @@ from terrace import __version__
 from terrace.api.body_limit import BodyLimit, Limit, Upload
 from terrace.api.errors import install_error_handlers
 from terrace.api.headers import SecurityHeaders
+from terrace.api.metrics import HttpMetrics
+from terrace.api.metrics import router as metrics_router
+from terrace.api.rate_limits import RateLimits, parse_limits
+from terrace.api.request_ids import RequestIds
 from terrace.api.routes import admin, health, jobs, platform, schedules, storage
 from terrace.api.serving import mount_serving
 from terrace.db.pool import open_pool
+from terrace.db.rate_counters import PostgresCounters
 from terrace.db.roles import RoleUrls
 from terrace.orchestration.machine import CoreMachine
 from terrace.orchestration.registry import JobRegistry
@@ -43,6 +48,10 @@ class AppConfig:
     session_secret: str | None = None
     # The owner's connection, for the admin API's schema ensure and rebuild; unset: they refuse.
     owner_database_url: str | None = None
+    # Route group -> limit per caller, e.g. {"writes": "60/minute"}; a group left out is unlimited.
+    rate_limits: Mapping[str, str] = field(default_factory=dict)
+    # Bearer token that may read /metrics besides admin credentials.
+    metrics_token: str | None = None
 
 
 def create_app(config: AppConfig) -> FastAPI:
@@ -72,9 +81,11 @@ def create_app(config: AppConfig) -> FastAPI:
     app.state.upload_max_bytes = config.upload_max_bytes
     app.state.job_defaults = config.job_defaults
     app.state.machine = CoreMachine(config.registry, config.storage)
+    app.state.metrics_token = config.metrics_token
     install_error_handlers(app)
     for module in (health, admin, schedules, storage, jobs, platform):
         app.include_router(module.router)
+    app.include_router(metrics_router)
     serving = mount_serving(app, config.storage)
     app.mount(MOUNT, create_interface(app.state, config.session_secret or secrets.token_urlsafe(32)))
     install_docs(app)
@@ -84,5 +95,12 @@ def create_app(config: AppConfig) -> FastAPI:
         uploads=UPLOADS,
         upload_limit=Limit(config.upload_max_bytes, "TERRACE_UPLOAD_MAX_BYTES"),
     )
+    app.add_middleware(
+        RateLimits,
+        limits=parse_limits(config.rate_limits),
+        storage=PostgresCounters(lambda: app.state.pool),
+    )
+    app.add_middleware(HttpMetrics)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestIds)
     return app

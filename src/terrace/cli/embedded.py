@@ -8,6 +8,7 @@ cluster last. A child that dies is restarted.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -92,6 +93,7 @@ def run_embedded(options: EmbeddedOptions) -> None:
             TERRACE_HOST=options.host,
             TERRACE_PORT=str(options.port),
             TERRACE_SESSION_SECRET=session_secret(home, os.environ.get("TERRACE_SESSION_SECRET")),
+            PROMETHEUS_MULTIPROC_DIR=str(_metrics_folder(home)),
         )
         children = _children(home, options.workers)
         for child in children:
@@ -105,6 +107,15 @@ def run_embedded(options: EmbeddedOptions) -> None:
         if cluster and started_cluster:
             cluster.stop()
         print("Terrace stopped.", flush=True)
+
+
+def _metrics_folder(home: Path) -> Path:
+    """Where the children write their metrics for /metrics to add up: emptied at each start, as
+    prometheus-client's multiprocess mode needs (the counts of earlier runs are gone)."""
+    folder = home / "metrics"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    return folder
 
 
 def _embedded_database(cluster: LocalCluster) -> str:

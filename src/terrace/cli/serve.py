@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 from typing import Annotated
 
@@ -10,6 +9,7 @@ import typer
 import uvicorn
 
 from terrace.cli.context import app_url, friendly_errors, role_urls, storage
+from terrace.observability.logs import configure_logging
 from terrace.orchestration.registry import JobRegistry
 from terrace.orchestration.worker import Worker, WorkerConfig
 from terrace.pipelines import default_registry
@@ -54,12 +54,16 @@ def api(
         pool_min_size=db.pool_min_size,
         pool_max_size=db.pool_max_size,
         session_secret=settings.session_secret.get_secret_value() if settings.session_secret else None,
+        rate_limits=settings.rate_limits,
+        metrics_token=settings.metrics_token.get_secret_value() if settings.metrics_token else None,
     )
+    configure_logging()
     uvicorn.run(
         create_app(config),
         host=host or settings.host,
         port=port or settings.port,
         log_level="info",
+        log_config=None,
         proxy_headers=settings.trusted_proxies is not None,
         forwarded_allow_ips=settings.trusted_proxies,
     )
@@ -84,7 +88,7 @@ def run_worker(registry: JobRegistry, concurrency: int | None = None) -> None:
         lease_seconds=settings.lease_seconds,
         grace_seconds=settings.grace_seconds,
     )
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    configure_logging()
     task_worker = Worker(app_url(), registry, storage(), config)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: task_worker.stop())
