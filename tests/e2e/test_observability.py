@@ -1,5 +1,5 @@
-"""Rate limits shared by API processes, one request id from a submit call to the worker's log
-lines, and Prometheus metrics of API and worker processes: all with real processes."""
+"""Rate limits shared by API servers, one request id from a submit call to the worker's log lines,
+and Prometheus metrics of API and worker processes (real `terrace api` and worker processes)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -14,13 +15,14 @@ import psycopg
 from prometheus_client.parser import text_string_to_metric_families
 from psycopg.rows import dict_row
 
+from terrace.api.app import AppConfig
 from terrace.auth import Role
 from terrace.db.roles import RoleUrls
 from terrace.orchestration.demo import with_demos
 from terrace.orchestration.machine import CoreMachine
 from terrace.pipelines import default_registry
 from terrace.storage import Storage
-from tests.conftest import bearer
+from tests.conftest import LiveServer, bearer
 from tests.e2e.processes import ROOT, api_command, environment, running, wait_ready
 from tests.workers import wait_for_job
 
@@ -38,20 +40,12 @@ POINTS = {
 }
 
 
-def test_a_burst_over_the_limit_is_refused_by_every_api_process_sharing_it(
-    databases: RoleUrls, storage: Storage, keys: dict[Role, str], tmp_path: Path
+def test_a_burst_over_the_limit_is_refused_by_every_api_server_sharing_it(
+    app_config: AppConfig, keys: dict[Role, str]
 ) -> None:
-    env = environment(
-        databases,
-        Path(storage.root_url.removeprefix("file://")),
-        TERRACE_RATE_LIMITS='{"searches": "6/minute"}',
-    )
-    first, url_a = api_command(env, tmp_path / "api-a.log")
-    second, url_b = api_command(env, tmp_path / "api-b.log")
-    with running(first, second) as (a, b):
-        wait_ready(url_a, a)
-        wait_ready(url_b, b)
-        answers = [httpx.get(f"{url}/stac/search", timeout=30) for url in (url_a, url_b) * 5]
+    limited = replace(app_config, rate_limits={"searches": "6/minute"})
+    with LiveServer(limited) as a, LiveServer(limited) as b:
+        answers = [httpx.get(f"{server.url}/stac/search", timeout=30) for server in (a, b) * 5]
         statuses = [r.status_code for r in answers]
         assert statuses == [200] * 6 + [429] * 4, statuses
         refused = answers[-1]
@@ -62,10 +56,10 @@ def test_a_burst_over_the_limit_is_refused_by_every_api_process_sharing_it(
         assert refused.headers["X-Request-ID"]
         # Another caller has a limit of its own, and other route groups are not counted.
         assert (
-            httpx.get(f"{url_b}/stac/search", headers=bearer(keys[Role.reader]), timeout=30).status_code
+            httpx.get(f"{b.url}/stac/search", headers=bearer(keys[Role.reader]), timeout=30).status_code
             == 200
         )
-        assert httpx.get(f"{url_a}/stac/collections", timeout=30).status_code == 200
+        assert httpx.get(f"{a.url}/stac/collections", timeout=30).status_code == 200
 
 
 def test_one_request_id_leads_from_the_submit_call_to_the_workers_log_lines_and_metrics_count_both(
