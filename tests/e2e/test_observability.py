@@ -24,6 +24,7 @@ from terrace.pipelines import default_registry
 from terrace.storage import Storage
 from tests.conftest import LiveServer, bearer
 from tests.e2e.processes import ROOT, api_command, environment, running, wait_ready
+from tests.security.test_sessions import sign_in
 from tests.workers import wait_for_job
 
 METRICS_TOKEN = "scrape-token-for-tests"
@@ -156,6 +157,10 @@ def test_one_request_id_leads_from_the_submit_call_to_the_workers_log_lines_and_
         admin = client.get("/metrics", headers=admin_key)
         scraped = client.get("/metrics", headers=bearer(METRICS_TOKEN))
         assert admin.status_code == scraped.status_code == 200
+        assert sign_in(client, keys[Role.admin]).status_code == 303
+        health = client.get("/interface/health/live")
+    assert re.search(r"<th>Features ingested</th><td>5</td>", health.text), health.text
+    assert re.search(r"<th>Releases approved</th><td>1</td>", health.text)
     families = {family.name: family for family in text_string_to_metric_families(scraped.text)}
     requests = families["terrace_http_requests"].samples
     assert any(

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
 
 from terrace.db.pool import Pool
@@ -53,3 +54,33 @@ class _Registered(Collector):
 
     def collect(self) -> Iterator[Metric]:
         yield from REGISTRY.collect()
+
+
+# The figures the web UI's health page shows: (label, metric family, sample filter).
+HEADLINES: tuple[tuple[str, str, dict[str, str]], ...] = (
+    ("HTTP requests", "terrace_http_requests", {}),
+    ("Rate-limited requests", "terrace_rate_limited", {}),
+    ("Tasks waiting", "terrace_queue_depth", {}),
+    ("Oldest waiting task (s)", "terrace_queue_oldest_age_seconds", {}),
+    ("Jobs completed", "terrace_jobs_finished", {"status": "completed"}),
+    ("Jobs failed", "terrace_jobs_finished", {"status": "failed"}),
+    ("Task retries", "terrace_task_retries", {}),
+    ("Features ingested", "terrace_ingested_features", {}),
+    ("Bytes uploaded", "terrace_ingested_bytes", {}),
+    ("Releases approved", "terrace_release_transitions", {"action": "approve"}),
+)
+
+
+def headline_figures(pool: Pool) -> list[tuple[str, float]]:
+    """The health page's figures, summed over processes and labels (the oldest age: the largest)."""
+    families = {f.name: f for f in text_string_to_metric_families(exposition(pool).decode())}
+    figures = []
+    for label, name, wanted in HEADLINES:
+        family = families.get(name)
+        values = [
+            s.value
+            for s in (family.samples if family else [])
+            if s.name in (name, f"{name}_total") and wanted.items() <= s.labels.items()
+        ]
+        figures.append((label, max(values, default=0.0) if name.endswith("age_seconds") else sum(values)))
+    return figures

@@ -18,7 +18,9 @@ TASK_DURATION = Histogram(
 )
 JOBS_FINISHED = Counter("terrace_jobs_finished_total", "Jobs finished, by outcome.", ["job_type", "status"])
 TASK_RETRIES = Counter("terrace_task_retries_total", "Failed tasks queued again.", ["job_type"])
-FEATURES_INGESTED = Counter("terrace_ingested_features_total", "Vector features loaded into release tables.", ["job_type"])
+FEATURES_INGESTED = Counter(
+    "terrace_ingested_features_total", "Vector features loaded into release tables.", ["job_type"]
+)
 BYTES_INGESTED = Counter("terrace_ingested_bytes_total", "Bytes uploaded into a container.", ["container"])
 RELEASE_TRANSITIONS = Counter(
     "terrace_release_transitions_total", "Release review actions (approve, reject, revoke, ...).", ["action"]
