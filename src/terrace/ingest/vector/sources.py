@@ -22,9 +22,8 @@ import pyogrio
 from pyogrio.errors import DataLayerError, DataSourceError
 
 from terrace.errors import InvalidInput
+from terrace.ingest.archives import check_archive
 
-MAX_UNZIPPED_BYTES = 20 * 1024**3
-MAX_ZIP_RATIO = 200
 GEOMETRY = "geometry"
 LAT_NAMES = ("lat", "latitude", "y", "lat_dd")
 LON_NAMES = ("lon", "lng", "long", "longitude", "x", "lon_dd")
@@ -104,6 +103,7 @@ def open_source(path: Path, options: ReadOptions, part: Part | None = None) -> I
     if not path.exists() or path.stat().st_size == 0:
         raise InvalidInput(f"{path.name} is empty.", "Upload the complete file again.")
     fmt = source_format(path)
+    check_archive(path)
     part = part or Part()
     if fmt == "GeoParquet":
         yield _geoparquet(path, options, part)
@@ -250,19 +250,9 @@ def _choose_layer(path: Path, gdal_path: str, wanted: str | None) -> str | None:
 
 
 def _zip_member(path: Path) -> str:
-    """The GDAL path of the dataset inside a zip, after checking sizes (zip bombs)."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-    except zipfile.BadZipFile as exc:
-        raise InvalidInput(f"{path.name} is not a valid zip archive.", "Upload the archive again.") from exc
-    unzipped = sum(m.file_size for m in members)
-    packed = max(1, sum(m.compress_size for m in members))
-    if unzipped > MAX_UNZIPPED_BYTES or unzipped / packed > MAX_ZIP_RATIO:
-        raise InvalidInput(
-            f"{path.name} expands to {unzipped} bytes ({unzipped // packed}x its size).",
-            "Upload the data uncompressed or in smaller archives.",
-        )
+    """The GDAL path of the dataset inside a zip (which `check_archive` has checked)."""
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
     shapefiles = [m.filename for m in members if m.filename.lower().endswith(".shp")]
     if not shapefiles:
         raise InvalidInput(
