@@ -62,16 +62,17 @@ class HttpMetrics:
         try:
             await self.app(scope, receive, recorded)
         finally:
-            route = route_template(scope)
+            route = route_template(scope, status)
             HTTP_REQUESTS.labels(scope["method"], route, str(status)).inc()
             HTTP_LATENCY.labels(scope["method"], route).observe(time.perf_counter() - started)
 
 
-def route_template(scope: Scope) -> str:
+def route_template(scope: Scope, status: int) -> str:
     """The template of the route that answered, under the mounts it sits in (e.g.
     /features/collections/{collectionId}/items): routers leave the route and the mount's root path
-    in the request's scope."""
+    in the request's scope. A mount without routes of its own (static files) counts as one route."""
     route = scope.get("route")
-    if not isinstance(route, BaseRoute) or isinstance(route, Mount):  # no route, or none inside the mount
+    root = str(scope.get("root_path", ""))
+    if not isinstance(route, BaseRoute) or (isinstance(route, Mount) and status == 404):
         return UNMATCHED
-    return str(scope.get("root_path", "")) + str(getattr(route, "path", ""))
+    return root + "/{path}" if isinstance(route, Mount) else root + str(getattr(route, "path", ""))
