@@ -33,6 +33,7 @@ def api(
     ] = None,
 ) -> None:
     """Run the HTTP API (Platform, Jobs, admin, serving, web UI) in this process."""
+    configure_logging()
     # Imported here: the serving libraries take seconds to import, which client commands skip.
     from terrace.api.app import AppConfig, create_app
 
@@ -57,7 +58,6 @@ def api(
         rate_limits=settings.rate_limits,
         metrics_token=settings.metrics_token.get_secret_value() if settings.metrics_token else None,
     )
-    configure_logging()
     uvicorn.run(
         create_app(config),
         host=host or settings.host,
