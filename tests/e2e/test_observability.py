@@ -159,8 +159,8 @@ def test_one_request_id_leads_from_the_submit_call_to_the_workers_log_lines_and_
         assert admin.status_code == scraped.status_code == 200
         assert sign_in(client, keys[Role.admin]).status_code == 303
         health = client.get("/interface/health/live")
-    assert re.search(r"<th>Features ingested</th><td>5</td>", health.text), health.text
-    assert re.search(r"<th>Releases approved</th><td>1</td>", health.text)
+    assert re.search(r"<dt>Features ingested</dt><dd>5</dd>", health.text), health.text
+    assert re.search(r"<dt>Releases approved</dt><dd>1</dd>", health.text)
     families = {family.name: family for family in text_string_to_metric_families(scraped.text)}
     requests = families["terrace_http_requests"].samples
     assert any(
