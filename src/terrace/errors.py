@@ -77,3 +77,10 @@ class SetupError(TerraceError):
 
     code = "SETUP_ERROR"
     http_status = 500
+
+
+class RateLimited(TerraceError):
+    """The caller sent more requests of a route group than its limit allows in the window."""
+
+    code = "RATE_LIMITED"
+    http_status = 429

@@ -75,6 +75,20 @@ class ApiSettings(BaseSettings):
     body_max_bytes: int = Field(
         default=1024**2, ge=1, description="Largest request body outside the upload routes."
     )
+    rate_limits: dict[str, str] = Field(
+        default={
+            "writes": "60/minute",
+            "uploads": "20/minute",
+            "searches": "600/minute",
+            "tiles": "6000/minute",
+        },
+        description="JSON: route group (writes, uploads, searches, tiles) → limit per caller, e.g. "
+        '"60/minute"; a group left out is not limited.',
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token that may read /metrics besides admin credentials; unset: admins only.",
+    )
     trusted_proxies: str | None = Field(
         default=None,
         description="Comma-separated addresses of reverse proxies whose X-Forwarded-For/-Proto "

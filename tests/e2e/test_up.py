@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -109,6 +110,10 @@ def test_up_serves_a_healthy_platform_and_sigterm_stops_everything(up_env: dict[
         assert httpx.get(f"{public}/api/health", timeout=30).status_code == 404
         with psycopg.connect(cluster.url("terrace_public")) as conn:
             assert {user for (user,) in conn.execute(USERS_OF_OTHER_CONNECTIONS)} == {"terrace_public_reader"}
+        scraped = httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {key}"}, timeout=30)
+        assert "terrace_http_requests_total" in scraped.text and any((home / "metrics").iterdir())
+        logged = (home / "logs" / "api.log").read_text().splitlines()
+        assert logged and all(json.loads(line)["timestamp"] for line in logged)
     finally:
         code = up.stop()
     assert code == 0
@@ -116,8 +121,10 @@ def test_up_serves_a_healthy_platform_and_sigterm_stops_everything(up_env: dict[
     assert worker_pids
     assert gone([postmaster, *worker_pids])
 
+    (home / "metrics" / "left-behind.db").write_bytes(b"")
     second = Up(up_env)
     try:
+        assert not (home / "metrics" / "left-behind.db").exists()  # counts start afresh
         listed = terrace("keys", "list", env=up_env)
         assert "kept" in listed.stdout
     finally:

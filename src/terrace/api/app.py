@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -13,6 +13,10 @@ from terrace import __version__
 from terrace.api.body_limit import BodyLimit, Limit, Upload
 from terrace.api.errors import install_error_handlers
 from terrace.api.headers import SecurityHeaders
+from terrace.api.metrics import HttpMetrics
+from terrace.api.metrics import router as metrics_router
+from terrace.api.rate_limits import RateLimits, parse_limits
+from terrace.api.request_ids import RequestIds
 from terrace.api.routes import (
     admin,
     catalog_admin,
@@ -27,6 +31,7 @@ from terrace.api.routes import (
 from terrace.api.serving import mount_serving
 from terrace.auth.oidc import Oidc, OidcConfig
 from terrace.db.pool import open_pool
+from terrace.db.rate_counters import PostgresCounters
 from terrace.db.roles import RoleUrls
 from terrace.orchestration.machine import CoreMachine
 from terrace.orchestration.registry import JobRegistry
@@ -59,6 +64,10 @@ class AppConfig:
     outbound: OutboundPolicy = field(default_factory=OutboundPolicy)
     # The organisation's OpenID provider; unset: API keys only.
     oidc: OidcConfig | None = None
+    # Route group -> limit per caller, e.g. {"writes": "60/minute"}; a group left out is unlimited.
+    rate_limits: Mapping[str, str] = field(default_factory=dict)
+    # Bearer token that may read /metrics besides admin credentials.
+    metrics_token: str | None = None
 
 
 def create_app(config: AppConfig) -> FastAPI:
@@ -91,9 +100,11 @@ def create_app(config: AppConfig) -> FastAPI:
     app.state.machine = CoreMachine(config.registry, config.storage)
     app.state.outbound = config.outbound
     app.state.oidc = Oidc(config.oidc) if config.oidc else None
+    app.state.metrics_token = config.metrics_token
     install_error_handlers(app)
     for module in (health, admin, catalog_admin, keys, schedules, storage, jobs, platform, services):
         app.include_router(module.router)
+    app.include_router(metrics_router)
     serving = mount_serving(app, config.storage)
     app.mount(MOUNT, create_interface(app.state, config.session_secret or secrets.token_urlsafe(32)))
     install_docs(app)
@@ -103,5 +114,12 @@ def create_app(config: AppConfig) -> FastAPI:
         uploads=UPLOADS,
         upload_limit=Limit(config.upload_max_bytes, "TERRACE_UPLOAD_MAX_BYTES"),
     )
+    app.add_middleware(
+        RateLimits,
+        limits=parse_limits(config.rate_limits),
+        storage=PostgresCounters(lambda: app.state.pool),
+    )
+    app.add_middleware(HttpMetrics)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestIds)
     return app

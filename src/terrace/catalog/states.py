@@ -15,6 +15,7 @@ from terrace.catalog.releases import Release, timeline_event
 from terrace.db.pool import Connection
 from terrace.db.queries import queries
 from terrace.errors import Conflict
+from terrace.observability.metrics import RELEASE_TRANSITIONS
 
 # action -> (states it may start from, state it leads to)
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
@@ -77,4 +78,5 @@ def apply_transition(
         },
     )
     timeline_event(conn, release, f"release_{state}", actor, reason, details)
+    RELEASE_TRANSITIONS.labels(action).inc()
     return state

@@ -8,6 +8,7 @@ cluster last. A child that dies is restarted.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -102,6 +103,7 @@ def run_embedded(options: EmbeddedOptions) -> None:
             TERRACE_PUBLIC_DATABASE_URL=public.database_url,
             TERRACE_PUBLIC_SERVING_DATABASE_URL=public.serving_url,
             TERRACE_PUBLIC_STORAGE_URL=public.storage_url,
+            PROMETHEUS_MULTIPROC_DIR=str(_metrics_folder(home)),
         )
         children = _children(home, options.workers, options.public_port)
         for child in children:
@@ -117,6 +119,15 @@ def run_embedded(options: EmbeddedOptions) -> None:
         if cluster and started_cluster:
             cluster.stop()
         print("Terrace stopped.", flush=True)
+
+
+def _metrics_folder(home: Path) -> Path:
+    """Where the children write their metrics for /metrics to add up: emptied at each start, as
+    prometheus-client's multiprocess mode needs (the counts of earlier runs are gone)."""
+    folder = home / "metrics"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    return folder
 
 
 def _embedded_database(cluster: LocalCluster) -> str:

@@ -1,14 +1,18 @@
-"""`terrace jobs list|show|events`: CoreMachine jobs from a terminal, over the Jobs API."""
+"""`terrace jobs list|show|events|logs`: CoreMachine jobs from a terminal, over the Jobs API (and,
+for `logs`, from the JSON log files the processes of `terrace up` write under its home)."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from terrace.cli.client import call, make_client
 from terrace.cli.context import friendly_errors
+from terrace.observability.logs import job_lines
+from terrace.settings import HomeSettings
 
 app = typer.Typer(help="CoreMachine jobs.", no_args_is_help=True)
 
@@ -55,3 +59,20 @@ def events(job_id: str) -> None:
             typer.echo(
                 f"{event['created_at']}  {event['kind']:<16} {where:<8} {event['message'] or ''}{duration}"
             )
+
+
+@app.command()
+@friendly_errors
+def logs(
+    job_id: str,
+    folder: Annotated[
+        Path | None, typer.Option("--logs", help="Folder of JSON log files [<home>/logs].")
+    ] = None,
+) -> None:
+    """The worker log lines of one job (each names its job, task and request id), oldest first."""
+    for line in job_lines(folder or HomeSettings().resolved() / "logs", job_id):
+        task = "task " + str(line.get("task_id") or "").removeprefix(f"{job_id}:")
+        typer.echo(
+            f"{line.get('timestamp', '')}  {line.get('level', ''):<7} {task:<24} {line.get('event', '')}"
+            f"  request_id={line.get('request_id')}"
+        )

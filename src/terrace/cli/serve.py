@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 from typing import Annotated
 
@@ -13,6 +12,7 @@ from terrace.auth import Role
 from terrace.auth.oidc import OidcConfig
 from terrace.cli.context import app_url, friendly_errors, public_target, role_urls, storage
 from terrace.errors import SetupError
+from terrace.observability.logs import configure_logging
 from terrace.orchestration.registry import JobRegistry
 from terrace.orchestration.scheduler import Scheduler
 from terrace.orchestration.worker import Worker, WorkerConfig
@@ -40,6 +40,7 @@ def api(
     ] = None,
 ) -> None:
     """Run the HTTP API (Platform, Jobs, admin, serving, web UI) in this process."""
+    configure_logging()
     # Imported here: the serving libraries take seconds to import, which client commands skip.
     from terrace.api.app import AppConfig, create_app
 
@@ -63,12 +64,15 @@ def api(
         session_secret=settings.session_secret.get_secret_value() if settings.session_secret else None,
         oidc=oidc_config(OidcSettings()),
         outbound=OutboundSettings().policy(),
+        rate_limits=settings.rate_limits,
+        metrics_token=settings.metrics_token.get_secret_value() if settings.metrics_token else None,
     )
     uvicorn.run(
         create_app(config),
         host=host or settings.host,
         port=port or settings.port,
         log_level="info",
+        log_config=None,
         proxy_headers=settings.trusted_proxies is not None,
         forwarded_allow_ips=settings.trusted_proxies,
     )
@@ -121,7 +125,7 @@ def run_worker(registry: JobRegistry, concurrency: int | None = None) -> None:
         lease_seconds=settings.lease_seconds,
         grace_seconds=settings.grace_seconds,
     )
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    configure_logging()
     outbound = OutboundSettings()
     checks = scheduled_checks(outbound.policy(), outbound.service_check_seconds)
     task_worker = Worker(app_url(), registry, storage(), config, Scheduler(periodic=(checks,)))

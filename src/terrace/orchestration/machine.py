@@ -16,6 +16,8 @@ from pydantic import BaseModel, ValidationError
 from terrace.db.pool import Connection, fetch_one
 from terrace.db.queries import queries
 from terrace.errors import InvalidInput, NotFound
+from terrace.observability.metrics import JOBS_FINISHED, TASK_RETRIES
+from terrace.observability.tracing import current_request_id
 from terrace.orchestration.definitions import JobType, Json, Result
 from terrace.orchestration.failures import Failure, classify
 from terrace.orchestration.registry import JobRegistry
@@ -75,6 +77,7 @@ class CoreMachine:
                 "backoff_max_seconds": job_type.backoff_max_seconds,
                 "timeout_seconds": job_type.timeout_seconds,
                 "submitted_by": submitted_by,
+                "http_request_id": current_request_id(),
             },
         ).fetchone()
         if inserted is None:
@@ -161,6 +164,7 @@ class CoreMachine:
             },
         )
         self.event(conn, job_id, f"job_{status}", message=(error or {}).get("message"))
+        JOBS_FINISHED.labels(job_type, status).inc()
         if status != "completed":
             self.clean_up(conn, dict(job))
         self.run_hook(conn, dict(job))
@@ -205,7 +209,11 @@ class CoreMachine:
             "error": Jsonb(failure.error),
             "max_attempts": failure.max_attempts,
         }
-        if fetch_one(conn, self.q["fail_task"], params)["verdict"] == "failed":
+        verdict = fetch_one(conn, self.q["fail_task"], params)["verdict"]
+        if verdict == "retry":
+            TASK_RETRIES.labels(self._type_of(conn, job_id)).inc()
+        elif verdict == "failed":
+            JOBS_FINISHED.labels(self._type_of(conn, job_id), "failed").inc()
             self.after_failure(conn, job_id)
 
     def record_incident(
@@ -235,7 +243,7 @@ class CoreMachine:
         """Reset the job and run it again from stage 1."""
         self.lock(conn, job_id)
         conn.execute(self.q["delete_tasks"], {"job_id": job_id})
-        conn.execute(self.q["reset_job"], {"job_id": job_id})
+        conn.execute(self.q["reset_job"], {"job_id": job_id, "http_request_id": current_request_id()})
         self.event(conn, job_id, "job_resubmitted")
         self.plan(conn, self.lock(conn, job_id), 1, [])
 
@@ -246,6 +254,7 @@ class CoreMachine:
             return False
         conn.execute(self.q["cancel_tasks"], {"job_id": job_id})
         self.event(conn, job_id, "job_cancelled")
+        JOBS_FINISHED.labels(self._type_of(conn, job_id), "cancelled").inc()
         return True
 
     def fail_job(self, conn: Connection, job_id: str, error: dict[str, Any]) -> None:

@@ -20,11 +20,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
+import structlog
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
 from terrace.db.pool import Pool, connect, open_pool
 from terrace.db.queries import queries
+from terrace.observability.metrics import TASK_DURATION
 from terrace.orchestration.context import TaskRun
 from terrace.orchestration.definitions import Json
 from terrace.orchestration.failures import Failure, classify
@@ -61,6 +63,7 @@ class Job:
     job_id: str
     job_type: str
     parameters: Json
+    http_request_id: str | None
 
 
 @dataclass
@@ -168,7 +171,22 @@ class Worker:
             self._jobs[job.job_id] = job
 
     def _execute(self, task: ClaimedTask) -> None:
+        """Run one task in this thread, every log line of it naming its job, task and request."""
         job = self._jobs[task.job_id]
+        with structlog.contextvars.bound_contextvars(
+            request_id=job.http_request_id, job_id=task.job_id, task_id=task.task_id, job_type=job.job_type
+        ):
+            log.info("task started (stage %d, attempt %d)", task.stage, task.attempt + 1)
+            started = time.monotonic()
+            outcome = self._outcome(task, job)
+            seconds = time.monotonic() - started
+            verdict = "failed" if outcome.failure else "completed"
+            TASK_DURATION.labels(job.job_type, str(task.stage), verdict).observe(seconds)
+            log.info("task %s in %.3f s", verdict, seconds)
+        self._outcomes.put(outcome)
+        self._wake.set()
+
+    def _outcome(self, task: ClaimedTask, job: Job) -> Outcome:
         outcome = Outcome(task)
         doing = f"running stage {task.stage} of a {job.job_type} job"
         try:
@@ -194,8 +212,7 @@ class Worker:
             outcome.result = result.model_dump(mode="json")
         except Exception as exc:  # every handler failure becomes a recorded task error
             outcome.failure = classify(exc, self.storage, doing)
-        self._outcomes.put(outcome)
-        self._wake.set()
+        return outcome
 
     def _report(self) -> None:
         """Record finished tasks: completions in one batch, then each failure."""

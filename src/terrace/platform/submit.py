@@ -20,6 +20,7 @@ from terrace.db.pool import Connection, Pool, fetch_one
 from terrace.db.queries import queries
 from terrace.errors import Conflict, InvalidInput
 from terrace.ingest.release import require_input_container
+from terrace.observability.tracing import current_request_id
 from terrace.orchestration.machine import CoreMachine
 from terrace.platform.data_types import JOB_TYPES, infer_data_type
 from terrace.platform.processing import JobDefaults
@@ -201,6 +202,7 @@ def _record(
             "job_id": job_id,
             "submitted_by": submitted_by,
             "payload": Jsonb(request.model_dump()),
+            "http_request_id": current_request_id(),
         },
     )
     return _receipt(release, request_id, job_id, created=True), removal

@@ -14,7 +14,7 @@ from cql2 import Expr
 from fastapi import Depends, FastAPI, Path, Query, Request
 from tipg.collections import Collection, CollectionList
 from tipg.database import close_db_connection, connect_to_db
-from tipg.dependencies import bbox_query, filter_query
+from tipg.dependencies import bbox_query, datetime_query, filter_query, properties_query
 from tipg.errors import DEFAULT_STATUS_CODES, add_exception_handlers
 from tipg.factory import Endpoints
 from tipg.settings import PostgresSettings
@@ -22,7 +22,7 @@ from tipg.settings import PostgresSettings
 from terrace.auth import Role
 from terrace.db.models.catalog import DRAFT_SCHEMA, SERVED_SCHEMA
 from terrace.errors import NotFound
-from terrace.serving import filters
+from terrace.serving import filters, parameters
 from terrace.serving.mounted import MountRoot, escaped_templates
 from terrace.serving.subapp import serving_app
 from terrace.serving.tables import TableCatalog
@@ -93,6 +93,9 @@ def _add_endpoints(app: FastAPI, catalog: TableCatalog, audience_of: AudienceOf,
     app.include_router(endpoints.router)
     # Every route taking `filter` (items, tiles) reads it through tipg's `filter_query`.
     app.dependency_overrides[filter_query] = _filter_dependency(endpoints.collection_dependency)
+    app.dependency_overrides[properties_query] = _properties_dependency(endpoints.collection_dependency)
+    app.dependency_overrides[bbox_query] = _bbox
+    app.dependency_overrides[datetime_query] = _datetime
     app.add_middleware(MountRoot)
 
 
@@ -110,6 +113,7 @@ def _collection_dependency(catalog: TableCatalog, audience_of: AudienceOf) -> Ca
                 f"No collection {collectionId!r}.",
                 "List the collections you may see at ./collections; some need an API key.",
             )
+        parameters.require_storable_ids(found, request)
         return found
 
     return collection
@@ -133,6 +137,33 @@ def _filter_dependency(collection_dependency: Callable[..., Any]) -> Callable[..
         return Expr(filters.bbox_as_polygon(tree))
 
     return cql_filter
+
+
+def _properties_dependency(collection_dependency: Callable[..., Any]) -> Callable[..., Awaitable]:
+    async def properties(
+        collection: Collection = Depends(collection_dependency),  # noqa: B008
+        text: Annotated[str | None, Query(alias="properties", description="Properties to return.")] = None,
+    ) -> list[str] | None:
+        """The properties to return: the collection's own columns only (tipg would drop others)."""
+        if text is None:
+            return None
+        names = [name.strip() for name in text.split(",") if name.strip()]
+        parameters.require_known("properties", names, (column.name for column in collection.properties))
+        return names
+
+    return properties
+
+
+def _bbox(
+    bbox: Annotated[str | None, Query(description="Spatial filter: minx,miny,maxx,maxy.")] = None,
+) -> Any:
+    return parameters.bbox(bbox)
+
+
+def _datetime(
+    datetime: Annotated[str | None, Query(description="Temporal filter: an instant or start/end.")] = None,
+) -> Any:
+    return parameters.datetime_interval(datetime)
 
 
 def _collections_dependency(catalog: TableCatalog, audience_of: AudienceOf) -> Callable[..., Awaitable]:

@@ -163,14 +163,14 @@ class BoundedJsonBodies:
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
             await self.app(scope, receive, send)
             return
-        body = await _read_body(receive)
+        body = await read_body(receive)
         try:
             depth, unit = MAX_JSON_DEPTH + 1, "levels of JSON objects and arrays, the body's own included"
             _check_nesting(body.decode(errors="replace"), _JSON_TOKENS, depth, unit)
         except InvalidInput as exc:
             await JSONResponse(exc.to_dict(), status_code=400)(scope, receive, send)
             return
-        await self.app(scope, _replay(body, receive), send)
+        await self.app(scope, replay(body, receive), send)
 
 
 def _check_nesting(text: str, tokens: re.Pattern[str], limit: int, unit: str) -> None:
@@ -228,7 +228,7 @@ def _too_long(size: int) -> InvalidInput:
     )
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def read_body(receive: Receive) -> bytes:
     chunks = []
     while True:
         message = await receive()
@@ -237,7 +237,7 @@ async def _read_body(receive: Receive) -> bytes:
             return b"".join(chunks)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay(body: bytes, receive: Receive) -> Receive:
     sent = False
 
     async def replayed() -> Message:

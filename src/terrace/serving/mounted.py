@@ -22,6 +22,8 @@ class MountRoot:
     Starlette's `request.base_url` is the root of the outermost app, so links that a library
     builds from it (tipg's tile and docs links) would miss the mount prefix. Inside this app the
     base URL is its mount instead, and every link is built the same way without a prefix setting.
+    The scope is changed in place, so the route the library's router chooses stays visible to the
+    app's middleware (the HTTP metrics label requests with it).
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -29,5 +31,5 @@ class MountRoot:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket"):
-            scope = {**scope, "app_root_path": scope.get("root_path", "")}
+            scope["app_root_path"] = scope.get("root_path", "")
         await self.app(scope, receive, send)

@@ -43,7 +43,7 @@ from stac_fastapi.types.stac import Collection, Collections, ItemCollection, Lan
 from terrace import __version__
 from terrace.db.queries import queries
 from terrace.errors import NotFound
-from terrace.serving import filters
+from terrace.serving import filters, parameters
 from terrace.serving.stac_assets import add_asset_routes, serve_collection_assets, serve_item_assets
 from terrace.serving.visibility import ACCESS_PROPERTY, GRANTS_PROPERTY, Gate
 from terrace.storage import Storage
@@ -156,6 +156,7 @@ def create_stac_app(gate: Gate, storage: Storage, mount: str) -> FastAPI:
         extensions=_extensions(settings),
         settings=settings,
     )
+    api.app.add_middleware(parameters.CheckedSearches)
     api.app.add_middleware(filters.BoundedJsonBodies)
     api.app.state.gate = gate
     api.app.state.router_prefix = mount  # stac-fastapi builds every link from it

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import unicodedata
+from urllib.parse import unquote
 
 from terrace.errors import InvalidInput
 
@@ -30,6 +32,14 @@ def validate_path(path: str) -> str:
     if _FORBIDDEN_CHARACTERS.search(path):
         raise InvalidInput(f"Object path {path!r} contains a backslash or control character.", remediation)
     for segment in path.split("/"):
-        if segment in ("", ".", ".."):
+        if _disguised(segment) in ("", ".", ".."):
             raise InvalidInput(f"Object path {path!r} has an empty, '.' or '..' segment.", remediation)
+        if _disguised(segment) != segment and re.search(r"[/\\]", _disguised(segment)):
+            raise InvalidInput(f"Object path {path!r} has an encoded separator.", remediation)
     return path
+
+
+def _disguised(segment: str) -> str:
+    """What a segment may turn into further on: percent-decoded (twice, for a double encoding) and
+    Unicode-normalized (fullwidth dots are dots to some systems)."""
+    return unicodedata.normalize("NFKC", unquote(unquote(segment)))

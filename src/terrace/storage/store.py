@@ -16,6 +16,7 @@ from obstore.exceptions import NotFoundError as ObjectNotFound
 from obstore.store import LocalStore, ObjectStore, from_url
 
 from terrace.errors import NotFound, PayloadTooLarge
+from terrace.observability.metrics import BYTES_INGESTED
 from terrace.storage.paths import validate_container, validate_path
 
 DEFAULT_CONTAINERS = ("bronze", "silver")
@@ -150,6 +151,7 @@ class Storage:
                 yield chunk
 
         await obstore.put_async(store, path, limited())
+        BYTES_INGESTED.labels(container).inc(received)
         return received
 
     def round_trip(self, container: str) -> None:

@@ -41,6 +41,8 @@ jobs = sa.Table(
     sa.Column("hook_attempts", sa.Integer, nullable=False, server_default=sa.text("0")),
     sa.Column("hook_next_at", TIMESTAMP),
     sa.Column("submitted_by", sa.Text),
+    # The X-Request-ID of the HTTP request that submitted (or resubmitted) the job.
+    sa.Column("http_request_id", sa.Text),
     created_at(),
     updated_at(),
     sa.Column("started_at", TIMESTAMP),
@@ -90,6 +92,8 @@ job_events = sa.Table(
     sa.Column("message", sa.Text),
     sa.Column("duration_ms", sa.BigInteger),
     sa.Column("data", pg.JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
+    # Copied from the job by a trigger, whichever code or SQL function writes the event.
+    sa.Column("http_request_id", sa.Text),
     # The moment of the event, not of its transaction's start: the timeline shows real durations.
     sa.Column("created_at", TIMESTAMP, nullable=False, server_default=sa.text("clock_timestamp()")),
     sa.Index("ix_job_events_job", "job_id", "event_id"),
@@ -121,8 +125,10 @@ schedules = sa.Table(
 CLAIM_TASKS = SqlFunction("app", "claim_tasks", "text, integer, double precision", "claim_tasks.sql")
 COMPLETE_TASKS = SqlFunction("app", "complete_tasks", "text, text[], jsonb[]", "complete_tasks.sql")
 FAIL_TASK = SqlFunction("app", "fail_task", "text, text, jsonb, integer", "fail_task.sql")
-FUNCTIONS = (CLAIM_TASKS, COMPLETE_TASKS, FAIL_TASK)
+EVENT_REQUEST_ID = SqlFunction("app", "job_event_request_id", "", "job_event_request_id.sql")
+FUNCTIONS = (CLAIM_TASKS, COMPLETE_TASKS, FAIL_TASK, EVENT_REQUEST_ID)
 TRIGGERS = (
+    Trigger("trg_job_events_request_id", job_events, EVENT_REQUEST_ID, "BEFORE INSERT"),
     Trigger("trg_jobs_updated_at", jobs, SET_UPDATED_AT, "BEFORE UPDATE"),
     Trigger("trg_schedules_updated_at", schedules, SET_UPDATED_AT, "BEFORE UPDATE"),
 )

@@ -132,6 +132,8 @@ api_requests = sa.Table(
     sa.Column("job_id", sa.Text, nullable=False),
     sa.Column("submitted_by", sa.Text, nullable=False),
     sa.Column("payload", pg.JSONB, nullable=False),
+    # The X-Request-ID of the HTTP request, which the job, its events and its log lines carry.
+    sa.Column("http_request_id", sa.Text),
     created_at(),
     sa.Index("ix_api_requests_job_id", "job_id"),
     sa.Index("ix_api_requests_release_id", "release_id"),

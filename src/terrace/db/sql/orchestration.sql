@@ -1,8 +1,9 @@
 -- name: insert_job
 INSERT INTO app.jobs (job_id, job_type, parameters, stage_count, max_attempts, backoff_base_seconds,
-    backoff_max_seconds, timeout_seconds, submitted_by)
+    backoff_max_seconds, timeout_seconds, submitted_by, http_request_id)
 VALUES (%(job_id)s, %(job_type)s, %(parameters)s, %(stage_count)s, %(max_attempts)s,
-    %(backoff_base_seconds)s, %(backoff_max_seconds)s, %(timeout_seconds)s, %(submitted_by)s)
+    %(backoff_base_seconds)s, %(backoff_max_seconds)s, %(timeout_seconds)s, %(submitted_by)s,
+    %(http_request_id)s)
 ON CONFLICT (job_id) DO NOTHING
 RETURNING job_id;
 
@@ -59,7 +60,7 @@ WHERE job_id = %(job_id)s;
 UPDATE app.jobs
 SET status = 'queued', stage = 0, stage_tasks = 0, stage_done = 0, result = NULL, error = NULL,
     hook_state = 'none', hook_attempts = 0, hook_next_at = NULL, started_at = NULL, finished_at = NULL,
-    stage_started_at = NULL
+    stage_started_at = NULL, http_request_id = %(http_request_id)s
 WHERE job_id = %(job_id)s;
 
 -- name: delete_tasks
@@ -84,7 +85,7 @@ UPDATE app.jobs SET status = 'completed' WHERE job_id = %(job_id)s AND status = 
 UPDATE app.jobs SET hook_state = 'pending' WHERE job_id = %(job_id)s;
 
 -- name: jobs_of_tasks
-SELECT job_id, job_type, parameters FROM app.jobs WHERE job_id = ANY(%(job_ids)s);
+SELECT job_id, job_type, parameters, http_request_id FROM app.jobs WHERE job_id = ANY(%(job_ids)s);
 
 -- name: progress
 UPDATE app.tasks SET progress = %(percent)s, progress_message = %(message)s

@@ -119,8 +119,9 @@ SET revision = revision + 1, processing_status = 'pending', processing_started_a
 WHERE release_id = %(release_id)s;
 
 -- name: insert_request
-INSERT INTO app.api_requests (request_id, release_id, revision, job_id, submitted_by, payload)
-VALUES (%(request_id)s, %(release_id)s, %(revision)s, %(job_id)s, %(submitted_by)s, %(payload)s)
+INSERT INTO app.api_requests (request_id, release_id, revision, job_id, submitted_by, payload, http_request_id)
+VALUES (%(request_id)s, %(release_id)s, %(revision)s, %(job_id)s, %(submitted_by)s, %(payload)s,
+    %(http_request_id)s)
 ON CONFLICT (request_id) DO NOTHING;
 
 -- name: request_of_release

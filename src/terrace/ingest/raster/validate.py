@@ -19,6 +19,7 @@ from rasterio.io import DatasetReader
 from rio_cogeo.cogeo import cog_validate
 
 from terrace.errors import InvalidInput
+from terrace.ingest.archives import check_archive
 
 if TYPE_CHECKING:
     from terrace.ingest.raster.tiling import Window
@@ -90,6 +91,7 @@ def open_raster(local: Path, name: str) -> Iterator[DatasetReader]:
     """The dataset, or a clear InvalidInput when GDAL cannot read the file as a raster."""
     if local.stat().st_size == 0:
         raise _fail(name, "the file is empty (0 bytes).", "Upload the complete file again.")
+    check_archive(local)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NotGeoreferencedWarning)

@@ -15,6 +15,7 @@ from psycopg import sql
 
 from terrace.ingest.vector.contracts import Loaded, LoadTask, Staged
 from terrace.ingest.vector.params import VectorParams
+from terrace.observability.metrics import FEATURES_INGESTED
 from terrace.orchestration.definitions import TaskContext
 
 
@@ -58,4 +59,5 @@ def load(ctx: TaskContext[VectorParams, LoadTask]) -> Loaded:
         with conn.cursor() as cursor:
             cursor.adbc_ingest(task.staging, table, mode="append", db_schema_name=schema)
         conn.commit()
+    FEATURES_INGESTED.labels(ctx.job_type).inc(rows)
     return Loaded(staging=task.staging, rows=rows, batch=batch_id)

@@ -23,9 +23,8 @@ import pyogrio
 from pyogrio.errors import DataLayerError, DataSourceError
 
 from terrace.errors import InvalidInput
+from terrace.ingest.archives import check_archive
 
-MAX_UNZIPPED_BYTES = 20 * 1024**3
-MAX_ZIP_RATIO = 200
 GEOMETRY = "geometry"
 LAT_NAMES = ("lat", "latitude", "y", "lat_dd")
 LON_NAMES = ("lon", "lng", "long", "longitude", "x", "lon_dd")
@@ -109,6 +108,7 @@ def open_source(path: Path, options: ReadOptions, part: Part | None = None) -> I
     if not path.exists() or path.stat().st_size == 0:
         raise InvalidInput(f"{path.name} is empty.", "Upload the complete file again.")
     fmt = source_format(path)
+    check_archive(path)
     part = part or Part()
     if fmt == "GeoParquet":
         yield _geoparquet(path, options, part)
@@ -319,19 +319,9 @@ def _require_shapefile_parts(path: Path) -> None:
 
 def _zip_member(path: Path) -> tuple[str, str]:
     """The GDAL path and format of the dataset inside a zip (a shapefile, or a File Geodatabase:
-    a folder named *.gdb), after checking sizes (zip bombs)."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-    except zipfile.BadZipFile as exc:
-        raise InvalidInput(f"{path.name} is not a valid zip archive.", "Upload the archive again.") from exc
-    unzipped = sum(m.file_size for m in members)
-    packed = max(1, sum(m.compress_size for m in members))
-    if unzipped > MAX_UNZIPPED_BYTES or unzipped / packed > MAX_ZIP_RATIO:
-        raise InvalidInput(
-            f"{path.name} expands to {unzipped} bytes ({unzipped // packed}x its size).",
-            "Upload the data uncompressed or in smaller archives.",
-        )
+    a folder named *.gdb); `check_archive` has checked its sizes (zip bombs)."""
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
     shapefiles = [m.filename for m in members if m.filename.lower().endswith(".shp")]
     if shapefiles:
         return f"/vsizip/{path}/{shapefiles[0]}", "Shapefile (zip)"

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from terrace.auth import Role
 from terrace.dependencies import DatabaseUrl, Pool, StorageDep
 from terrace.health import check_health, overall
+from terrace.observability.exposition import headline_figures
 from terrace.orchestration.status import list_jobs
 from terrace.platform import resolve
 from terrace.platform.visibility import Viewer
@@ -72,5 +73,7 @@ async def health_live(
 ) -> Response:
     """Each component for admins; the overall status for everyone else."""
     report = await run_in_threadpool(check_health, pool, database_url, storage)
-    shown = report if user.has(Role.admin) else overall(report)
-    return render(request, "partials/health.html", user=user, report=shown)
+    if not user.has(Role.admin):
+        return render(request, "partials/health.html", user=user, report=overall(report))
+    figures = await run_in_threadpool(headline_figures, pool)
+    return render(request, "partials/health.html", user=user, report=report, figures=figures)
