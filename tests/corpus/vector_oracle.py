@@ -185,14 +185,13 @@ def output(database_url: str, storage: Storage, job: dict[str, Any]) -> Output:
     """The rows, columns, warnings, repair report and extents of a completed process_vector job."""
     result = job["result"]
     params = VectorParams.model_validate(job["parameters"])
-    summary = json.loads(storage.get("silver", f"{params.work_prefix}/summary.json"))
     report: dict[int, set[str]] = {}
     if result["outputs"]["repair_report"]:
         location = result["outputs"]["repair_report"]
         text = storage.get(location["container"], location["path"]).decode()
         for fid, reason in list(csv.reader(io.StringIO(text)))[1:]:
             report.setdefault(int(fid), set()).add(reason)
-    names = [c["name"] for c in summary["columns"]]
+    names = [c["name"] for c in result["columns"]]
     rows: dict[int, list[dict[str, Any]]] = {}
     extents: dict[int, list[float]] = {}
     with psycopg.connect(database_url, row_factory=dict_row) as conn:
@@ -215,7 +214,7 @@ def output(database_url: str, storage: Storage, job: dict[str, Any]) -> Output:
                 (table["schema_name"], table["table_name"]),
             ).fetchone()
             extents[family] = catalog["bbox"] if catalog else []
-    return Output(rows, summary["columns"], summary["warnings"], report, extents)
+    return Output(rows, result["columns"], result["warnings"], report, extents)
 
 
 def compare(reading: Reading, out: Output) -> Problems:

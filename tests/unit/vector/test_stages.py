@@ -108,6 +108,7 @@ PUBLISHED = Published(
             table_suffix="_line",
         )
     ],
+    columns=COLUMNS[:1],
     warnings=[RENAMED],
     outputs=Outputs(repair_report=None, source=SOURCE),
 )
@@ -148,6 +149,7 @@ def test_the_job_result_keeps_the_shape_releases_record() -> None:
                 "table_suffix": "_line",
             }
         ],
+        "columns": [{"source": "Name", "name": "name", "pg_type": "text"}],
         "warnings": [{"code": "COLUMN_RENAMED", "count": 1, "message": "Name → name"}],
         "outputs": {
             "repair_report": None,

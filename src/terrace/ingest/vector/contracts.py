@@ -122,8 +122,10 @@ class Outputs(Contract):
 
 
 class Published(Contract):
-    """The job's result: what its completion hook records on the release."""
+    """The job's result: what its completion hook records on the release, and how the source's
+    fields became the tables' columns."""
 
     tables: list[ProducedTable]
+    columns: list[Column]
     warnings: list[JobWarning]
     outputs: Outputs

@@ -68,6 +68,7 @@ def _publish(ctx: Context) -> Published:
             produced = _register_all(conn, ctx, summary, source)
             result = Published(
                 tables=produced,
+                columns=summary.columns,
                 warnings=summary.warnings,
                 outputs=Outputs(repair_report=summary.repair_report, source=source),
             )
