@@ -6,6 +6,7 @@ a clone made with CREATE DATABASE ... TEMPLATE, which takes a fraction of a seco
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 import tempfile
@@ -27,8 +28,29 @@ from terrace.db.cluster import LocalCluster, free_port
 from terrace.db.database import ensure_database
 from terrace.db.roles import ROLES, RoleUrls, enable_logins, login_urls
 from terrace.storage import Storage
+from tests.corpus import outcome as corpus
 
 TEMPLATE = "terrace_template"
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # set in a test process of pytest-xdist
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if WORKER is None:  # the controlling process, before any test process starts
+        shutil.rmtree(corpus.report_folder(config.rootpath), ignore_errors=True)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if corpus.RECORDED:
+        corpus.write(
+            corpus.RECORDED, corpus.report_folder(session.config.rootpath) / f"{WORKER or 'main'}.json"
+        )
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    outcomes = corpus.gather(corpus.report_folder(config.rootpath))
+    if outcomes:
+        terminalreporter.section("real-world corpus")
+        terminalreporter.write_line(corpus.table(outcomes))
 
 
 @pytest.fixture(scope="session")

@@ -27,12 +27,22 @@ class Outcome:
     seconds: float
 
 
+# The outcomes this test process recorded; each process writes its own file of the report folder.
+RECORDED: list[Outcome] = []
+
+
+def report_folder(root: Path) -> Path:
+    return root / "test-artifacts" / "corpus-report"
+
+
 def write(outcomes: list[Outcome], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps([asdict(o) for o in outcomes], indent=1))
 
 
-def read(path: Path) -> list[Outcome]:
-    return [Outcome(**row) for row in json.loads(path.read_text())]
+def gather(folder: Path) -> list[Outcome]:
+    """Every outcome the test processes wrote into `folder`."""
+    return [Outcome(**row) for path in sorted(folder.glob("*.json")) for row in json.loads(path.read_text())]
 
 
 def table(outcomes: list[Outcome]) -> str:

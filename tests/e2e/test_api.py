@@ -111,6 +111,9 @@ def test_writes_need_a_key_with_the_right_role(api: httpx.Client, keys: dict[Rol
 def test_admin_schema_routes(api: httpx.Client, keys: dict[Role, str]) -> None:
     admin = bearer(keys[Role.admin])
     assert api.get("/api/admin/db/drift", headers=admin).json() == {"in_sync": True, "differences": []}
+    # the test database comes from a template made without the default schedules
+    first = api.post("/api/admin/db/ensure", headers=admin).json()
+    assert first == {"actions": ["added schedule nightly-check-catalog"]}
     assert api.post("/api/admin/db/ensure", headers=admin).json() == {"actions": []}
     unconfirmed = api.post("/api/admin/db/rebuild", headers=admin)
     assert unconfirmed.status_code == 400

@@ -58,8 +58,8 @@ def test_terrace_own_features_and_stac(
     assert stac["name"] == "Our STAC"
     stac_landing = platform_api.get("/stac", follow_redirects=True).json()
     assert stac["capabilities"]["title"] == stac_landing["title"]
-    assert sorted(stac["capabilities"]["layers"]) == ["relief", "rivers"]
-    assert stac["capabilities"]["layer_count"] == 2
+    assert sorted(stac["capabilities"]["layers"]) == ["floods", "relief", "rivers"]  # floods: the vector
+    assert stac["capabilities"]["layer_count"] == 3
     assert (
         stac["capabilities"]["version"]
         == platform_api.get("/stac", follow_redirects=True).json()["stac_version"]
