@@ -176,7 +176,7 @@ class Worker:
         with structlog.contextvars.bound_contextvars(
             request_id=job.http_request_id, job_id=task.job_id, task_id=task.task_id, job_type=job.job_type
         ):
-            log.info("task started (stage %d, attempt %d)", task.stage, task.attempt + 1)
+            log.info("task started (stage %d, attempt %d)", task.stage, task.attempt)
             started = time.monotonic()
             outcome = self._outcome(task, job)
             seconds = time.monotonic() - started

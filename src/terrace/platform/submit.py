@@ -122,9 +122,10 @@ def _existing(conn: Connection, submission: Submission) -> Release | None:
             "Submit the same kind of data, or use another resource_id.",
         )
     existing = conn.execute(q["release_by_ref"], {"ref": submission.release_id}).fetchone()
-    if existing is not None and submission.request.processing_options.overwrite:
+    rerun = existing is not None and _reruns(Release.of(existing), submission.request)
+    if rerun:
         transition(Release.of(existing), "resubmit")
-    if existing is None or submission.request.processing_options.overwrite:
+    if existing is None or rerun:
         busy = conn.execute(
             q["busy_draft"], {"asset_id": submission.asset_id, "release_id": submission.release_id}
         ).fetchone()
@@ -134,6 +135,16 @@ def _existing(conn: Connection, submission: Submission) -> Release | None:
                 "Wait for it to finish (or fail), then submit again.",
             )
     return None if existing is None else Release.of(existing)
+
+
+def _reruns(existing: Release, request: SubmitRequest) -> bool:
+    """Whether submitting the same file(s) again processes them again: when `overwrite` asks
+    for it, or when the release failed and other processing options now come with it (the fix
+    its error named, e.g. the `layer` to load)."""
+    options = request.processing_options
+    given = options.model_dump(exclude_defaults=True, exclude={"overwrite"})
+    recorded = {k: v for k, v in existing.processing_options.items() if k != "overwrite"}
+    return options.overwrite or (existing.processing_status == "failed" and given != recorded)
 
 
 def _record(
@@ -155,7 +166,7 @@ def _record(
     )
     conn.execute(q["lock_asset"], {"asset_id": submission.asset_id})
     existing = _existing(conn, submission)
-    if existing is not None and not request.processing_options.overwrite:
+    if existing is not None and not _reruns(existing, request):
         known = conn.execute(
             q["request_of_release"], {"release_id": existing.release_id, "revision": existing.revision}
         ).fetchone()

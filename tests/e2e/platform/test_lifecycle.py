@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 import psycopg
+import pyogrio
 import pytest
 
 from terrace.auth import Role
@@ -98,6 +99,34 @@ def test_overwrite_of_a_draft_bumps_revision_and_leaves_no_orphan(
             (first.json()["job_id"],),
         )
         assert told.fetchone()[0] == 1
+
+
+def test_a_failed_release_submitted_again_with_the_option_its_error_names_is_processed_again(
+    platform_api: httpx.Client, keys: dict[Role, str], tmp_path: Path
+) -> None:
+    """The same file again is the same release; after a failure, new options rerun it."""
+    api, submitter = platform_api, keys[Role.submitter]
+    file = write_points(tmp_path / "two.gpkg", 5)
+    table = pyogrio.read_arrow(file)[1]
+    pyogrio.write_arrow(
+        table,
+        file,
+        layer="gauges",
+        append=True,
+        geometry_name="geometry",
+        geometry_type="Point",
+        crs="EPSG:4326",
+    )
+    upload(api, submitter, file, "floods/two.gpkg")
+    first = submit(api, submitter, "floods/two.gpkg").json()
+    failed = wait_done(api, submitter, first["request_id"])
+    assert failed["job"]["status"] == "failed" and "layer" in failed["job"]["error"]["remediation"]
+    assert submit(api, submitter, "floods/two.gpkg").json()["job_id"] == first["job_id"]  # nothing new
+    again = submit(api, submitter, "floods/two.gpkg", processing_options={"layer": "gauges"}).json()
+    assert again["release_id"] == first["release_id"] and again["job_id"] != first["job_id"]
+    done = wait_done(api, submitter, again["request_id"])
+    assert done["job"]["status"] == "awaiting_approval", done
+    assert done["release"]["revision"] == 2 and done["outputs"][0]["feature_count"] == 5
 
 
 def test_mixed_geometry_makes_three_tables_and_unpublish_drops_all(
