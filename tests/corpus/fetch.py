@@ -54,6 +54,16 @@ def _download_pypi(source: Source, dest: Path) -> None:
         shutil.copyfileobj(response, out)
 
 
+# Debian's R packages (this archive section) hold data reserved for independent checks.
+RESERVED_DEBIAN_SECTION = "gnu-r"
+
+
+def debian_section(deb: Path) -> str:
+    """The archive section a Debian package declares."""
+    done = subprocess.run(["dpkg-deb", "-f", str(deb), "Section"], capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
 def _download_debian(source: Source, dest: Path) -> None:
     spec = f"{source.package}={source.version}"
     command = ["apt-get", "download", "-q", spec]
@@ -65,6 +75,8 @@ def _download_debian(source: Source, dest: Path) -> None:
         if done.returncode != 0:
             raise SystemExit(f"corpus: apt-get download {spec} failed (run apt-get update):\n{done.stderr}")
         (downloaded,) = Path(tmp).glob("*.deb")
+        if debian_section(downloaded) == RESERVED_DEBIAN_SECTION:
+            raise SystemExit(f"corpus: {spec} is an R package, whose data is reserved; choose another source")
         shutil.move(downloaded, dest)
 
 

@@ -24,6 +24,8 @@ from tests.conftest import LiveServer, bearer
 from tests.e2e.services.servers import Loopback, Reply
 
 METADATA = "169.254.169.254"
+# Internal targets that must be refused before any connection: the test asserts that no socket
+# connected anywhere but the test's own loopback API.
 REFUSED = [
     "http://10.0.0.1/",
     "http://192.168.1.10:8080/wms",

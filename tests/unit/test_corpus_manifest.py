@@ -4,11 +4,19 @@ coverage issue 15 asks for, and nothing from the packages reserved for independe
 from __future__ import annotations
 
 import re
-import tomllib
 from collections import Counter
 from pathlib import Path, PurePosixPath
 
-from tests.corpus.manifest import DERIVED_DIR, EXERCISES, MANIFEST, Derivation, by_id, entries, sources
+from tests.corpus.fetch import RESERVED_DEBIAN_SECTION, debian_section
+from tests.corpus.manifest import (
+    DERIVED_DIR,
+    EXERCISES,
+    Derivation,
+    by_id,
+    corpus_root,
+    entries,
+    sources,
+)
 
 # Cases with no file, upstream or derived, that Terrace loads (the README says why). A file found
 # later, or a format Terrace learns, moves its case out of this set.
@@ -32,10 +40,15 @@ def test_every_source_is_pinned_and_used() -> None:
         assert source.licence and source.home.startswith("https://"), source.name
 
 
-def test_no_reserved_debian_r_packages() -> None:
-    raw = tomllib.loads(MANIFEST.read_text(encoding="utf-8"))
-    assert [n for n, s in raw["sources"].items() if s["package"].startswith("r-cran-")] == []
-    assert "r-cran-" not in MANIFEST.read_text(encoding="utf-8")
+def test_no_debian_source_is_an_r_package() -> None:
+    """R packages' data is reserved for independent checks: every Debian artifact fetched is
+    checked for its archive section (fetch refuses them too)."""
+    debian = [s for s in sources() if s.registry == "debian"]
+    artifacts = [corpus_root() / ".artifacts" / s.artifact for s in debian]
+    assert debian and all(a.exists() for a in artifacts), "run scripts/setup --test"
+    assert {
+        a.name: debian_section(a) for a in artifacts if debian_section(a) == RESERVED_DEBIAN_SECTION
+    } == {}
 
 
 def test_sizes_and_sources_the_issue_asks_for() -> None:
