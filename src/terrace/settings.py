@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field, SecretStr
+from pydantic import AliasChoices, BeforeValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from terrace.outbound import OutboundPolicy, parse_allow
+from terrace.storage.azure import AzureAccount
 
 _CONFIG = SettingsConfigDict(env_prefix="TERRACE_", extra="ignore")
 
@@ -56,6 +57,50 @@ class StorageSettings(BaseSettings):
         description="file://, s3://, az:// or gs:// URL; unset means <home>/storage.",
     )
     upload_max_bytes: int = Field(default=5 * 1024**3, ge=1, description="Largest upload accepted.")
+
+
+class AzureStorageSettings(BaseSettings):
+    """The Azure storage account of an az:// storage URL, by the standard AZURE_STORAGE_* names.
+
+    A connection string wins; unset everything to let obstore and GDAL find credentials
+    themselves (e.g. a managed identity with AZURE_STORAGE_ACCOUNT_NAME alone is not enough for
+    GDAL: set AZURE_STORAGE_ACCOUNT too)."""
+
+    model_config = SettingsConfigDict(env_prefix="AZURE_STORAGE_", extra="ignore")
+    connection_string: SecretStr | None = Field(
+        default=None, description="The account's connection string (AccountName, AccountKey, BlobEndpoint)."
+    )
+    account_name: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("AZURE_STORAGE_ACCOUNT_NAME", "AZURE_STORAGE_ACCOUNT"),
+        description="The storage account.",
+    )
+    account_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("AZURE_STORAGE_ACCOUNT_KEY", "AZURE_STORAGE_ACCESS_KEY"),
+        description="Its access key.",
+    )
+    sas_token: SecretStr | None = Field(default=None, description="A shared access signature, not a key.")
+    endpoint: str | None = Field(
+        default=None,
+        description="Blob endpoint other than https://{account}.blob.core.windows.net, e.g. "
+        "http://127.0.0.1:10000/devstoreaccount1 for Azurite.",
+    )
+    use_emulator: bool = Field(default=False, description="Azurite's development account and endpoint.")
+
+    def account(self) -> AzureAccount | None:
+        return AzureAccount.resolve(
+            connection_string=_secret(self.connection_string),
+            name=self.account_name,
+            key=_secret(self.account_key),
+            sas_token=_secret(self.sas_token),
+            endpoint=self.endpoint,
+            use_emulator=self.use_emulator,
+        )
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
 
 
 class ApiSettings(BaseSettings):

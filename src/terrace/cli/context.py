@@ -12,9 +12,16 @@ from terrace.cli.kept import ROLE_PASSWORDS_FILE, role_passwords
 from terrace.db.cluster import LocalCluster
 from terrace.db.roles import RoleUrls, login_urls
 from terrace.errors import SetupError, TerraceError
-from terrace.public.target import PublicTarget
-from terrace.settings import DatabaseSettings, HomeSettings, PublicZoneSettings, StorageSettings
+from terrace.public.target import PUBLIC_CONTAINER, PublicTarget
+from terrace.settings import (
+    AzureStorageSettings,
+    DatabaseSettings,
+    HomeSettings,
+    PublicZoneSettings,
+    StorageSettings,
+)
 from terrace.storage import Storage
+from terrace.storage.store import DEFAULT_CONTAINERS
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -68,7 +75,12 @@ def _running_cluster() -> LocalCluster:
 
 def storage() -> Storage:
     url = StorageSettings().storage_url
-    return Storage(url) if url else Storage.local(HomeSettings().resolved() / "storage")
+    return storage_at(url) if url else Storage.local(HomeSettings().resolved() / "storage")
+
+
+def storage_at(url: str, containers: tuple[str, ...] = DEFAULT_CONTAINERS) -> Storage:
+    """Storage at `url`, an az:// one in the account of the AZURE_STORAGE_* settings."""
+    return Storage(url, containers, azure=AzureStorageSettings().account())
 
 
 def public_target() -> PublicTarget | None:
@@ -76,7 +88,10 @@ def public_target() -> PublicTarget | None:
     settings = PublicZoneSettings()
     if settings.public_database_url is None:
         return None
-    return PublicTarget.of(settings.public_database_url.get_secret_value(), public_storage_url())
+    return PublicTarget(
+        settings.public_database_url.get_secret_value(),
+        storage_at(public_storage_url(), (PUBLIC_CONTAINER,)),
+    )
 
 
 def public_storage_url() -> str:

@@ -29,6 +29,7 @@ from terrace.pipelines import default_registry, ensure_default_schedules
 from terrace.public.database import create_sibling_database, enable_reader_login, ensure_public_database
 from terrace.public.target import PUBLIC_CONTAINER
 from terrace.storage import Storage
+from terrace.storage.azure import AzureAccount
 
 RESTART_DELAY_SECONDS = 5.0
 PUBLIC_DATABASE = "terrace_public"
@@ -47,6 +48,7 @@ class EmbeddedOptions:
     api_key: str | None
     public_database_url: str | None = None
     public_storage_url: str | None = None
+    azure: AzureAccount | None = None  # of az:// storage URLs
 
 
 @dataclass
@@ -84,7 +86,11 @@ def run_embedded(options: EmbeddedOptions) -> None:
         ensure_database(url)
         ensure_default_schedules(url, default_registry())
         databases = enable_logins(url, role_passwords(home))
-        storage = Storage(options.storage_url) if options.storage_url else Storage.local(home / "storage")
+        storage = (
+            Storage(options.storage_url, azure=options.azure)
+            if options.storage_url
+            else Storage.local(home / "storage")
+        )
         storage.create_containers()
         public = _public_zone(home, options, url, storage)
         key = admin_key(home, options.api_key)
@@ -148,7 +154,9 @@ def _public_zone(home: Path, options: EmbeddedOptions, main_url: str, storage: S
     `public` in TERRACE_PUBLIC_STORAGE_URL or the main storage."""
     url = options.public_database_url or create_sibling_database(main_url, PUBLIC_DATABASE)
     ensure_public_database(url)
-    public_storage = Storage(options.public_storage_url or storage.root_url, containers=(PUBLIC_CONTAINER,))
+    public_storage = Storage(
+        options.public_storage_url or storage.root_url, (PUBLIC_CONTAINER,), azure=options.azure
+    )
     public_storage.create_containers()
     serving_url = enable_reader_login(url, public_reader_password(home))
     return PublicZone(url, serving_url, public_storage.root_url)

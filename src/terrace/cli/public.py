@@ -7,11 +7,10 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from terrace.cli.context import friendly_errors, public_storage_url
+from terrace.cli.context import friendly_errors, public_storage_url, storage_at
 from terrace.errors import SetupError
 from terrace.public.target import PUBLIC_CONTAINER
 from terrace.settings import ApiSettings, DatabaseSettings, PublicZoneSettings
-from terrace.storage import Storage
 
 
 @friendly_errors
@@ -37,7 +36,7 @@ def public(
         )
     config = PublicAppConfig(
         serving_url=serving_url.get_secret_value(),
-        storage=Storage(public_storage_url(), containers=(PUBLIC_CONTAINER,)),
+        storage=storage_at(public_storage_url(), (PUBLIC_CONTAINER,)),
         body_max_bytes=settings.body_max_bytes,
         pool_max_size=DatabaseSettings().pool_max_size,
     )

@@ -11,6 +11,7 @@ from terrace.cli.context import friendly_errors
 from terrace.cli.embedded import EmbeddedOptions, run_embedded
 from terrace.settings import (
     ApiSettings,
+    AzureStorageSettings,
     DatabaseSettings,
     HomeSettings,
     PublicZoneSettings,
@@ -57,5 +58,6 @@ def up(
                 public.public_database_url.get_secret_value() if public.public_database_url else None
             ),
             public_storage_url=public.public_storage_url,
+            azure=AzureStorageSettings().account(),
         )
     )

@@ -1,4 +1,5 @@
-"""Storage over obstore: one object store per container, local folders by default."""
+"""Storage over obstore: one object store per container, local folders by default; GDAL reads
+cloud objects by their /vsi paths with the same credentials."""
 
 from __future__ import annotations
 
@@ -8,28 +9,39 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from urllib.parse import urlparse
 
 import obstore
 from obstore.exceptions import NotFoundError as ObjectNotFound
 from obstore.store import LocalStore, ObjectStore, from_url
 
-from terrace.errors import NotFound, PayloadTooLarge
+from terrace.errors import NotFound, PayloadTooLarge, SetupError
 from terrace.observability.metrics import BYTES_INGESTED
+from terrace.storage.azure import AzureAccount
 from terrace.storage.paths import validate_container, validate_path
 
 DEFAULT_CONTAINERS = ("bronze", "silver")
+AZURE_SCHEMES = ("az", "azure", "abfs", "abfss", "adl")
+# GDAL's virtual file systems of the URL schemes Terrace's storage takes.
+GDAL_PREFIXES = {"s3": "/vsis3/", "gs": "/vsigs/", **{scheme: "/vsiaz/" for scheme in AZURE_SCHEMES}}
 
 
 class Storage:
     """Containers under one root URL: file:///srv/terrace, s3://bucket/prefix, az://..., gs://..."""
 
-    def __init__(self, root_url: str, containers: tuple[str, ...] = DEFAULT_CONTAINERS) -> None:
+    def __init__(
+        self,
+        root_url: str,
+        containers: tuple[str, ...] = DEFAULT_CONTAINERS,
+        azure: AzureAccount | None = None,
+    ) -> None:
+        """`azure` is the account of an az:// root (unset: obstore's and GDAL's own search)."""
         self.root_url = root_url.rstrip("/")
         self.containers = tuple(validate_container(c) for c in containers)
         parsed = urlparse(self.root_url)
         self.local_root = Path(parsed.path) if parsed.scheme == "file" else None
+        self.azure = azure if parsed.scheme in AZURE_SCHEMES else None
         self._stores: dict[str, ObjectStore] = {}
 
     @classmethod
@@ -51,9 +63,36 @@ class Storage:
         if container not in self._stores:
             if self.local_root is not None:
                 self._stores[container] = LocalStore(self.local_root / container, automatic_cleanup=True)
+            elif self.azure is not None:
+                self._stores[container] = from_url(
+                    f"{self.root_url}/{container}",
+                    config=self.azure.store_config(),  # type: ignore[arg-type]
+                    client_options=self.azure.client_options(),  # type: ignore[arg-type]
+                )
             else:
                 self._stores[container] = from_url(f"{self.root_url}/{container}")
         return self._stores[container]
+
+    @property
+    def gdal_options(self) -> dict[str, str]:
+        """GDAL configuration for reading `gdal_path`s (e.g. in `rasterio.Env`); none for local
+        storage or credentials GDAL finds itself."""
+        return self.azure.gdal_options() if self.azure is not None else {}
+
+    def gdal_path(self, container: str, path: str) -> str:
+        """The name GDAL opens an object by: the file itself, or /vsiaz/, /vsis3/ or /vsigs/,
+        which read the ranges GDAL asks for (a sibling .tfw or .aux.xml is found there too)."""
+        local = self.local_path(container, path)
+        if local is not None:
+            return str(local)
+        parsed = urlparse(self.root_url)
+        if parsed.scheme not in GDAL_PREFIXES:
+            raise SetupError(
+                f"GDAL cannot read storage at {parsed.scheme}:// URLs.",
+                "Use a file://, s3://, az:// or gs:// TERRACE_STORAGE_URL.",
+            )
+        root = f"{parsed.netloc}{parsed.path}".strip("/")
+        return f"{GDAL_PREFIXES[parsed.scheme]}{root}/{validate_container(container)}/{validate_path(path)}"
 
     def local_path(self, container: str, path: str) -> Path | None:
         """The file behind an object on local storage (for GDAL); None for cloud storage."""
@@ -63,10 +102,12 @@ class Storage:
 
     @contextmanager
     def local_copy(self, container: str, path: str) -> Iterator[Path]:
-        """A local file with the object's content (and, for a .shp, its sibling files).
+        """A local file with the object's content, and its sibling files beside it.
 
-        Local storage hands out the file itself; cloud objects are downloaded to a temporary
-        folder that disappears afterwards.
+        Local storage hands out the file itself. A cloud object is streamed to a temporary folder
+        (never held whole in memory) with every object of the same name and another extension
+        (a shapefile's .shx/.dbf/.prj, a raster's .tfw/.aux.xml/.ovr: what GDAL looks for beside
+        a file); the folder disappears afterwards.
         """
         local = self.local_path(container, path)
         if local is not None:
@@ -77,18 +118,35 @@ class Storage:
                 )
             yield local
             return
-        stem = path.rsplit(".", 1)[0]
-        names = (
-            [path]
-            if not path.lower().endswith(".shp")
-            else [
-                item["path"] for batch in obstore.list(self.store(container), prefix=stem) for item in batch
-            ]
-        )
         with tempfile.TemporaryDirectory(prefix="terrace-") as folder:
-            for name in names:
-                (Path(folder) / Path(name).name).write_bytes(self.get(container, name))
-            yield Path(folder) / Path(path).name
+            for name in [path, *self.siblings(container, path)]:
+                self.download(container, name, Path(folder) / PurePosixPath(name).name)
+            yield Path(folder) / PurePosixPath(path).name
+
+    def siblings(self, container: str, path: str) -> list[str]:
+        """The other objects named like `path` but for their extension(s), in its folder."""
+        folder = PurePosixPath(validate_path(path)).parent
+        stem = PurePosixPath(path).name.rsplit(".", 1)[0] + "."
+        prefix = str(folder) if folder.name else None
+        listed = obstore.list_with_delimiter(self.store(container), prefix=prefix)
+        return [
+            item["path"]
+            for item in listed["objects"]
+            if PurePosixPath(item["path"]).name.startswith(stem) and item["path"] != path
+        ]
+
+    def download(self, container: str, path: str, target: Path) -> None:
+        """Stream an object into the file `target`."""
+        try:
+            result = obstore.get(self.store(container), validate_path(path))
+            with target.open("wb") as file:
+                for chunk in result.stream():
+                    file.write(chunk)
+        except (ObjectNotFound, FileNotFoundError) as exc:
+            raise NotFound(
+                f"No object {path!r} in container {container!r}.",
+                "Upload the file first with PUT /api/storage/{container}/{path}.",
+            ) from exc
 
     def put(self, container: str, path: str, data: bytes | Path) -> None:
         obstore.put(self.store(container), validate_path(path), data)
