@@ -30,7 +30,7 @@ from titiler.pgstac.settings import PostgresSettings
 
 from terrace.auth import Principal, Role
 from terrace.db.queries import queries
-from terrace.errors import NotFound, Unavailable
+from terrace.errors import NotFound
 from terrace.serving.subapp import serving_app
 from terrace.serving.visibility import ACCESS_PROPERTY, GRANTS_PROPERTY, Audience, Gate
 from terrace.storage import Storage
@@ -56,6 +56,7 @@ class FreshBackend(PGSTACBackend):
 def create_tiles_app(gate: Gate, storage: Storage, draft_cogs: DraftCogs | None, mount: str) -> FastAPI:
     """The API mounted at `mount` (its links carry that prefix); its psycopg pool is opened by `connect`.
     Without `draft_cogs` it has no reviewer previews."""
+    storage.share_with_gdal()
     app = _api("Terrace raster tiles", "Tiles, previews, points and statistics of served rasters.")
     conforms: set[str] = set()
     factories: list[tuple[str, Any, str]] = [
@@ -191,18 +192,12 @@ def _draft_cog(gate: Gate, storage: Storage, draft_cogs: DraftCogs) -> Callable[
     ) -> str:
         principal = await gate.require(request, Role.reviewer)
         container, path = await run_in_threadpool(draft_cogs, principal, release_id, index)
-        local = storage.local_path(container, path)
-        if local is None:
-            raise Unavailable(
-                "Draft previews read COGs from local storage; this deployment uses cloud storage.",
-                "Preview the draft through its STAC item once approved, or run with local storage.",
-            )
-        if not local.is_file():
+        if not await run_in_threadpool(storage.exists, container, path):
             raise NotFound(
                 f"Draft COG {index} of release {release_id!r} is missing from storage.",
                 "Resubmit the release; a consistency check lists what is missing.",
             )
-        return str(local)
+        return storage.gdal_path(container, path)
 
     return cog
 

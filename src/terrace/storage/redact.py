@@ -14,7 +14,7 @@ T = TypeVar("T")
 
 def redact(value: T, storage: Storage) -> T:
     """`value` (a string, or JSON of them) with every server path made storage-relative."""
-    roots = [storage.root_url] + ([str(storage.local_root)] if storage.local_root else [])
+    roots = [storage.root_url] + [str(r) for r in (storage.local_root, storage.gdal_root) if r]
     # Storage roots first: local storage may itself live in the temporary folder.
     pattern = re.compile(
         "|".join(

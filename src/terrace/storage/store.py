@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import tempfile
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Iterator
@@ -79,20 +80,31 @@ class Storage:
         storage or credentials GDAL finds itself."""
         return self.azure.gdal_options() if self.azure is not None else {}
 
+    def share_with_gdal(self) -> None:
+        """Put `gdal_options` into this process's environment, where GDAL reads its configuration
+        in every thread: titiler reads tiles in thread pools, out of reach of a `rasterio.Env`."""
+        os.environ.update(self.gdal_options)
+
     def gdal_path(self, container: str, path: str) -> str:
         """The name GDAL opens an object by: the file itself, or /vsiaz/, /vsis3/ or /vsigs/,
         which read the ranges GDAL asks for (a sibling .tfw or .aux.xml is found there too)."""
         local = self.local_path(container, path)
         if local is not None:
             return str(local)
-        parsed = urlparse(self.root_url)
-        if parsed.scheme not in GDAL_PREFIXES:
+        if self.gdal_root is None:
             raise SetupError(
-                f"GDAL cannot read storage at {parsed.scheme}:// URLs.",
+                f"GDAL cannot read storage at {urlparse(self.root_url).scheme}:// URLs.",
                 "Use a file://, s3://, az:// or gs:// TERRACE_STORAGE_URL.",
             )
-        root = f"{parsed.netloc}{parsed.path}".strip("/")
-        return f"{GDAL_PREFIXES[parsed.scheme]}{root}/{validate_container(container)}/{validate_path(path)}"
+        return f"{self.gdal_root}/{validate_container(container)}/{validate_path(path)}"
+
+    @property
+    def gdal_root(self) -> str | None:
+        """The cloud root as a GDAL path (/vsiaz/container/prefix); None if local or unknown."""
+        parsed = urlparse(self.root_url)
+        if parsed.scheme not in GDAL_PREFIXES:
+            return None
+        return GDAL_PREFIXES[parsed.scheme] + f"{parsed.netloc}{parsed.path}".strip("/")
 
     def local_path(self, container: str, path: str) -> Path | None:
         """The file behind an object on local storage (for GDAL); None for cloud storage."""
@@ -182,7 +194,7 @@ class Storage:
 
     def delete(self, container: str, path: str) -> None:
         """Make sure the object is gone (deleting a missing one is no error, as in S3)."""
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(ObjectNotFound, FileNotFoundError):
             obstore.delete(self.store(container), validate_path(path))
 
     def delete_folder(self, container: str, prefix: str) -> None:

@@ -77,11 +77,12 @@ def _warp_options(source: Source, grid: Grid, profile: CogProfile) -> dict[str, 
 
 
 def write_cog(
-    local: Path, source: Source, grid: Grid, window: Window | None, profile: CogProfile, output: Path
+    gdal_path: str, source: Source, grid: Grid, window: Window | None, profile: CogProfile, output: Path
 ) -> None:
-    """Write the COG to `output`; undecodable source pixels become InvalidInput."""
+    """Write the COG of the source GDAL opens by `gdal_path` to `output`; undecodable source
+    pixels become InvalidInput."""
     try:
-        with _dataset(local, source, grid, window, profile) as dataset:
+        with _dataset(gdal_path, source, grid, window, profile) as dataset:
             rasterio.shutil.copy(dataset, output, driver="COG", **profile.creation_options())
     except RasterioError as exc:
         if DAMAGED.search(str(exc)):
@@ -94,12 +95,12 @@ def write_cog(
 
 @contextmanager
 def _dataset(
-    local: Path, source: Source, grid: Grid, window: Window | None, profile: CogProfile
+    gdal_path: str, source: Source, grid: Grid, window: Window | None, profile: CogProfile
 ) -> Iterator[DatasetReaderBase]:
     with ExitStack() as stack:
         if not grid.warp:
-            yield stack.enter_context(rasterio.open(source.open_uri(local, window)))
+            yield stack.enter_context(rasterio.open(source.open_uri(gdal_path, window)))
             return
-        ds = stack.enter_context(rasterio.open(source.open_uri(local)))
+        ds = stack.enter_context(rasterio.open(source.open_uri(gdal_path)))
         piece = window_grid(grid, window) if window else grid
         yield stack.enter_context(WarpedVRT(ds, **_warp_options(source, piece, profile)))

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
 from pathlib import Path
 from typing import Any
+
+import rasterio
 
 from terrace.ingest.raster import metadata
 from terrace.ingest.raster.cog import warped_grid, write_cog
@@ -33,6 +34,7 @@ from terrace.ingest.release import JobWarning, Location, require_own_outputs
 from terrace.orchestration.definitions import TaskContext
 from terrace.stac.items import build_collection, build_item
 from terrace.stac.pgstac import require_collection
+from terrace.storage import Storage
 
 SILVER = "silver"
 
@@ -48,7 +50,7 @@ def inspect_source(ctx: TaskContext[RasterJob, InspectTask]) -> Inspection:
     path = ctx.task.path
     with ctx.storage.local_copy(params.container, path) as local:
         source = inspect(local, path, params.crs, params.nodata)
-        uri = source.open_uri(local)
+        uri = source.open_uri(str(local))
         sample = read_sample(uri)
         kind = params.kind or detect_kind(source, sample)
         check(source, sample, kind)
@@ -91,9 +93,10 @@ def make_cog(ctx: TaskContext[RasterJob, Piece]) -> Written:
     with ctx.connect() as conn:
         metadata.require_writable(conn, params, SILVER, params.prefix)
     try:
-        with ctx.storage.local_copy(params.container, piece.source.path) as local:
+        # GDAL reads the source where it is, in the ranges it needs (one window of a tiled source)
+        with rasterio.Env(**ctx.storage.gdal_options):
             with staged(ctx.storage, SILVER, piece.path, tag) as output:
-                _write(local, piece, params.tier, output)
+                _write(ctx.storage, params.container, piece, params.tier, output)
                 row = _row(ctx, params, piece, output)
                 with staged(ctx.storage, SILVER, piece.thumbnail_path, tag) as png:
                     write_thumbnail(output, png, row["rescale"], piece.source.colormap)
@@ -107,12 +110,13 @@ def make_cog(ctx: TaskContext[RasterJob, Piece]) -> Written:
     return Written(path=piece.path, part=piece.part, warnings=piece.warnings)
 
 
-def _write(local: Path, piece: Piece, tier: str, output: Path) -> None:
-    if piece.grid is None:
-        shutil.copyfile(local, output)
+def _write(storage: Storage, container: str, piece: Piece, tier: str, output: Path) -> None:
+    if piece.grid is None:  # a valid COG already: registered as it is
+        storage.download(container, piece.source.path, output)
         return
     profile = cog_profile(piece.kind, tier, piece.source.path)
-    write_cog(local, piece.source, piece.grid, piece.window, profile, output)
+    source = storage.gdal_path(container, piece.source.path)
+    write_cog(source, piece.source, piece.grid, piece.window, profile, output)
 
 
 def _row(

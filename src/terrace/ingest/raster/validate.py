@@ -70,8 +70,9 @@ class Source(BaseModel):
     def is_float(self) -> bool:
         return np.issubdtype(np.dtype(self.dtype), np.floating)
 
-    def open_uri(self, local: Path, window: Window | None = None) -> str:
-        """The file, or a GDAL vrt:// view of it with the CRS or nodata the job supplied, or a window."""
+    def open_uri(self, gdal_path: str, window: Window | None = None) -> str:
+        """The file GDAL opens by `gdal_path`, or a vrt:// view of it with the CRS or nodata the
+        job supplied, or a window."""
         options = {}
         if self.crs_given:
             options["a_srs"] = self.crs
@@ -79,7 +80,7 @@ class Source(BaseModel):
             options["a_nodata"] = "nan" if self.nodata is None or np.isnan(self.nodata) else repr(self.nodata)
         if window is not None:
             options["srcwin"] = f"{window.col_off},{window.row_off},{window.width},{window.height}"
-        return f"vrt://{local}?{urlencode(options, safe=':,')}" if options else str(local)
+        return f"vrt://{gdal_path}?{urlencode(options, safe=':,')}" if options else gdal_path
 
 
 def _fail(name: str, problem: str, remediation: str) -> InvalidInput:
