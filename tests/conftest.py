@@ -28,9 +28,14 @@ from terrace.db.cluster import LocalCluster, free_port
 from terrace.db.database import ensure_database
 from terrace.db.roles import ROLES, RoleUrls, enable_logins, login_urls
 from terrace.storage import Storage
+from terrace.storage.azure import AzureAccount
+from tests.azurite.server import AzuriteServer, start_azurite
 from tests.corpus import outcome as corpus
 
 TEMPLATE = "terrace_template"
+AZURE_CONTAINER = "terrace"
+# `pytestmark = STORAGE_BACKENDS` runs a module's tests on local folders and on Azurite.
+STORAGE_BACKENDS = pytest.mark.parametrize("storage", ["local", "azurite"], indirect=True)
 WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # set in a test process of pytest-xdist
 
 
@@ -123,8 +128,22 @@ def empty_database_url(cluster: LocalCluster) -> Iterator[str]:
     drop_database(cluster, name)
 
 
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AzuriteServer]:
+    """Azurite on loopback for this test process, with the blob container tests share."""
+    folder = tmp_path_factory.mktemp("azurite")
+    with start_azurite("127.0.0.1", free_port(), folder, containers=(AZURE_CONTAINER,)) as server:
+        yield server
+
+
 @pytest.fixture
-def storage(tmp_path: Path) -> Storage:
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
+    """Local folders; on Azurite (a folder of its own in the shared blob container) when a test
+    parametrizes it indirectly with "azurite", e.g. over STORAGE_BACKENDS."""
+    if getattr(request, "param", "local") == "azurite":
+        server: AzuriteServer = request.getfixturevalue("azurite")
+        account = AzureAccount.resolve(connection_string=server.connection_string)
+        return Storage(f"az://{AZURE_CONTAINER}/{uuid.uuid4().hex[:12]}", azure=account)
     local = Storage.local(tmp_path / "storage")
     local.create_containers()
     return local

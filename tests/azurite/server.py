@@ -103,7 +103,7 @@ def start_azurite(
     finally:
         process.terminate()
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=3)  # it waits for idle keep-alive connections; its data is kept
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()

@@ -140,7 +140,8 @@ def inspect(local: Path, name: str, crs: str | None, nodata: float | None) -> So
             colorinterp=[c.name for c in ds.colorinterp],
             descriptions=list(ds.descriptions),
             colormap=colormap,
-            is_cog=ds.driver == "GTiff" and cog_validate(str(local), quiet=True)[0],
+            # A COG is kept as it is only when it holds everything itself: not placed by sidecars
+            is_cog=ds.driver == "GTiff" and len(ds.files) == 1 and cog_validate(str(local), quiet=True)[0],
             acquired_at=_acquired_at(ds.tags().get("TIFFTAG_DATETIME")),
             crs_given=crs_given,
             gcp_count=len(ds.gcps[0]) if by_gcps else 0,
