@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import rasterio
-from rasterio.enums import ColorInterp, Resampling
+from rasterio.enums import ColorInterp, MaskFlags, Resampling
 
 STATS_EDGE = 1024  # statistics come from an overview of about this size, as GDAL's approximate ones do
 PERCENTILES = (2.0, 98.0)
@@ -22,10 +22,23 @@ def decimated(ds: Any, edge: int) -> tuple[npt.NDArray[np.generic], npt.NDArray[
     scale = max(1.0, max(ds.width, ds.height) / edge)
     shape = (len(bands), max(1, round(ds.height / scale)), max(1, round(ds.width / scale)))
     data = ds.read(bands, out_shape=shape, resampling=Resampling.nearest)
-    valid = ds.read_masks(bands, out_shape=shape) > 0
+    valid = _validity(ds, bands, data)
     if np.issubdtype(data.dtype, np.floating):
         valid &= ~np.isnan(data)
     return data, valid, bands
+
+
+def _validity(ds: Any, bands: list[int], data: npt.NDArray[np.generic]) -> npt.NDArray[np.bool_]:
+    """Which pixels of the decimated `data` are valid. A mask GDAL derives (all valid, or from
+    the nodata value) is derived here from `data` too: GDAL would read it at full resolution,
+    the whole raster, to decimate it; only a stored mask or alpha band is read (by overview)."""
+    flags = [ds.mask_flag_enums[index - 1] for index in bands]
+    if all(MaskFlags.all_valid in f for f in flags):
+        return np.ones(data.shape, dtype=bool)
+    if all(MaskFlags.nodata in f for f in flags):
+        nodata = np.array([ds.nodatavals[index - 1] for index in bands], dtype=data.dtype)
+        return np.asarray(data != nodata[:, None, None])
+    return np.asarray(ds.read_masks(bands, out_shape=data.shape) > 0)
 
 
 def band_statistics(path: Path) -> list[dict[str, float | int | None]]:
