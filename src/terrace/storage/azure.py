@@ -5,10 +5,13 @@ resolves the account once from the standard AZURE_STORAGE_* settings and hands e
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from terrace.errors import SetupError
+
+if TYPE_CHECKING:
+    from obstore.store import AzureConfig, ClientConfig
 
 # Azurite's development account, the same in every emulator (documented by Microsoft).
 EMULATOR_ACCOUNT = "devstoreaccount1"
@@ -73,9 +76,9 @@ class AzureAccount:
             endpoint = f"{protocol}://{name}.blob.{fields['EndpointSuffix']}"
         return cls(name, fields.get("AccountKey"), fields.get("SharedAccessSignature"), endpoint)
 
-    def store_config(self) -> dict[str, Any]:
+    def store_config(self) -> AzureConfig:
         """obstore's AzureStore configuration."""
-        config: dict[str, Any] = {"account_name": self.name}
+        config: AzureConfig = {"account_name": self.name}
         if self.key:
             config["account_key"] = self.key
         if self.sas_token:
@@ -84,7 +87,7 @@ class AzureAccount:
             config["endpoint"] = self.endpoint.rstrip("/")
         return config
 
-    def client_options(self) -> dict[str, Any]:
+    def client_options(self) -> ClientConfig:
         """obstore's HTTP options: plain HTTP only to an endpoint given as http:// (the emulator)."""
         return {"allow_http": True} if self._scheme() == "http" else {}
 

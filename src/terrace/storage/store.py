@@ -67,8 +67,8 @@ class Storage:
             elif self.azure is not None:
                 self._stores[container] = from_url(
                     f"{self.root_url}/{container}",
-                    config=self.azure.store_config(),  # type: ignore[arg-type]
-                    client_options=self.azure.client_options(),  # type: ignore[arg-type]
+                    config=self.azure.store_config(),
+                    client_options=self.azure.client_options(),
                 )
             else:
                 self._stores[container] = from_url(f"{self.root_url}/{container}")
