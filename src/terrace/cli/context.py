@@ -12,7 +12,7 @@ from terrace.cli.kept import ROLE_PASSWORDS_FILE, role_passwords
 from terrace.db.cluster import LocalCluster
 from terrace.db.roles import RoleUrls, login_urls
 from terrace.errors import SetupError, TerraceError
-from terrace.public.target import PUBLIC_CONTAINER, PublicTarget
+from terrace.public.target import PublicTarget
 from terrace.settings import (
     AzureStorageSettings,
     DatabaseSettings,
@@ -88,10 +88,8 @@ def public_target() -> PublicTarget | None:
     settings = PublicZoneSettings()
     if settings.public_database_url is None:
         return None
-    return PublicTarget(
-        settings.public_database_url.get_secret_value(),
-        storage_at(public_storage_url(), (PUBLIC_CONTAINER,)),
-    )
+    azure = AzureStorageSettings().account()
+    return PublicTarget.of(settings.public_database_url.get_secret_value(), public_storage_url(), azure)
 
 
 def public_storage_url() -> str:

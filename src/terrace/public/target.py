@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from terrace.storage import Storage
+from terrace.storage.azure import AzureAccount
 
 PUBLIC_CONTAINER = "public"
 # The public-zone API's login: reads the target's `geo` and pgSTAC, nothing else anywhere.
@@ -20,8 +21,9 @@ class PublicTarget:
     storage: Storage
 
     @classmethod
-    def of(cls, database_url: str, storage_url: str) -> PublicTarget:
-        return cls(database_url, Storage(storage_url, containers=(PUBLIC_CONTAINER,)))
+    def of(cls, database_url: str, storage_url: str, azure: AzureAccount | None = None) -> PublicTarget:
+        """`azure`: the account of an az:// `storage_url`."""
+        return cls(database_url, Storage(storage_url, containers=(PUBLIC_CONTAINER,), azure=azure))
 
     @property
     def name(self) -> str:

@@ -17,7 +17,7 @@ from terrace.auth import Role
 from terrace.public.export import Holding, withdraw
 from terrace.public.holdings import HeldItem, holdings
 from terrace.public.target import PUBLIC_CONTAINER, PublicTarget
-from tests.conftest import bearer
+from tests.conftest import STORAGE_BACKENDS, bearer
 from tests.e2e.platform.client import approve, submit, upload, wait_done
 from tests.e2e.platform.data import write_points
 from tests.integration.raster import files
@@ -136,6 +136,7 @@ def test_a_vector_release_follows_its_clearance_into_and_out_of_the_public_zone(
     assert again == Holding()
 
 
+@STORAGE_BACKENDS
 def test_a_raster_release_is_exported_with_its_cog_in_the_public_container(
     platform_api: httpx.Client,
     public_api: httpx.Client,

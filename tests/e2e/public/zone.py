@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from terrace.api.public import PublicAppConfig, create_public_app
 from terrace.db.cluster import LocalCluster, free_port
 from terrace.public.database import enable_reader_login, ensure_public_database
-from terrace.public.target import PUBLIC_CONTAINER, PublicTarget
+from terrace.public.target import PublicTarget
 from terrace.storage import Storage
 from tests.conftest import create_database, drop_database
 
@@ -56,7 +56,7 @@ def public_reader_url(public_owner_url: str, public_reader_password: str) -> str
 
 @pytest.fixture
 def public_target(public_owner_url: str, storage: Storage) -> PublicTarget:
-    target = PublicTarget.of(public_owner_url, storage.root_url)
+    target = PublicTarget.of(public_owner_url, storage.root_url, storage.azure)
     target.storage.create_containers()
     return target
 
@@ -87,7 +87,7 @@ class Served:
 @pytest.fixture
 def public_api(public_reader_url: str, public_target: PublicTarget) -> Iterator[httpx.Client]:
     """A client of the live public-zone API: the target as its reader, the public container."""
-    storage = Storage(public_target.storage.root_url, containers=(PUBLIC_CONTAINER,))
+    storage = public_target.storage
     app = create_public_app(
         PublicAppConfig(serving_url=public_reader_url, storage=storage, body_max_bytes=64 * 1024)
     )
