@@ -67,6 +67,8 @@ def test_nothing_set_leaves_credentials_to_obstore_and_gdal_and_a_lone_key_is_re
 
 
 def test_settings_read_the_standard_names_and_gdals_spelling(monkeypatch: pytest.MonkeyPatch) -> None:
+    # An API on Azurite earlier in this process shared its account with GDAL through the environment
+    monkeypatch.delenv("AZURE_STORAGE_CONNECTION_STRING", raising=False)
     monkeypatch.setenv("AZURE_STORAGE_ACCOUNT", "geo")
     monkeypatch.setenv("AZURE_STORAGE_ACCESS_KEY", KEY)
     monkeypatch.setenv("AZURE_STORAGE_ENDPOINT", "https://geo.privatelink.blob.core.windows.net")

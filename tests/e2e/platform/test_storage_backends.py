@@ -18,6 +18,8 @@ from tests.conftest import STORAGE_BACKENDS, bearer
 from tests.e2e.catalog.test_consistency import check
 from tests.e2e.platform.client import approve, submit, upload, wait_done
 from tests.e2e.platform.test_shapefiles import COUNT, write_tracts
+from tests.integration.raster import files
+from tests.integration.raster.jobs import run
 from tests.security.test_sessions import sign_in
 
 pytestmark = STORAGE_BACKENDS
@@ -120,3 +122,17 @@ def test_a_raster_placed_by_sidecars_is_tiled_previewed_and_unpublished_from_sto
     # The catalog check lists the container: nothing is left over, and a stray object is found.
     storage.put("silver", "cogs/nobody/stray.tif", b"left behind")
     assert check(api, keys[Role.admin]) == [("orphan_blob", "silver/cogs/nobody/stray.tif", None)]
+
+
+def test_a_large_raster_is_cut_into_tiles_each_read_in_ranges_whose_mosaic_is_the_source(
+    database_url: str, storage: Storage, worker: None, tmp_path: Path
+) -> None:
+    pixels = (files.smooth(np.random.default_rng(7), (1100, 1300)) * 900).astype("float32")[np.newaxis]
+    source = files.write(tmp_path / "big.tif", pixels, nodata=-9999.0)
+    job = run(database_url, storage, source, target_crs="native", tile_threshold_bytes=1, tile_size=512)
+
+    assert job["status"] == "completed", job["error"]
+    assert len([p for p in objects(storage, "silver") if p.endswith(".tif")]) == 9
+    mosaic = job["result"]["outputs"]["mosaic"]["path"]
+    with rasterio.Env(**storage.gdal_options), rasterio.open(storage.gdal_path("silver", mosaic)) as ds:
+        assert np.array_equal(ds.read(), pixels)
