@@ -13,8 +13,10 @@ import httpx
 import numpy as np
 import psycopg
 import pytest
+from typer.testing import CliRunner
 
 from terrace.auth import Role
+from terrace.cli import app
 from tests.conftest import bearer
 from tests.e2e.platform.client import approve, submit, upload, wait_done
 
@@ -94,12 +96,19 @@ def test_bbox_grid_equals_h3_and_a_rerun_writes_nothing_twice(
     assert total == distinct == len(coarse) + len(fine)
 
 
-def test_antimeridian_and_polar_grids(
+def test_antimeridian_and_polar_grids_from_the_cli(
     platform_api: httpx.Client, keys: dict[Role, str], database_url: str
 ) -> None:
     api, submitter = platform_api, keys[Role.submitter]
-    build(api, submitter, "dateline", [6], {"bbox": [179.5, -1.0, -179.5, 1.0]})
+    env = {"TERRACE_URL": str(api.base_url), "TERRACE_API_KEY": submitter}
+    made = CliRunner().invoke(app, ["h3", "grid", "dateline", "--resolution", "6", "--bbox", "179.5,-1,-179.5,1"], env=env)
+    assert made.exit_code == 0, made.output
+    assert "job_id:" in made.output and "dateline" in made.output and "ready" in made.output
     build(api, submitter, "north_cap", [2, 3], {"bbox": [-180, 88, 180, 90]})
+    listed = CliRunner().invoke(app, ["h3", "list"], env=env)
+    assert listed.exit_code == 0 and "north_cap" in listed.output and "r3: 12" in listed.output, listed.output
+    wrong = CliRunner().invoke(app, ["h3", "grid", "nowhere", "--resolution", "6"], env=env)
+    assert wrong.exit_code == 2 and "--bbox" in wrong.output
 
     expected = box_cells((179.5, -1, 180, 1), 6) | box_cells((-180, -1, -179.5, 1), 6)
     found = cells(database_url, "dateline", 6)
