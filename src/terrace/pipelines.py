@@ -31,7 +31,8 @@ def default_registry(
     input_containers: tuple[str, ...] = DEFAULT_INPUT_CONTAINERS, public: PublicTarget | None = None
 ) -> JobRegistry:
     """The processing pipelines, reading sources only from `input_containers`; the catalog check
-    and repair; the H3 grid bootstrap; with a `public` target, the jobs exporting releases cleared public to it."""
+    and repair; the H3 grid bootstrap; with a `public` target, the jobs exporting releases cleared
+    public to it."""
     registry = JobRegistry()
     for pipeline in (PROCESS_VECTOR, PROCESS_RASTER, PROCESS_RASTER_COLLECTION):
         registry.register(reading_from(pipeline, input_containers), hook=record_outcome)

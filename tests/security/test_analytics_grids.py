@@ -64,7 +64,9 @@ def test_hostile_names_resolutions_and_identifiers_are_refused(
     submitter, admin = bearer(keys[Role.submitter]), bearer(keys[Role.admin])
     for name in HOSTILE_NAMES:
         body = {"name": name, "resolutions": [5], "area": BOX}
-        assert refused(api.post(GRIDS, json=body, headers=submitter)).startswith("Invalid request: name"), name
+        assert refused(api.post(GRIDS, json=body, headers=submitter)).startswith("Invalid request: name"), (
+            name
+        )
         if name:
             for method in ("GET", "DELETE"):
                 response = api.request(method, f"{GRIDS}/{quote(name, safe='')}", headers=admin)
@@ -72,7 +74,9 @@ def test_hostile_names_resolutions_and_identifiers_are_refused(
                 refused(response, response.status_code)
     for resolutions in IMPOSSIBLE_RESOLUTIONS:
         body = {"name": "res", "resolutions": resolutions, "area": BOX}
-        assert refused(api.post(GRIDS, json=body, headers=submitter)).startswith("Invalid request: resolutions")
+        assert refused(api.post(GRIDS, json=body, headers=submitter)).startswith(
+            "Invalid request: resolutions"
+        )
     for area in SQL_IN_IDENTIFIERS:
         body = {"name": "sneaky", "resolutions": [5], "area": area}
         response = api.post(GRIDS, json=body, headers=submitter)
@@ -86,26 +90,43 @@ def test_areas_that_are_not_areas(api: httpx.Client, keys: dict[Role, str], data
     submitter = bearer(keys[Role.submitter])
     # a client cannot name the release itself, bypassing the visibility check of the catalog
     smuggled = {"name": "smuggled", "resolutions": [5], "area": {**BOX, "release_id": "any"}}
-    assert refused(api.post(GRIDS, json=smuggled, headers=submitter)).startswith("Invalid request: area.release_id")
-    for raw in ('{"name": "nan", "resolutions": [5], "area": {"bbox": [NaN, 0, 1, 1]}}',
-                '{"name": "inf", "resolutions": [5], "area": {"bbox": [0, 0, Infinity, 1]}}'):
+    assert refused(api.post(GRIDS, json=smuggled, headers=submitter)).startswith(
+        "Invalid request: area.release_id"
+    )
+    for raw in (
+        '{"name": "nan", "resolutions": [5], "area": {"bbox": [NaN, 0, 1, 1]}}',
+        '{"name": "inf", "resolutions": [5], "area": {"bbox": [0, 0, Infinity, 1]}}',
+    ):
         response = api.post(GRIDS, content=raw, headers={**submitter, "Content-Type": "application/json"})
         assert refused(response).startswith("Invalid request: area.bbox")
     huge = {"name": "huge", "resolutions": [5], "area": {"bbox": [0.5] * 200_000}}
-    assert api.post(GRIDS, content=json.dumps(huge), headers={**submitter, "Content-Type": "application/json"}).status_code in (400, 413)
+    assert api.post(
+        GRIDS, content=json.dumps(huge), headers={**submitter, "Content-Type": "application/json"}
+    ).status_code in (400, 413)
     world = {"name": "world", "resolutions": [15], "area": {"bbox": [-180, -90, 180, 90]}}
     assert "TERRACE_H3_MAX_CELLS" in api.post(GRIDS, json=world, headers=submitter).json()["remediation"]
-    missing = {"name": "missing", "resolutions": [5], "area": {"dataset_id": "nothing", "resource_id": "here"}}
+    missing = {
+        "name": "missing",
+        "resolutions": [5],
+        "area": {"dataset_id": "nothing", "resource_id": "here"},
+    }
     refused(api.post(GRIDS, json=missing, headers=submitter), 404)
     nothing_written(database_url)
 
 
-def test_a_grid_of_a_release_is_hidden_with_it(api: httpx.Client, keys: dict[Role, str], database_url: str) -> None:
+def test_a_grid_of_a_release_is_hidden_with_it(
+    api: httpx.Client, keys: dict[Role, str], database_url: str
+) -> None:
     with psycopg.connect(database_url) as conn:
         conn.execute(
             "INSERT INTO h3.grids (name, resolutions, area, status) VALUES ('hidden', '{5}', %s, 'ready'), "
             "('open', '{5}', %s, 'ready')",
-            (Jsonb({"dataset_id": "secret", "resource_id": "x", "version_id": "v1", "release_id": "r" * 32}), Jsonb(BOX)),
+            (
+                Jsonb(
+                    {"dataset_id": "secret", "resource_id": "x", "version_id": "v1", "release_id": "r" * 32}
+                ),
+                Jsonb(BOX),
+            ),
         )
     reader = bearer(keys[Role.reader])
     assert [g["name"] for g in api.get(GRIDS, headers=reader).json()] == ["open"]

@@ -59,7 +59,8 @@ class AreaRequest(Contract):
         release = self.dataset_id is not None or self.resource_id is not None or self.version_id is not None
         if (self.bbox is None) == (not release) or (release and not (self.dataset_id and self.resource_id)):
             raise ValueError(
-                'give either {"bbox": [minx, miny, maxx, maxy]} or {"dataset_id", "resource_id", "version_id"?}'
+                'give either {"bbox": [minx, miny, maxx, maxy]} '
+                'or {"dataset_id", "resource_id", "version_id"?}'
             )
         return self
 
@@ -79,7 +80,11 @@ def resolve_area(conn: Connection, viewer: Viewer, request: AreaRequest) -> Area
         release = resolve.latest(conn, viewer, request.dataset_id, request.resource_id)
     else:
         release = resolve.version(conn, viewer, request.dataset_id, request.resource_id, request.version_id)
-    if release["approval_state"] != "approved" or not release["is_served"] or release["data_type"] != "vector":
+    if (
+        release["approval_state"] != "approved"
+        or not release["is_served"]
+        or release["data_type"] != "vector"
+    ):
         raise NotFound(
             f"{release['dataset_id']}/{release['resource_id']} {release['version_id']} is not a served "
             "vector release.",
@@ -98,7 +103,9 @@ def geometry(conn: Connection, area: Area) -> shapely.Geometry:
     if area.bbox is not None:
         minx, miny, maxx, maxy = area.bbox
         if minx > maxx:
-            return shapely.MultiPolygon([shapely.box(minx, miny, 180, maxy), shapely.box(-180, miny, maxx, maxy)])
+            return shapely.MultiPolygon(
+                [shapely.box(minx, miny, 180, maxy), shapely.box(-180, miny, maxx, maxy)]
+            )
         return shapely.box(minx, miny, maxx, maxy)
     parts = [
         shapely.from_wkb(row["value"])
@@ -113,7 +120,11 @@ def square_metres(conn: Connection, area: Area) -> float:
     if area.bbox is not None:
         minx, miny, maxx, maxy = area.bbox
         width = maxx - minx if maxx > minx else maxx - minx + 360
-        return EARTH_RADIUS_M**2 * math.radians(width) * (math.sin(math.radians(maxy)) - math.sin(math.radians(miny)))
+        return (
+            EARTH_RADIUS_M**2
+            * math.radians(width)
+            * (math.sin(math.radians(maxy)) - math.sin(math.radians(miny)))
+        )
     return sum(
         fetch_one(conn, _polygons(table, column, "coalesce(sum(ST_Area({}::geography)), 0)"))["value"]
         for table, column in _polygon_tables(conn, area)

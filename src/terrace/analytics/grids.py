@@ -31,7 +31,9 @@ class GridRequest(BaseModel):
     """A grid to create: its name, resolutions and area."""
 
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(pattern=NAME, description="1-63 lowercase letters, digits or '_', starting with a letter.")
+    name: str = Field(
+        pattern=NAME, description="1-63 lowercase letters, digits or '_', starting with a letter."
+    )
     resolutions: list[int] = Field(min_length=1, max_length=MAX_RESOLUTION + 1)
     area: AreaRequest
 
@@ -53,7 +55,8 @@ def create(
     estimate = areas.estimated_cells(areas.square_metres(conn, area), request.resolutions)
     if estimate > max_cells:
         raise InvalidInput(
-            f"Grid {request.name!r} would have about {estimate:,} cells, more than the limit of {max_cells:,}.",
+            f"Grid {request.name!r} would have about {estimate:,} cells, "
+            f"more than the limit of {max_cells:,}.",
             "Choose coarser resolutions or a smaller area, or have the operator raise TERRACE_H3_MAX_CELLS.",
         )
     stored = area.model_dump(mode="json", exclude_none=True)
@@ -79,7 +82,11 @@ def create(
     }
     job_id, _ = machine.submit(conn, H3_GRID, parameters, submitted_by=principal.actor)
     conn.execute(queries("grids")["set_job"], {"name": request.name, "job_id": job_id})
-    return {"job_id": job_id, "grid": get(conn, Viewer.of(principal), request.name), "estimated_cells": estimate}
+    return {
+        "job_id": job_id,
+        "grid": get(conn, Viewer.of(principal), request.name),
+        "estimated_cells": estimate,
+    }
 
 
 def list_grids(conn: Connection, viewer: Viewer) -> list[dict[str, Any]]:

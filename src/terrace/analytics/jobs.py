@@ -146,7 +146,9 @@ def _write(ctx: TaskContext[GridParams, CellsTask], task: CellsTask, rows: pa.Ta
     with ctx.adbc() as conn:
         with conn.cursor() as cursor:
             for res in ctx.params.resolutions:
-                low, high = h3cells.descendant_range(task.parents[0], task.parents[-1], task.parent_resolution, res)
+                low, high = h3cells.descendant_range(
+                    task.parents[0], task.parents[-1], task.parent_resolution, res
+                )
                 cursor.execute(delete, (ctx.params.grid, res, low, high))
             cursor.adbc_ingest("cells", rows, mode="append", db_schema_name=SCHEMA)
         conn.commit()
@@ -157,7 +159,9 @@ def _finish(ctx: TaskContext[GridParams, NoInput]) -> GridBuilt:
     q = queries("grids")
     with ctx.connect() as conn:
         _lock_grid(conn, params.grid, ctx.job_id)
-        found = {row["resolution"]: row["cells"] for row in conn.execute(q["count_cells"], {"name": params.grid})}
+        found = {
+            row["resolution"]: row["cells"] for row in conn.execute(q["count_cells"], {"name": params.grid})
+        }
         counts = {str(r): found.get(r, 0) for r in params.resolutions}
         conn.execute(q["grid_ready"], {"name": params.grid, "job_id": ctx.job_id, "counts": Jsonb(counts)})
     return GridBuilt(grid=params.grid, cells=counts, total=sum(counts.values()))

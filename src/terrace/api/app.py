@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from fastapi import FastAPI
 
 from terrace import __version__
+from terrace.analytics.grids import DEFAULT_MAX_CELLS
 from terrace.api.body_limit import BodyLimit, Limit, Upload
 from terrace.api.errors import install_error_handlers
 from terrace.api.headers import SecurityHeaders
@@ -17,7 +18,6 @@ from terrace.api.metrics import HttpMetrics
 from terrace.api.metrics import router as metrics_router
 from terrace.api.rate_limits import RateLimits, parse_limits
 from terrace.api.request_ids import RequestIds
-from terrace.analytics.grids import DEFAULT_MAX_CELLS
 from terrace.api.routes import (
     admin,
     analytics,
@@ -107,7 +107,18 @@ def create_app(config: AppConfig) -> FastAPI:
     app.state.metrics_token = config.metrics_token
     app.state.h3_max_cells = config.h3_max_cells
     install_error_handlers(app)
-    for module in (health, admin, catalog_admin, keys, schedules, storage, jobs, platform, services, analytics):
+    for module in (
+        health,
+        admin,
+        catalog_admin,
+        keys,
+        schedules,
+        storage,
+        jobs,
+        platform,
+        services,
+        analytics,
+    ):
         app.include_router(module.router)
     app.include_router(metrics_router)
     serving = mount_serving(app, config.storage)

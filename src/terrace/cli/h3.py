@@ -61,10 +61,14 @@ def _area(bbox: str | None, dataset: str | None, resource: str | None, version: 
         try:
             return {"bbox": [float(v) for v in bbox.split(",")]}
         except ValueError:
-            raise InvalidInput(f"--bbox {bbox!r} is not four numbers.", "Give --bbox minx,miny,maxx,maxy.") from None
+            raise InvalidInput(
+                f"--bbox {bbox!r} is not four numbers.", "Give --bbox minx,miny,maxx,maxy."
+            ) from None
     if bbox is None and dataset and resource:
         return {"dataset_id": dataset, "resource_id": resource, "version_id": version}
-    raise InvalidInput("The grid needs one area.", "Give --bbox minx,miny,maxx,maxy, or --dataset and --resource.")
+    raise InvalidInput(
+        "The grid needs one area.", "Give --bbox minx,miny,maxx,maxy, or --dataset and --resource."
+    )
 
 
 def _line(found: dict[str, Any]) -> str:
@@ -74,7 +78,12 @@ def _line(found: dict[str, Any]) -> str:
 
 
 def _follow(client: httpx.Client, job_id: str) -> dict[str, Any]:
-    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns) as progress:
         bar = progress.add_task("queued", total=100)
         while True:

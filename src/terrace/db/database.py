@@ -85,7 +85,8 @@ def _missing_static_tables(conn: Connection) -> list[str]:
     tables = [table for tables in STATIC_SCHEMAS.values() for table in tables]
     row = fetch_one(
         conn,
-        "SELECT array_agg(t) FILTER (WHERE to_regclass(t) IS NULL) AS missing FROM unnest(%(tables)s::text[]) t",
+        "SELECT array_agg(t) FILTER (WHERE to_regclass(t) IS NULL) AS missing "
+        "FROM unnest(%(tables)s::text[]) t",
         {"tables": tables},
     )
     return row["missing"] or []

@@ -10,7 +10,6 @@ from typing import Any
 
 import h3
 import httpx
-import numpy as np
 import psycopg
 import pytest
 from typer.testing import CliRunner
@@ -24,7 +23,9 @@ H3 = h3.api.numpy_int
 GRIDS = "/api/analytics/h3/grids"
 
 
-def create(api: httpx.Client, key: str, name: str, resolutions: list[int], area: dict[str, Any]) -> httpx.Response:
+def create(
+    api: httpx.Client, key: str, name: str, resolutions: list[int], area: dict[str, Any]
+) -> httpx.Response:
     return api.post(GRIDS, json={"name": name, "resolutions": resolutions, "area": area}, headers=bearer(key))
 
 
@@ -38,7 +39,9 @@ def wait_job(api: httpx.Client, key: str, job_id: str, timeout: float = 60) -> d
     raise AssertionError(f"job still running: {job}")
 
 
-def build(api: httpx.Client, key: str, name: str, resolutions: list[int], area: dict[str, Any]) -> dict[str, Any]:
+def build(
+    api: httpx.Client, key: str, name: str, resolutions: list[int], area: dict[str, Any]
+) -> dict[str, Any]:
     response = create(api, key, name, resolutions, area)
     assert response.status_code == 202, response.text
     job = wait_job(api, key, response.json()["job_id"])
@@ -57,7 +60,11 @@ def cells(database_url: str, grid: str, resolution: int) -> dict[int, int | None
 
 def box_cells(box: tuple[float, float, float, float], res: int) -> set[int]:
     minx, miny, maxx, maxy = box
-    return set(H3.polygon_to_cells(h3.LatLngPoly([(miny, minx), (miny, maxx), (maxy, maxx), (maxy, minx)]), res).tolist())
+    return set(
+        H3.polygon_to_cells(
+            h3.LatLngPoly([(miny, minx), (miny, maxx), (maxy, maxx), (maxy, minx)]), res
+        ).tolist()
+    )
 
 
 def test_bbox_grid_equals_h3_and_a_rerun_writes_nothing_twice(
@@ -83,7 +90,11 @@ def test_bbox_grid_equals_h3_and_a_rerun_writes_nothing_twice(
     assert grid["status"] == "ready"
     assert grid["cell_counts"] == {"5": len(coarse), "7": len(fine)}
     assert grid["area"] == {"bbox": list(box)} and grid["created_by"]
-    assert job["result"] == {"grid": "java_box", "cells": grid["cell_counts"], "total": len(coarse) + len(fine)}
+    assert job["result"] == {
+        "grid": "java_box",
+        "cells": grid["cell_counts"],
+        "total": len(coarse) + len(fine),
+    }
 
     # every task runs again (delete-then-COPY per chunk): the same rows, none twice
     rerun = api.post(f"/api/jobs/{body['job_id']}/resubmit", headers=bearer(keys[Role.admin]))
@@ -101,7 +112,9 @@ def test_antimeridian_and_polar_grids_from_the_cli(
 ) -> None:
     api, submitter = platform_api, keys[Role.submitter]
     env = {"TERRACE_URL": str(api.base_url), "TERRACE_API_KEY": submitter}
-    made = CliRunner().invoke(app, ["h3", "grid", "dateline", "--resolution", "6", "--bbox", "179.5,-1,-179.5,1"], env=env)
+    made = CliRunner().invoke(
+        app, ["h3", "grid", "dateline", "--resolution", "6", "--bbox", "179.5,-1,-179.5,1"], env=env
+    )
     assert made.exit_code == 0, made.output
     assert "job_id:" in made.output and "dateline" in made.output and "ready" in made.output
     build(api, submitter, "north_cap", [2, 3], {"bbox": [-180, 88, 180, 90]})
@@ -140,8 +153,19 @@ def test_antimeridian_and_polar_grids_from_the_cli(
 
 
 def write_polygon(path: Path) -> Path:
-    ring = [[106.70, -6.30], [106.95, -6.30], [106.95, -6.05], [106.80, -6.18], [106.70, -6.05], [106.70, -6.30]]
-    feature = {"type": "Feature", "properties": {"n": 1}, "geometry": {"type": "Polygon", "coordinates": [ring]}}
+    ring = [
+        [106.70, -6.30],
+        [106.95, -6.30],
+        [106.95, -6.05],
+        [106.80, -6.18],
+        [106.70, -6.05],
+        [106.70, -6.30],
+    ]
+    feature = {
+        "type": "Feature",
+        "properties": {"n": 1},
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }
     path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
     return path
 
@@ -165,7 +189,9 @@ def test_grid_over_a_served_polygon_release(
     assert grid["area"] == {**area, "release_id": submitted["release_id"]}
 
 
-def test_who_may_do_what_and_bad_requests(api: httpx.Client, keys: dict[Role, str], database_url: str) -> None:
+def test_who_may_do_what_and_bad_requests(
+    api: httpx.Client, keys: dict[Role, str], database_url: str
+) -> None:
     box = {"bbox": [0, 0, 1, 1]}
     assert create(api, keys[Role.reader], "by_reader", [5], box).status_code == 403
     assert api.post(GRIDS, json={"name": "anon", "resolutions": [5], "area": box}).status_code == 401

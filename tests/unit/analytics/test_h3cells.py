@@ -83,7 +83,9 @@ def test_the_cell_holding_a_pole_reaches_it(pole: float) -> None:
     assert polar.is_valid and polar.bounds[0] == -180 and polar.bounds[2] == 180
     # everything closer to the pole than the cell's nearest vertex is inside it
     lat = np.abs(np.asarray(H3.cell_to_boundary(int(holder)))[:, 0])
-    assert polar.covers(shapely.box(-180, lat.max(), 180, 90) if pole > 0 else shapely.box(-180, -90, 180, -lat.max()))
+    assert polar.covers(
+        shapely.box(-180, lat.max(), 180, 90) if pole > 0 else shapely.box(-180, -90, 180, -lat.max())
+    )
 
 
 def test_cover_reaches_every_parent_of_the_fill() -> None:
