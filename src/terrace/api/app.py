@@ -107,19 +107,9 @@ def create_app(config: AppConfig) -> FastAPI:
     app.state.metrics_token = config.metrics_token
     app.state.h3_max_cells = config.h3_max_cells
     install_error_handlers(app)
-    for module in (
-        health,
-        admin,
-        catalog_admin,
-        keys,
-        schedules,
-        storage,
-        jobs,
-        platform,
-        services,
-        analytics,
-    ):
+    for module in (health, admin, catalog_admin, keys, schedules, storage, jobs, platform, services):
         app.include_router(module.router)
+    app.include_router(analytics.router)
     app.include_router(metrics_router)
     serving = mount_serving(app, config.storage)
     app.mount(MOUNT, create_interface(app.state, config.session_secret or secrets.token_urlsafe(32)))
