@@ -12,10 +12,13 @@ import h3
 import httpx
 import psycopg
 import pytest
+from psycopg.rows import dict_row
 from typer.testing import CliRunner
 
+from terrace.analytics.grids import grid_resolutions
 from terrace.auth import Role
 from terrace.cli import app
+from terrace.errors import NotFound
 from tests.conftest import bearer
 from tests.e2e.platform.client import approve, submit, upload, wait_done
 
@@ -95,6 +98,10 @@ def test_bbox_grid_equals_h3_and_a_rerun_writes_nothing_twice(
         "cells": grid["cell_counts"],
         "total": len(coarse) + len(fine),
     }
+    with psycopg.connect(database_url, row_factory=dict_row) as conn:
+        assert grid_resolutions(conn, "java_box") == (5, 7)
+        with pytest.raises(NotFound, match="No H3 grid"):
+            grid_resolutions(conn, "no_such_grid")
 
     # every task runs again (delete-then-COPY per chunk): the same rows, none twice
     rerun = api.post(f"/api/jobs/{body['job_id']}/resubmit", headers=bearer(keys[Role.admin]))
