@@ -190,6 +190,7 @@ H3_GRID_JOB = JobType(
         Stage("finish", _finish, lambda params, _: [NoInput()], NoInput, GridBuilt),
     ),
     finalize=_single,
+    on_failure=_failed,
     max_attempts=3,
     timeout_seconds=6 * 3600,
     backoff_base_seconds=2.0,

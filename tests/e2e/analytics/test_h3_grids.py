@@ -237,3 +237,23 @@ def test_who_may_do_what_and_bad_requests(
         assert conn.execute("SELECT count(*) FROM h3.grids").fetchone()[0] == 0
         job = conn.execute("SELECT status FROM app.jobs WHERE job_type = 'h3_grid'").fetchone()[0]
     assert job == "cancelled"  # no worker ran it; deleting the grid cancelled its job
+
+
+def test_a_failed_build_leaves_the_grid_failed_without_cells(
+    api: httpx.Client, keys: dict[Role, str], database_url: str, request: pytest.FixtureRequest
+) -> None:
+    created = create(api, keys[Role.submitter], "doomed", [6], {"bbox": [20.0, 10.0, 21.0, 11.0]})
+    job_id = created.json()["job_id"]
+    # before any worker runs it, the job's area becomes a release that has no served table
+    gone = {"dataset_id": "gone", "resource_id": "gone", "version_id": "v1", "release_id": "0" * 32}
+    with psycopg.connect(database_url) as conn:
+        conn.execute(
+            "UPDATE app.jobs SET parameters = jsonb_set(parameters, '{area}', %s) WHERE job_id = %s",
+            (psycopg.types.json.Jsonb(gone), job_id),
+        )
+    request.getfixturevalue("worker")
+    job = wait_job(api, keys[Role.submitter], job_id)
+    assert job["status"] == "failed" and "has no served table" in job["error"]["message"]
+    grid = api.get(f"{GRIDS}/doomed", headers=bearer(keys[Role.reader])).json()
+    assert grid["status"] == "failed" and grid["cell_counts"] is None
+    assert cells(database_url, "doomed", 6) == {}
