@@ -2,10 +2,11 @@
 across the antimeridian and at the poles.
 
 Cells are `uint64` numpy arrays (an H3 index never sets its top bit, so it fits a BIGINT as is).
-Areas are shapely geometries in longitude/latitude, already cut at ±180°. Filling uses h3-py on
-whole polygons (the C library's hierarchical fill, which also handles polygons reaching a pole);
-polygons come from h3ronpy as WKB in one call; only the few cells drawn wider than 180° (those
-crossing the antimeridian or holding a pole) are rebuilt one by one.
+Areas are shapely geometries in longitude/latitude, already cut at ±180°. Filling uses h3-py's
+`h3shape_to_cells_experimental` on whole polygons: with contain="center" it selects what
+`polygon_to_cells` does, and unlike that function's algorithm it handles polygons reaching a pole
+(the pinned h3 range keeps its signature). Polygons come from h3ronpy as WKB in one call; only the
+few cells drawn wider than 180° (crossing the antimeridian or holding a pole) are rebuilt one by one.
 """
 
 from __future__ import annotations
