@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, create_model
 
+from terrace.analytics import jobs as analytics_jobs
 from terrace.consistency import jobs as catalog_jobs
 from terrace.db.pool import connect
 from terrace.errors import InvalidInput
@@ -30,11 +31,13 @@ def default_registry(
     input_containers: tuple[str, ...] = DEFAULT_INPUT_CONTAINERS, public: PublicTarget | None = None
 ) -> JobRegistry:
     """The processing pipelines, reading sources only from `input_containers`; the catalog check
-    and repair; with a `public` target, the jobs exporting releases cleared public to it."""
+    and repair; the H3 grid bootstrap; with a `public` target, the jobs exporting releases cleared
+    public to it."""
     registry = JobRegistry()
     for pipeline in (PROCESS_VECTOR, PROCESS_RASTER, PROCESS_RASTER_COLLECTION):
         registry.register(reading_from(pipeline, input_containers), hook=record_outcome)
     catalog_jobs.register(registry)
+    analytics_jobs.register(registry)
     if public is not None:
         register_public_jobs(registry, public)
     return registry

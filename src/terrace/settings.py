@@ -220,6 +220,15 @@ class ProcessingSettings(BaseSettings):
     )
 
 
+class H3Settings(BaseSettings):
+    """H3 grids (SPEC §13)."""
+
+    model_config = _CONFIG
+    h3_max_cells: int = Field(
+        default=10_000_000, ge=1, description="Most cells one grid may have, all resolutions together."
+    )
+
+
 class ClientSettings(BaseSettings):
     """How the CLI reaches a Terrace API."""
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from fastapi import FastAPI
 
 from terrace import __version__
+from terrace.analytics.grids import DEFAULT_MAX_CELLS
 from terrace.api.body_limit import BodyLimit, Limit, Upload
 from terrace.api.errors import install_error_handlers
 from terrace.api.headers import SecurityHeaders
@@ -19,6 +20,7 @@ from terrace.api.rate_limits import RateLimits, parse_limits
 from terrace.api.request_ids import RequestIds
 from terrace.api.routes import (
     admin,
+    analytics,
     catalog_admin,
     health,
     jobs,
@@ -68,6 +70,8 @@ class AppConfig:
     rate_limits: Mapping[str, str] = field(default_factory=dict)
     # Bearer token that may read /metrics besides admin credentials.
     metrics_token: str | None = None
+    # Most cells one H3 grid may have (SPEC §13).
+    h3_max_cells: int = DEFAULT_MAX_CELLS
 
 
 def create_app(config: AppConfig) -> FastAPI:
@@ -101,9 +105,11 @@ def create_app(config: AppConfig) -> FastAPI:
     app.state.outbound = config.outbound
     app.state.oidc = Oidc(config.oidc) if config.oidc else None
     app.state.metrics_token = config.metrics_token
+    app.state.h3_max_cells = config.h3_max_cells
     install_error_handlers(app)
     for module in (health, admin, catalog_admin, keys, schedules, storage, jobs, platform, services):
         app.include_router(module.router)
+    app.include_router(analytics.router)
     app.include_router(metrics_router)
     serving = mount_serving(app, config.storage)
     app.mount(MOUNT, create_interface(app.state, config.session_secret or secrets.token_urlsafe(32)))

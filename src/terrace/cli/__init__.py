@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from terrace.cli import catalog, db, jobs, keys, platform, public, serve, services, up
+from terrace.cli import catalog, db, h3, jobs, keys, platform, public, serve, services, up
 
 app = typer.Typer(
     help="Terrace: raw geodata in; reviewed, versioned, standards-based APIs out.",
@@ -30,6 +30,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(keys.app, name="keys")
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(services.app, name="services")
+app.add_typer(h3.app, name="h3")
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ from terrace.services.health import scheduled_checks
 from terrace.settings import (
     ApiSettings,
     DatabaseSettings,
+    H3Settings,
     OidcSettings,
     OutboundSettings,
     ProcessingSettings,
@@ -66,6 +67,7 @@ def api(
         outbound=OutboundSettings().policy(),
         rate_limits=settings.rate_limits,
         metrics_token=settings.metrics_token.get_secret_value() if settings.metrics_token else None,
+        h3_max_cells=H3Settings().h3_max_cells,
     )
     uvicorn.run(
         create_app(config),

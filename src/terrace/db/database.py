@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from importlib import resources
+
 from psycopg import sql
 from pypgstac import __version__ as PGSTAC_VERSION
 from pypgstac.db import PgstacDB
 from pypgstac.migrate import Migrate
 
 from terrace.db import models, roles, schema
-from terrace.db.pool import Connection, connect
+from terrace.db.pool import Connection, connect, fetch_one
 from terrace.db.schema import Difference, SchemaModel
 
 MODEL = SchemaModel(
@@ -21,6 +23,8 @@ MODEL = SchemaModel(
 EXTENSIONS = ("postgis",)
 # Dropped and recreated together by rebuild: job ids and STAC items reference each other.
 REBUILT_SCHEMAS = ("app", "pgstac")
+# Schemas kept as static SQL files (idempotent), applied whole by ensure; the tables each creates.
+STATIC_SCHEMAS = {"h3.sql": ("h3.grids", "h3.cells")}
 
 
 def ensure_database(url: str) -> list[str]:
@@ -28,6 +32,7 @@ def ensure_database(url: str) -> list[str]:
     done = _ensure_extensions(url)
     done += _ensure_pgstac(url)
     done += schema.ensure(url, MODEL)
+    done += _ensure_static(url)
     served_model_tables = [
         table.name for table in MODEL.metadata.tables.values() if table.schema == models.catalog.SERVED_SCHEMA
     ]
@@ -51,6 +56,8 @@ def database_drift(url: str) -> list[Difference]:
     found = [Difference("missing_extension", name) for name in EXTENSIONS if name not in installed]
     if version != PGSTAC_VERSION:
         found.append(Difference("pgstac_version", "pgstac", f"database {version}, expected {PGSTAC_VERSION}"))
+    with connect(url) as conn:
+        found += [Difference("missing_table", table) for table in _missing_static_tables(conn)]
     return found + schema.drift(url, MODEL)
 
 
@@ -72,6 +79,26 @@ def _ensure_extensions(url: str) -> list[str]:
                 conn.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(name)))
                 done.append(f"created extension {name}")
     return done
+
+
+def _missing_static_tables(conn: Connection) -> list[str]:
+    tables = [table for tables in STATIC_SCHEMAS.values() for table in tables]
+    row = fetch_one(
+        conn,
+        "SELECT array_agg(t) FILTER (WHERE to_regclass(t) IS NULL) AS missing "
+        "FROM unnest(%(tables)s::text[]) t",
+        {"tables": tables},
+    )
+    return row["missing"] or []
+
+
+def _ensure_static(url: str) -> list[str]:
+    """Apply each static schema file (idempotent as a whole); reports those that created tables."""
+    with connect(url) as conn:
+        missing = set(_missing_static_tables(conn))
+        for file in STATIC_SCHEMAS:
+            conn.execute(resources.files("terrace.db.sql").joinpath(file).read_text().encode())
+    return [f"applied {file}" for file, tables in STATIC_SCHEMAS.items() if missing & set(tables)]
 
 
 def _ensure_pgstac(url: str) -> list[str]:

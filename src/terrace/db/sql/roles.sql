@@ -6,7 +6,8 @@ SELECT rolname FROM pg_roles WHERE rolname = ANY(%(names)s);
 
 -- name: grant_app
 -- The application (API and workers): all data of `app`, creates and owns the runtime tables of
--- `geo` and `geo_draft`, writes STAC through pgSTAC's ingest role. No superuser, no file access.
+-- `geo` and `geo_draft`, writes STAC through pgSTAC's ingest role, reads and writes the grids of `h3`.
+-- No superuser, no file access.
 -- The owner joins it: only members may hand tables over to it or set its default privileges.
 GRANT terrace_app TO CURRENT_USER;
 GRANT USAGE ON SCHEMA app TO terrace_app;
@@ -17,6 +18,8 @@ GRANT USAGE, CREATE ON SCHEMA geo, geo_draft TO terrace_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON geo.table_catalog TO terrace_app;
 GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA geo TO terrace_app;
 GRANT pgstac_ingest TO terrace_app;
+GRANT USAGE ON SCHEMA h3 TO terrace_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA h3 TO terrace_app;
 
 -- name: grant_serving
 -- The serving APIs: read what is served (every relation of `geo`: drafts and revoked releases

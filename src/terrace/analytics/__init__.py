@@ -1,0 +1,1 @@
+"""Analytics (SPEC §13): H3 grids."""
