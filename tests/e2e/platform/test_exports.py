@@ -1,0 +1,190 @@
+"""Exports of served vector releases as a client downloads them: each format read back by
+pyogrio or pyarrow holds the served table's rows; visibility, versions and memory."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import adbc_driver_postgresql.dbapi as adbc
+import httpx
+import psycopg
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pyogrio
+import shapely
+
+from terrace.auth import Role
+from terrace.db.roles import RoleUrls
+from tests.conftest import bearer
+from tests.e2e.platform.client import approve, submit, upload, wait_done
+from tests.e2e.platform.data import write_points
+from tests.e2e.processes import api_command, environment, running, wait_ready
+
+EXPORT = "/api/platform/catalog/floods/{resource}/{version}/export"
+READ_BACK = {"fgb": "FlatGeobuf", "gpkg": "GPKG"}
+MILLISECOND = dt.timedelta(milliseconds=1)
+
+
+def write_typed(path: Path) -> Path:
+    """A GeoJSON of polygons whose properties cover the column types ingest makes, with nulls,
+    commas, quotes, newlines and non-ASCII text."""
+    features = []
+    for n in range(7):
+        ring = [
+            [106.7 + n / 97, -6.2],
+            [106.71 + n / 89, -6.2],
+            [106.71 + n / 83, -6.19],
+            [106.7 + n / 97, -6.2],
+        ]
+        properties = {
+            "name": None if n == 3 else f'site "{n}", Jl. Sudirman\nGedung ü{n}',
+            "visits": n * 1000,
+            "depth": n / 3,
+            "dry": n % 2 == 0,
+            "day": f"2024-0{n + 1}-1{n}",
+            "tags": ["a", f"b{n}"] if n != 2 else None,
+        }
+        geometry = {"type": "Polygon", "coordinates": [ring]}
+        features.append({"type": "Feature", "properties": properties, "geometry": geometry})
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    return path
+
+
+def publish(api: httpx.Client, keys: dict[Role, str], file: Path, resource: str, **extra: Any) -> str:
+    """Upload, submit and approve `file`; returns its release id."""
+    upload(api, keys[Role.submitter], file, f"floods/{file.name}")
+    submitted = submit(api, keys[Role.submitter], f"floods/{file.name}", resource_id=resource, **extra)
+    assert submitted.status_code == 202, submitted.text
+    status = wait_done(api, keys[Role.submitter], submitted.json()["request_id"])
+    assert status["job"]["status"] == "awaiting_approval", status
+    assert approve(api, keys[Role.reviewer], submitted.json()["release_id"]).status_code == 200
+    return str(submitted.json()["release_id"])
+
+
+def served_rows(url: str, table: str) -> tuple[str, list[dict[str, Any]]]:
+    """The served table's geometry column and rows (geometry as WKB), read directly."""
+    with psycopg.connect(url) as conn:
+        geometry = conn.execute(
+            "SELECT f_geometry_column FROM geometry_columns WHERE f_table_schema = 'geo' AND f_table_name = %s",
+            (table,),
+        ).fetchone()[0]  # type: ignore[index]
+    with adbc.connect(url) as conn, conn.cursor() as cursor:
+        cursor.execute(f'SELECT *, ST_AsBinary("{geometry}") AS __wkb FROM geo."{table}" ORDER BY objectid')  # noqa: S608
+        rows = cursor.fetch_arrow_table().to_pylist()
+    for row in rows:
+        row[geometry] = row.pop("__wkb")
+    return geometry, rows
+
+
+def same(expected: Any, actual: Any) -> bool:
+    """Whether a value read back from a file is the served value, as the format can carry it:
+    CSV as text, lists as JSON text outside Parquet, times of day as text in GDAL's formats."""
+    if expected is None:
+        return actual in (None, "")
+    if isinstance(actual, str) and isinstance(expected, float):
+        return float(actual) == expected
+    if isinstance(actual, str) and not isinstance(expected, str):
+        return _as_text(expected) == actual or (isinstance(expected, list) and json.loads(actual) == expected)
+    if isinstance(expected, dt.datetime):
+        # GDAL keeps date-times to the millisecond (FlatGeobuf, GeoPackage)
+        rounded = actual.microsecond % 1000 == 0 and abs(_utc(expected) - _utc(actual)) <= MILLISECOND / 2
+        return isinstance(actual, dt.datetime) and (_utc(expected) == _utc(actual) or rounded)
+    if isinstance(expected, dt.date) and isinstance(actual, dt.datetime):
+        return actual == dt.datetime.combine(expected, dt.time())
+    return bool(expected == actual)
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, dt.datetime):
+        return _utc(value).strftime("%Y-%m-%d %H:%M:%S.%fZ")
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    return value.isoformat() if isinstance(value, dt.date | dt.time) else str(value)
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def read_back(path: Path, format_name: str, geometry: str) -> list[dict[str, Any]]:
+    """The rows of an exported file, geometry as WKB under the table's geometry column."""
+    if format_name == "parquet":
+        rows = pq.read_table(path).to_pylist()
+        for row in rows:
+            row.pop("bbox")
+        return rows
+    if format_name == "csv":
+        names = pacsv.open_csv(path).schema.names
+        text = pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()))
+        rows = pacsv.read_csv(path, convert_options=text).to_pylist()
+        for row in rows:
+            wkt = row.pop("WKT")
+            row[geometry] = shapely.to_wkb(shapely.from_wkt(wkt)) if wkt else None
+        return rows
+    meta, table = pyogrio.read_arrow(path)
+    assert pyogrio.read_info(path)["driver"] == READ_BACK[format_name] and meta["crs"] == "EPSG:4326"
+    rows = table.to_pylist()
+    column = meta["geometry_name"] or "wkb_geometry"
+    for row in rows:
+        row[geometry] = row.pop(column)
+    return rows
+
+
+def assert_same_rows(expected: list[dict[str, Any]], actual: list[dict[str, Any]], geometry: str) -> None:
+    assert len(actual) == len(expected)
+    for want, got in zip(expected, actual, strict=True):
+        assert set(got) == set(want), (sorted(got), sorted(want))
+        for name, value in want.items():
+            if name == geometry:
+                assert shapely.equals_exact(shapely.from_wkb(value), shapely.from_wkb(got[name]), 0)
+            else:
+                assert same(value, got[name]), (name, value, got[name])
+
+
+def download(api: httpx.Client, url: str, target: Path, **headers: str) -> httpx.Response:
+    with api.stream("GET", url, headers=headers) as response:
+        with target.open("wb") as out:
+            for chunk in response.iter_bytes():
+                out.write(chunk)
+    return response
+
+
+def test_every_format_reads_back_as_the_served_rows(
+    platform_api: httpx.Client, keys: dict[Role, str], databases: RoleUrls, tmp_path: Path
+) -> None:
+    api = platform_api
+    publish(api, keys, write_typed(tmp_path / "typed.geojson"), "typed", access_level="public")
+    geometry, expected = served_rows(databases.app, "floods_typed_v1")
+    assert any(isinstance(v, list) for v in expected[0].values())  # the tags array made it in
+    for format_name in ("parquet", "csv", "fgb", "gpkg"):
+        target = tmp_path / f"out.{format_name}"
+        url = EXPORT.format(resource="typed", version="v1") + f"?format={format_name}"
+        response = download(api, url, target)
+        assert response.status_code == 200, target.read_text(errors="replace")
+        disposition = response.headers["content-disposition"]
+        assert disposition == f'attachment; filename="floods_typed_v1.{format_name}"'
+        length = response.headers.get("content-length")
+        assert length is None or int(length) == target.stat().st_size
+        assert_same_rows(expected, read_back(target, format_name, geometry), geometry)
+
+    parquet = pq.ParquetFile(tmp_path / "out.parquet")
+    assert parquet.schema_arrow.field("bbox").type == pa.struct(
+        [(b, pa.float64()) for b in ("xmin", "ymin", "xmax", "ymax")]
+    )
+    geo = json.loads(parquet.metadata.metadata[b"geo"])
+    column = geo["columns"][geo["primary_column"]]
+    assert geo["version"] == "1.1.0" and column["encoding"] == "WKB"
+    assert column["geometry_types"] == ["MultiPolygon"]
+    assert column["covering"] == {"bbox": {b: ["bbox", b] for b in ("xmin", "ymin", "xmax", "ymax")}}
+    bounds = shapely.bounds(shapely.from_wkb([row[geometry] for row in expected]))
+    assert column["bbox"] == [*bounds[:, :2].min(axis=0), *bounds[:, 2:].max(axis=0)]
+    boxes = parquet.read(columns=["bbox"]).column("bbox").to_pylist()
+    assert [list(box.values()) for box in boxes] == bounds.tolist()
