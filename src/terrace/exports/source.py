@@ -20,7 +20,7 @@ from terrace.db.queries import queries
 from terrace.errors import NotFound
 from terrace.serving.tables import IDENTITY_COLUMN
 
-PAGE_ROWS = 65_536
+PAGE_ROWS = 16_384
 _FIRST_KEY = -(2**63)  # below every bigint key
 _KINDS = {
     "POINT": "Point",

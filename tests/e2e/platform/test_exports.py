@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -188,3 +187,115 @@ def test_every_format_reads_back_as_the_served_rows(
     assert column["bbox"] == [*bounds[:, :2].min(axis=0), *bounds[:, 2:].max(axis=0)]
     boxes = parquet.read(columns=["bbox"]).column("bbox").to_pylist()
     assert [list(box.values()) for box in boxes] == bounds.tolist()
+
+
+def test_versions_latest_visibility_and_formats(
+    platform_api: httpx.Client, keys: dict[Role, str], tmp_path: Path
+) -> None:
+    api = platform_api
+    publish(api, keys, write_points(tmp_path / "v1.gpkg", 30), "jakarta", access_level="public")
+    publish(api, keys, write_points(tmp_path / "v2.gpkg", 45), "jakarta", access_level="public")
+    publish(api, keys, write_points(tmp_path / "ouo.gpkg", 12), "internal", access_level="ouo")
+    publish(
+        api,
+        keys,
+        write_points(tmp_path / "r.gpkg", 9),
+        "secret",
+        access_level="restricted",
+        granted_roles=["reviewer"],
+    )
+
+    def rows(resource: str, version: str, **headers: str) -> int:
+        response = download(
+            api,
+            EXPORT.format(resource=resource, version=version) + "?format=parquet",
+            tmp_path / "x",
+            **headers,
+        )
+        assert response.status_code == 200, (resource, version, (tmp_path / "x").read_text(errors="replace"))
+        return pq.read_metadata(tmp_path / "x").num_rows
+
+    assert (rows("jakarta", "v1"), rows("jakarta", "v2"), rows("jakarta", "latest")) == (30, 45, 45)
+    latest = api.get(EXPORT.format(resource="jakarta", version="LATEST"), params={"format": "gpkg"})
+    assert latest.headers["content-disposition"] == 'attachment; filename="floods_jakarta_v2.gpkg"'
+    assert latest.headers["content-type"] == "application/geopackage+sqlite3"
+
+    missing = api.get(EXPORT.format(resource="nothing", version="v1"))
+    reader, reviewer = bearer(keys[Role.reader]), bearer(keys[Role.reviewer])
+    for resource, version, headers in (
+        ("internal", "v1", {}),
+        ("internal", "latest", {}),
+        ("secret", "v1", {}),
+        ("secret", "latest", reader),
+        ("jakarta", "v3", reader),
+    ):
+        hidden = api.get(EXPORT.format(resource=resource, version=version), headers=headers)
+        assert hidden.status_code == 404 == missing.status_code, (resource, version, hidden.text)
+        assert hidden.json()["code"] == missing.json()["code"]
+    assert rows("internal", "v1", **reader) == 12
+    assert rows("secret", "latest", **reviewer) == 9
+
+    bad = api.get(EXPORT.format(resource="jakarta", version="v1"), params={"format": "shp"})
+    assert bad.status_code == 400
+    assert all(name in bad.json()["remediation"] for name in ("parquet", "csv", "fgb", "gpkg"))
+
+
+def test_a_draft_or_revoked_release_is_not_exported(
+    platform_api: httpx.Client, keys: dict[Role, str], tmp_path: Path
+) -> None:
+    api, admin = platform_api, bearer(keys[Role.admin])
+    release = publish(api, keys, write_points(tmp_path / "v1.gpkg", 5), "jakarta", access_level="public")
+    upload(api, keys[Role.submitter], write_points(tmp_path / "v2.gpkg", 6), "floods/v2.gpkg")
+    draft = submit(api, keys[Role.submitter], "floods/v2.gpkg")
+    wait_done(api, keys[Role.submitter], draft.json()["request_id"])
+    assert api.get(EXPORT.format(resource="jakarta", version="latest"), headers=admin).status_code == 200
+    revoked = api.post("/api/platform/revoke", json={"release_id": release, "reason": "bad"}, headers=admin)
+    assert revoked.status_code == 200, revoked.text
+    for version in ("v1", "latest"):
+        assert api.get(EXPORT.format(resource="jakarta", version=version), headers=admin).status_code == 404
+
+
+def peak_rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1]) / 1024
+
+
+def test_a_large_export_streams_in_bounded_memory(
+    platform_api: httpx.Client,
+    keys: dict[Role, str],
+    databases: RoleUrls,
+    owner_database_url: str,
+    tmp_path: Path,
+) -> None:
+    """400,000 rows exported as CSV by a real `terrace api` process whose peak RSS grows far less
+    than the file it sends."""
+    rows = 400_000
+    publish(platform_api, keys, write_points(tmp_path / "v1.gpkg", 3), "big", access_level="public")
+    with psycopg.connect(owner_database_url, autocommit=True) as conn:
+        indexes = conn.execute(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = 'geo' AND tablename = 'floods_big_v1' "
+            "AND indexname NOT LIKE '%%pkey'"
+        ).fetchall()
+        for (index,) in indexes:  # faster to fill without them
+            conn.execute(psycopg.sql.SQL("DROP INDEX geo.{}").format(psycopg.sql.Identifier(index)))
+        conn.execute(
+            "INSERT INTO geo.floods_big_v1 (depth, geom) SELECT i / 7.0, "
+            "ST_Multi(ST_SetSRID(ST_MakePoint(95 + (i %% 4600) / 100.0, -11 + (i / 4600) / 30.0), 4326)) "
+            "FROM generate_series(1, %s) AS i",
+            (rows,),
+        )
+        conn.execute("ANALYZE geo.floods_big_v1")
+    command, url = api_command(environment(databases, tmp_path / "storage"), tmp_path / "api.log")
+    with running(command) as (process,), httpx.Client(base_url=url, timeout=120) as client:
+        wait_ready(url, process)
+        assert client.get("/api/platform/catalog/floods/big/latest").status_code == 401
+        url_path = EXPORT.format(resource="big", version="v1") + "?format=csv"
+        with client.stream("GET", url_path) as response:  # the first page warms up what an export uses
+            assert response.status_code == 200 and next(response.iter_raw())
+        Path(f"/proc/{process.pid}/clear_refs").write_text("5")  # the peak starts again from now
+        before, sent = peak_rss_mb(process.pid), 0
+        with client.stream("GET", url_path) as response:
+            for chunk in response.iter_raw():
+                sent += len(chunk)
+        grown = peak_rss_mb(process.pid) - before
+        assert sent > 80 * 1024**2 and grown < 64, (sent, grown)
