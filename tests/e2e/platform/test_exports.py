@@ -6,6 +6,9 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -234,6 +237,23 @@ def test_versions_latest_visibility_and_formats(
         assert hidden.json()["code"] == missing.json()["code"]
     assert rows("internal", "v1", **reader) == 12
     assert rows("secret", "latest", **reviewer) == 9
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TERRACE_")}
+    env |= {"TERRACE_URL": str(api.base_url), "TERRACE_API_KEY": keys[Role.reader]}
+    command = [sys.executable, "-m", "terrace", "export", "floods", "internal", "--format", "gpkg"]
+    done = subprocess.run(
+        [*command, "--output", str(tmp_path / "cli.gpkg")], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert pyogrio.read_info(tmp_path / "cli.gpkg")["features"] == 12
+    assert not (tmp_path / "cli.gpkg.part").exists()
+    refused = subprocess.run(
+        [*command, "--version", "v9", "--output", str(tmp_path / "no.gpkg")],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert refused.returncode != 0 and "no version v9" in refused.stdout + refused.stderr
 
     bad = api.get(EXPORT.format(resource="jakarta", version="v1"), params={"format": "shp"})
     assert bad.status_code == 400
