@@ -1,9 +1,9 @@
-"""A served table read as Arrow record batches: one snapshot, key-ordered pages over binary COPY.
+"""A served table read as a stream of Arrow record batches: one statement, over binary COPY.
 
-Each page is one statement (`WHERE objectid > last ORDER BY objectid LIMIT n`, which the
-primary key answers), so the serving role's statement timeout bounds a page, not the export,
-and memory holds one page whatever the table's size. The pages run in one REPEATABLE READ,
-READ ONLY transaction: an export is one consistent snapshot of the table.
+ADBC's PostgreSQL driver reads the COPY stream as it arrives and cuts it into batches of about
+`BATCH_BYTES`, so memory holds one batch whatever the table's size, and the export is one
+consistent snapshot. The serving role's statement timeout (made for API requests) would cut a
+long export short, so this connection, used for nothing else, has its own: `EXPORT_TIMEOUT`.
 """
 
 from __future__ import annotations
@@ -18,10 +18,9 @@ from psycopg import sql
 from terrace.db.pool import connect
 from terrace.db.queries import queries
 from terrace.errors import NotFound
-from terrace.serving.tables import IDENTITY_COLUMN
 
-PAGE_ROWS = 16_384
-_FIRST_KEY = -(2**63)  # below every bigint key
+BATCH_BYTES = 2 * 1024 * 1024
+EXPORT_TIMEOUT = "2h"
 _KINDS = {
     "POINT": "Point",
     "LINESTRING": "LineString",
@@ -69,10 +68,9 @@ def describe(url: str, schema: str, table: str) -> ServedTable:
     with connect(url) as conn:
         columns = conn.execute(queries("exports")["served_columns"], params).fetchall()
         geometry = conn.execute(queries("exports")["served_geometry"], params).fetchone()
-    names = {column["name"] for column in columns}
-    if geometry is None or IDENTITY_COLUMN not in names:
+    if geometry is None:
         raise NotFound(
-            f"Table {table} cannot be exported: it has no geometry column or no {IDENTITY_COLUMN} key.",
+            f"Table {table} cannot be exported: it has no geometry column.",
             "Only vector releases loaded by Terrace are exported; ask an admin to check the release.",
         )
     return ServedTable(
@@ -89,55 +87,35 @@ def describe(url: str, schema: str, table: str) -> ServedTable:
 Selection = Callable[[ServedTable], list[sql.Composable]]
 
 
-def read_batches(
-    url: str, table: ServedTable, select: Selection, page_rows: int = PAGE_ROWS
-) -> pa.RecordBatchReader:
-    """The table's rows in key order as a stream of record batches; `select` gives the select
-    list (one expression per output column), which must keep the key column as it is."""
+def read_batches(url: str, table: ServedTable, select: Selection) -> pa.RecordBatchReader:
+    """The table's rows as a stream of record batches; `select` gives the select list, one
+    expression per output column. The connection closes when the stream ends or is closed."""
     conn = adbc.connect(url, autocommit=True)
     try:
         cursor = conn.cursor()
-        cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        first = _page(cursor, table, select, _FIRST_KEY, page_rows)
+        cursor.adbc_statement.set_options(**{"adbc.postgresql.batch_size_hint_bytes": str(BATCH_BYTES)})
+        cursor.execute(sql.SQL("SET statement_timeout = {}").format(sql.Literal(EXPORT_TIMEOUT)).as_string())
+        query = sql.SQL("SELECT {columns} FROM {table}").format(
+            columns=sql.SQL(", ").join(select(table)), table=table.relation
+        )
+        cursor.execute(query.as_string())
+        stream = cursor.fetch_record_batch()
     except BaseException:
         conn.close()
         raise
-    schema = plain_schema(first.schema)
-    return pa.RecordBatchReader.from_batches(schema, _pages(conn, cursor, table, select, first, page_rows))
+    schema = plain_schema(stream.schema)
+    return pa.RecordBatchReader.from_batches(schema, _batches(conn, cursor, stream))
 
 
-def _pages(
-    conn: adbc.Connection,
-    cursor: adbc.Cursor,
-    table: ServedTable,
-    select: Selection,
-    page: pa.Table,
-    page_rows: int,
+def _batches(
+    conn: adbc.Connection, cursor: adbc.Cursor, stream: pa.RecordBatchReader
 ) -> Iterator[pa.RecordBatch]:
     try:
-        while page.num_rows:
-            for batch in page.to_batches():
-                yield plain(batch)
-            if page.num_rows < page_rows:
-                break
-            last = page.column(IDENTITY_COLUMN)[-1].as_py()
-            page = _page(cursor, table, select, last, page_rows)
-        cursor.execute("COMMIT")
+        for batch in stream:
+            yield plain(batch)
     finally:
         cursor.close()
         conn.close()
-
-
-def _page(cursor: adbc.Cursor, table: ServedTable, select: Selection, after: int, rows: int) -> pa.Table:
-    query = sql.SQL("SELECT {columns} FROM {table} WHERE {key} > {after} ORDER BY {key} LIMIT {rows}").format(
-        columns=sql.SQL(", ").join(select(table)),
-        table=table.relation,
-        key=sql.Identifier(IDENTITY_COLUMN),
-        after=sql.Literal(int(after)),
-        rows=sql.Literal(int(rows)),
-    )
-    cursor.execute(query.as_string())
-    return cursor.fetch_arrow_table()
 
 
 def plain_schema(schema: pa.Schema) -> pa.Schema:

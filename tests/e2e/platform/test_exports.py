@@ -142,6 +142,7 @@ def read_back(path: Path, format_name: str, geometry: str) -> list[dict[str, Any
 
 def assert_same_rows(expected: list[dict[str, Any]], actual: list[dict[str, Any]], geometry: str) -> None:
     assert len(actual) == len(expected)
+    actual = sorted(actual, key=lambda row: int(row["objectid"]))
     for want, got in zip(expected, actual, strict=True):
         assert set(got) == set(want), (sorted(got), sorted(want))
         for name, value in want.items():
