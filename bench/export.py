@@ -8,7 +8,8 @@ exports it, each tool in its own process, interleaved in the same run:
 - GeoParquet: Terrace vs geopandas (`read_postgis` then `to_parquet`; GDAL here has no Parquet
   driver).
 
-Prints MB/s of output and the peak RSS of each process.
+Prints features/s, MB/s of output and the peak RSS of each process (GNU time's maximum resident
+set, so not the benchmark's own memory); the RESULT line compares features/s.
 
     .venv/bin/python bench/export.py [--points 1000000] [--rounds 2]
 """
@@ -16,7 +17,6 @@ Prints MB/s of output and the peak RSS of each process.
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import time
@@ -43,16 +43,17 @@ geopandas.read_postgis('SELECT * FROM geo."{table}"', engine, geom_col="geom").t
 """
 
 
-def timed(command: list[str], target: Path) -> tuple[float, float]:
-    """(MB/s of the output file, peak RSS in MB) of one process."""
+def timed(command: list[str], target: Path, points: int) -> tuple[float, float, float]:
+    """(features/s, MB/s of the output file, peak RSS in MB) of one process."""
     target.unlink(missing_ok=True)
+    memory = target.with_suffix(".rss")
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
+    subprocess.run(
+        ["/usr/bin/time", "-f", "%M", "-o", str(memory), *command], check=True, stdout=subprocess.DEVNULL
+    )
     seconds = time.perf_counter() - started
-    if status != 0:
-        raise SystemExit(f"{command[:3]} failed")
-    return target.stat().st_size / 1024**2 / seconds, usage.ru_maxrss / 1024
+    size = target.stat().st_size / 1024**2
+    return points / seconds, size / seconds, int(memory.read_text().split()[-1]) / 1024
 
 
 def main() -> None:
@@ -82,17 +83,17 @@ def main() -> None:
         best: dict[str, tuple[float, float]] = {}
         for round_ in range(args.rounds):
             for case, (ours, ours_file, peer, peer_file) in cases.items():
-                mine, mine_rss = timed(ours, ours_file)
-                theirs, theirs_rss = timed(peer, peer_file)
+                mine = timed(ours, ours_file, args.points)
+                theirs = timed(peer, peer_file, args.points)
                 print(
-                    f"round {round_ + 1} {case}: terrace {mine:.1f} MB/s (peak RSS {mine_rss:.0f} MB, "
-                    f"{ours_file.stat().st_size / 1024**2:.0f} MB) | peer {theirs:.1f} MB/s "
-                    f"(peak RSS {theirs_rss:.0f} MB, {peer_file.stat().st_size / 1024**2:.0f} MB)",
+                    f"round {round_ + 1} {case}: terrace {mine[0]:,.0f} features/s {mine[1]:.1f} MB/s "
+                    f"(peak RSS {mine[2]:.0f} MB) | peer {theirs[0]:,.0f} features/s {theirs[1]:.1f} MB/s "
+                    f"(peak RSS {theirs[2]:.0f} MB)",
                     flush=True,
                 )
                 previous = best.get(case, (0.0, 0.0))
-                best[case] = (max(previous[0], mine), max(previous[1], theirs))
-        print_result("export_{case}_mb_per_s", "MB/s", "ogr2ogr(fgb)/geopandas(parquet)", best)
+                best[case] = (max(previous[0], mine[0]), max(previous[1], theirs[0]))
+        print_result("export_{case}_features_per_s", "features/s", "ogr2ogr(fgb)/geopandas(parquet)", best)
 
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ def export_release(
         )
     if release["data_type"] != "vector":
         raise InvalidInput(
-            f"{dataset_id}/{resource_id} {release['version_id']} is a raster release; only vector releases export.",
+            f"{dataset_id}/{resource_id} {release['version_id']} is a raster; only vector releases export.",
             "Download its COGs from the assets of its STAC items under /stac.",
         )
     name = _table(release, part)

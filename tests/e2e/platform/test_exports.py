@@ -73,7 +73,8 @@ def served_rows(url: str, table: str) -> tuple[str, list[dict[str, Any]]]:
     """The served table's geometry column and rows (geometry as WKB), read directly."""
     with psycopg.connect(url) as conn:
         geometry = conn.execute(
-            "SELECT f_geometry_column FROM geometry_columns WHERE f_table_schema = 'geo' AND f_table_name = %s",
+            "SELECT f_geometry_column FROM geometry_columns "
+            "WHERE f_table_schema = 'geo' AND f_table_name = %s",
             (table,),
         ).fetchone()[0]  # type: ignore[index]
     with adbc.connect(url) as conn, conn.cursor() as cursor:
