@@ -51,7 +51,7 @@ def write_file(
             crs=f"EPSG:{table.srid}",
             layer_options=options,
         )
-        stream = open(path, "rb")  # noqa: SIM115 - closed by `chunks`
+        stream = open(path, "rb")  # closed by `chunks`
         return stream, os.fstat(stream.fileno()).st_size
     finally:
         for name in os.listdir(folder):
