@@ -1,6 +1,6 @@
 """What an API process holds for its routes and the web UI's pages, as FastAPI dependencies: the
-pool, storage, CoreMachine, the job defaults, the upload limit, the outbound policy, the database URL
-and the OpenID provider trusted."""
+pool, storage, CoreMachine, the job defaults, the upload limit, the outbound policy, the database URLs
+(the application's, the serving role's) and the OpenID provider trusted."""
 
 from __future__ import annotations
 
@@ -44,6 +44,10 @@ def get_database_url(request: Request) -> str:
     return request.app.state.database_url
 
 
+def get_serving_database_url(request: Request) -> str:
+    return request.app.state.serving_database_url
+
+
 def get_oidc(request: Request) -> Oidc | None:
     return request.app.state.oidc
 
@@ -54,5 +58,6 @@ Machine = Annotated[CoreMachine, Depends(get_machine)]
 Defaults = Annotated[JobDefaults, Depends(get_job_defaults)]
 UploadLimit = Annotated[int, Depends(get_upload_limit)]
 DatabaseUrl = Annotated[str, Depends(get_database_url)]
+ServingDatabaseUrl = Annotated[str, Depends(get_serving_database_url)]
 Outbound = Annotated[OutboundPolicy, Depends(get_outbound)]
 OidcDep = Annotated[Oidc | None, Depends(get_oidc)]

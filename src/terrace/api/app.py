@@ -97,6 +97,7 @@ def create_app(config: AppConfig) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.database_url = config.databases.app
+    app.state.serving_database_url = config.databases.serving
     app.state.owner_database_url = config.owner_database_url
     app.state.storage = config.storage
     app.state.upload_max_bytes = config.upload_max_bytes

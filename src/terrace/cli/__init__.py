@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from terrace.cli import catalog, db, h3, jobs, keys, platform, public, serve, services, up
+from terrace.cli import catalog, db, export, h3, jobs, keys, platform, public, serve, services, up
 
 app = typer.Typer(
     help="Terrace: raw geodata in; reviewed, versioned, standards-based APIs out.",
@@ -25,6 +25,7 @@ for command in (
     platform.unpublish,
 ):
     app.command()(command)
+app.command("export")(export.export)
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(db.app, name="db")
 app.add_typer(keys.app, name="keys")

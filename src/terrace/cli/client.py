@@ -40,6 +40,12 @@ def call(client: httpx.Client, method: str, url: str, **kwargs: Any) -> Any:
             f"Cannot reach the Terrace API at {client.base_url}: {exc}",
             "Start it with `terrace up`, or set TERRACE_URL.",
         ) from exc
+    raise_for_error(response)
+    return response.json() if response.content else None
+
+
+def raise_for_error(response: httpx.Response) -> None:
+    """A 4xx/5xx response (read already) as an ApiError with the server's message and remedy."""
     if response.is_error:
         body = (
             response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
@@ -49,7 +55,6 @@ def call(client: httpx.Client, method: str, url: str, **kwargs: Any) -> Any:
             body.get("remediation", ""),
             code=body.get("code", f"HTTP_{response.status_code}"),
         )
-    return response.json() if response.content else None
 
 
 def upload(client: httpx.Client, file: Path, container: str, path: str) -> Any:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import StreamingResponse
 
-from terrace.api.deps import require
+from terrace.api.deps import current_principal, require
 from terrace.auth import Principal, Role
-from terrace.dependencies import Defaults, Machine, Pool, StorageDep
+from terrace.dependencies import Defaults, Machine, Pool, ServingDatabaseUrl, StorageDep
 from terrace.orchestration.status import job_status
 from terrace.platform import resolve, review
+from terrace.platform.exports import export_release
 from terrace.platform.requests import (
     ApproveRequest,
     ClearanceRequest,
@@ -23,6 +25,7 @@ from terrace.platform.submit import submit_release
 from terrace.platform.visibility import Viewer, require_release
 
 router = APIRouter(prefix="/api/platform", tags=["platform"])
+Caller = Annotated[Principal | None, Depends(current_principal)]
 Reader = Annotated[Principal, Depends(require(Role.reader))]
 Submitter = Annotated[Principal, Depends(require(Role.submitter))]
 Reviewer = Annotated[Principal, Depends(require(Role.reviewer))]
@@ -144,3 +147,26 @@ def version(
 ) -> dict[str, Any]:
     with pool.connection() as conn:
         return resolve.version(conn, Viewer.of(principal), dataset_id, resource_id, version_id)
+
+
+@router.get("/catalog/{dataset_id}/{resource_id}/{version_id}/export", response_class=StreamingResponse)
+def export(
+    dataset_id: str,
+    resource_id: str,
+    version_id: str,
+    pool: Pool,
+    serving_url: ServingDatabaseUrl,
+    principal: Caller,
+    format: str = "parquet",
+    part: str | None = None,
+) -> StreamingResponse:
+    """A served vector version (or `latest`) as a file, streamed: `format` parquet (GeoParquet
+    1.1), csv (WKT geometry), fgb (FlatGeobuf) or gpkg (GeoPackage); `part` picks one table of a
+    geometry split. Public versions need no credential."""
+    found = export_release(
+        pool, serving_url, Viewer.of(principal), dataset_id, resource_id, version_id, format, part
+    )
+    headers = {"Content-Disposition": f'attachment; filename="{found.filename}"'}
+    if found.body.length is not None:
+        headers["Content-Length"] = str(found.body.length)
+    return StreamingResponse(found.body.chunks, media_type=found.media_type, headers=headers)
