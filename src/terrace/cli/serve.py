@@ -66,6 +66,7 @@ def api(
         outbound=OutboundSettings().policy(),
         rate_limits=settings.rate_limits,
         metrics_token=settings.metrics_token.get_secret_value() if settings.metrics_token else None,
+        basemap_style=settings.basemap_style,
     )
     uvicorn.run(
         create_app(config),

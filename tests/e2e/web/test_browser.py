@@ -19,6 +19,7 @@ from tests.conftest import bearer
 from tests.e2e.platform.client import submit, upload, wait_done
 from tests.e2e.platform.data import write_points
 from tests.e2e.serving.test_stac_and_tiles import publish_raster
+from tests.e2e.web.checks import basemap_drawn
 from tests.integration.raster import files
 
 from terrace.api.app import AppConfig
@@ -84,8 +85,10 @@ def test_submit_review_approve_and_browse_in_the_browser(
     page.goto("/interface/review")
     page.click("text=floods/jakarta")
     expect(page.locator("#review-map")).to_have_attribute("data-rendered", "true", timeout=30_000)
-    drawn = page.evaluate("window.terraceMaps[0].queryRenderedFeatures().length")
+    drawn = page.evaluate("window.Terrace.maps[0].queryRenderedFeatures({layers: ['data-point']}).length")
     assert drawn > 0
+    basemap = basemap_drawn(page)
+    assert basemap["features"] > 0 and basemap["land"] > basemap["pixels"] / 10, basemap
     expect(page.locator("table").filter(has_text="depth")).to_be_visible()
     shoot(page, "review")
 
