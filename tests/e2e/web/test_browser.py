@@ -106,9 +106,9 @@ def test_submit_review_approve_and_browse_in_the_browser(
     shoot(page, "asset")
 
     page.goto("/interface/catalog")
-    expect(page.locator("#feature-collections")).to_contain_text("floods_jakarta_v1")
-    shoot(page, "catalog")
-    page.click("text=floods_jakarta_v1")
+    expect(page.locator("#results")).to_contain_text("floods/jakarta")
+    page.click("#results >> text=floods/jakarta")
+    page.locator("#detail").get_by_role("link", name="open on the map").click()
     expect(page.locator("#viewer-map")).to_have_attribute("data-rendered", "true", timeout=30_000)
     shoot(page, "viewer")
 

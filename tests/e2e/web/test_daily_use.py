@@ -14,8 +14,10 @@ import pyogrio
 import pytest
 import shapely
 from playwright.sync_api import Browser, Page, expect
-from tests.e2e.platform.client import submit, upload
+from tests.conftest import bearer
+from tests.e2e.platform.client import approve, submit, upload, wait_done
 from tests.e2e.platform.data import write_points
+from tests.e2e.web.checks import basemap_drawn
 from tests.e2e.web.test_browser import browser, shoot, signed_in
 
 from terrace.auth import Role
@@ -45,16 +47,34 @@ def test_the_job_page_follows_the_job_without_reloading(
     shoot(page, "job-live")
 
 
-def write_shapefile(folder: Path, count: int) -> list[Path]:
-    """A shapefile of points around Jakarta: its .shp and every sidecar GDAL writes."""
+def write_points_at(path: Path, count: int, lon: float, lat: float) -> Path:
+    """`count` seeded points within 0.1 degree of (lon, lat) with one float attribute, in the format
+    the suffix names (GDAL writes a shapefile's sidecars beside it)."""
     rng = np.random.default_rng(count)
-    points = shapely.points(rng.uniform(106.7, 106.9, count), rng.uniform(-6.3, -6.1, count))
-    table = pa.table({"depth": rng.uniform(0, 2, count), "geometry": shapely.to_wkb(points)})
-    shp = folder / "Drains.shp"
-    pyogrio.write_arrow(
-        table, shp, driver="ESRI Shapefile", geometry_name="geometry", geometry_type="Point", crs="EPSG:4326"
+    points = shapely.points(
+        rng.uniform(lon - 0.1, lon + 0.1, count), rng.uniform(lat - 0.1, lat + 0.1, count)
     )
-    return sorted(folder.glob("Drains.*"))
+    table = pa.table({"depth": rng.uniform(0, 2, count), "geometry": shapely.to_wkb(points)})
+    driver = {".shp": "ESRI Shapefile", ".gpkg": "GPKG"}[path.suffix]
+    pyogrio.write_arrow(
+        table, path, driver=driver, geometry_name="geometry", geometry_type="Point", crs="EPSG:4326"
+    )
+    return path
+
+
+def published(
+    api: httpx.Client, keys: dict[Role, str], tmp_path: Path, places: dict[str, tuple[float, float]]
+) -> None:
+    """One served asset of points per place (resource name → lon, lat), processed side by side."""
+    submitted = []
+    for resource, (lon, lat) in places.items():
+        file = write_points_at(tmp_path / f"{resource}.gpkg", 20, lon, lat)
+        upload(api, keys[Role.submitter], file, f"places/{file.name}")
+        body = {"dataset_id": "places", "resource_id": resource, "title": f"Drains of {resource}"}
+        submitted.append(submit(api, keys[Role.submitter], f"places/{file.name}", **body).json())
+    for receipt in submitted:
+        wait_done(api, keys[Role.submitter], receipt["request_id"])
+        assert approve(api, keys[Role.reviewer], receipt["release_id"], version_id="v1").status_code == 200
 
 
 DROP = """(files) => {
@@ -81,7 +101,8 @@ def drop(page: Page, files: list[Path]) -> None:
 def test_a_shapefile_dropped_with_its_sidecars_is_uploaded_and_checked_as_one(
     api: httpx.Client, keys: dict[Role, str], browser: Browser, tmp_path: Path
 ) -> None:
-    files = write_shapefile(tmp_path, 12)
+    write_points_at(tmp_path / "Drains.shp", 12, 106.8, -6.2)
+    files = sorted(tmp_path.glob("Drains.*"))
     shp = next(f for f in files if f.suffix == ".shp")
     page = signed_in(browser, str(api.base_url), keys[Role.submitter])
     page.goto("/interface/submit")
@@ -109,3 +130,52 @@ def test_a_shapefile_dropped_with_its_sidecars_is_uploaded_and_checked_as_one(
     assert page.evaluate("window.stayed") is True, "checked in place"
     expect(page).to_have_title("Checked: ready to submit · Terrace")
     shoot(page, "submit-dropped-shapefile")
+
+
+def test_the_catalog_lists_what_the_map_shows_and_tells_how_to_connect(
+    platform_api: httpx.Client, keys: dict[Role, str], browser: Browser, tmp_path: Path
+) -> None:
+    published(platform_api, keys, tmp_path, {"jakarta": (106.8, -6.2), "quito": (-78.5, -0.2)})
+    page = signed_in(browser, str(platform_api.base_url), keys[Role.reader])
+    page.goto("/interface/catalog")
+    catalog_map = page.locator("#catalog-map")
+    expect(catalog_map).to_have_attribute("data-rendered", "true", timeout=30_000)
+    entries = page.locator("#results .entry")
+    expect(entries).to_have_count(2)
+    assert basemap_drawn(page)["features"] > 0
+
+    box = catalog_map.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 - 300, box["y"] + box["height"] / 2, steps=10)
+    page.mouse.up()
+    expect(entries).to_have_count(1)  # Quito, at the western edge, left the view
+    expect(entries).to_contain_text("places/jakarta")
+    assert "," in page.locator("#bbox").input_value()
+    shoot(page, "catalog")
+
+    page.fill("#q", "quito")
+    expect(page.locator("#results .empty")).to_be_visible()  # in the text, but not in view
+    page.uncheck("#in-view")
+    expect(entries).to_have_count(1)
+    expect(entries).to_contain_text("places/quito")
+
+    entries.locator("a").click()
+    detail = page.locator("#detail")
+    expect(detail.locator("h2")).to_contain_text("places/quito")
+    expect(detail.locator("#versions")).to_contain_text("v1")
+    expect(detail.locator("dl.facts")).to_contain_text("Access levelpublic")
+    base = str(platform_api.base_url).rstrip("/")
+    expect(detail.locator("#oapif-1")).to_have_value(f"{base}/features")
+    expect(detail.locator("#xyz-1")).to_have_value(
+        f"{base}/features/collections/places_quito_v1/tiles/WebMercatorQuad/{{z}}/{{x}}/{{y}}"
+    )
+    stac = detail.locator("#stac-1").input_value()
+    assert stac.startswith(f"{base}/stac/collections/places/items/")
+    assert platform_api.get(stac, headers=bearer(keys[Role.reader])).status_code == 200
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    detail.locator("button[data-copy=xyz-1]").click()
+    expect(detail.locator("button[data-copy=xyz-1]")).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == detail.locator("#xyz-1").input_value()
+    shoot(page, "catalog-detail")
