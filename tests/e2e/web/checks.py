@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Page
@@ -29,4 +30,20 @@ BASEMAP_PIXELS = """([index, land]) => new Promise((resolve) => {
 def basemap_drawn(page: Page, index: int = 0) -> dict[str, Any]:
     """The land pixels of the map's canvas and the basemap's land features rendered in it."""
     found: dict[str, Any] = page.evaluate(BASEMAP_PIXELS, [index, list(LAND)])
+    return found
+
+
+# axe-core, installed by scripts/setup --test from this folder's package-lock.json.
+AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+AXE_RUN = """(tags) => axe.run(document, { runOnly: { type: "tag", values: tags } }).then((result) =>
+  result.violations.map((v) => v.id + ": " + v.help + " at " + v.nodes.map((n) => n.target.join(" "))))"""
+
+
+def axe_violations(page: Page) -> list[str]:
+    """The WCAG 2.1 A and AA rules axe-core finds broken on the page, each with where."""
+    if not page.evaluate("typeof window.axe === 'object'"):
+        # Evaluated through the DevTools protocol: a <script> tag would be refused by the page's CSP.
+        page.evaluate(AXE.read_text() + "\n;undefined")
+    found: list[str] = page.evaluate(AXE_RUN, WCAG_21_AA)
     return found

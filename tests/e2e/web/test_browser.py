@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -29,6 +30,7 @@ from terrace.pipelines import default_registry
 
 SCREENSHOTS = Path(__file__).parents[3] / "test-artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
+SCREEN = {"width": 1280, "height": 900}
 
 
 @pytest.fixture
@@ -48,8 +50,9 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-def signed_in(browser: Browser, base: str, key: str) -> Page:
-    page = browser.new_context(base_url=base).new_page()
+def signed_in(browser: Browser, base: str, key: str, **context: Any) -> Page:
+    """A page signed in with `key`, in a new browser context (`context`: its options, e.g. viewport)."""
+    page = browser.new_context(base_url=base, **{"viewport": SCREEN, **context}).new_page()
     page.goto("/interface/")
     expect(page).to_have_url(re.compile(r"/interface/login"))
     page.fill("input[name=key]", key)

@@ -1,5 +1,7 @@
-"""The web UI as data stewards use it every day, in a real browser: a job followed live, a shapefile
-dropped with its sidecars and checked before it is submitted."""
+"""The web UI as data stewards use it every day, in a real browser: submit, follow the job live, review
+(on a phone too) and approve with the keyboard alone; drop a shapefile with its sidecars and check
+it before submitting; find data on the catalog's map and connect to it; every page passes axe-core
+at WCAG 2.1 AA. Screenshots land in test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
@@ -16,35 +18,98 @@ import shapely
 from playwright.sync_api import Browser, Page, expect
 from tests.conftest import bearer
 from tests.e2e.platform.client import approve, submit, upload, wait_done
-from tests.e2e.platform.data import write_points
-from tests.e2e.web.checks import basemap_drawn
-from tests.e2e.web.test_browser import browser, shoot, signed_in
+from tests.e2e.web.checks import axe_violations, basemap_drawn
+from tests.e2e.web.test_browser import SCREEN, browser, shoot, signed_in
 
 from terrace.auth import Role
 
 __all__ = ["browser"]
 
 
-def test_the_job_page_follows_the_job_without_reloading(
+def tab_to(page: Page, selector: str, limit: int = 80) -> None:
+    """Press Tab until the element matching `selector` has the focus, as a keyboard user moves."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("(selector) => document.activeElement.matches(selector)", selector):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def test_a_steward_submits_follows_reviews_and_approves_with_the_keyboard_alone(
     api: httpx.Client, keys: dict[Role, str], browser: Browser, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    upload(api, keys[Role.submitter], write_points(tmp_path / "live.gpkg", 40), "floods/live.gpkg")
-    job_id = submit(api, keys[Role.submitter], "floods/live.gpkg").json()["job_id"]
-    page = signed_in(browser, str(api.base_url), keys[Role.submitter])
-    page.goto(f"/interface/jobs/{job_id}")
+    file = write_points_at(tmp_path / "canals.gpkg", 40, 106.8, -6.2)
+    base = str(api.base_url)
+    page = browser.new_context(base_url=base).new_page()
+    page.goto("/interface/")
+    expect(page).to_have_title("Sign in · Terrace")
+    page.keyboard.type(keys[Role.reviewer])  # the key field has the focus
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text("Overview")
+
+    tab_to(page, "a[href='/interface/submit']")
+    page.keyboard.press("Enter")
+    expect(page).to_have_title("Submit data · Terrace")
+    tab_to(page, "#file")
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Space")
+    chooser.value.set_files(str(file))
+    expect(page.locator("#chosen li")).to_have_text(re.compile(r"^canals\.gpkg · "))
+    page.keyboard.press("Tab")
+    page.keyboard.type("canals")
+    page.keyboard.press("Tab")
+    page.keyboard.type("jakarta")
+    page.keyboard.press("Tab")
+    page.keyboard.press("p")  # access level: public
+    tab_to(page, "#check")
+    page.keyboard.press("Enter")
+    expect(page.locator("h2").first).to_have_text("Checked: ready to submit")
+    assert axe_violations(page) == []
+    tab_to(page, "#submit-live")
+    page.keyboard.press("Enter")
+
+    expect(page).to_have_url(re.compile(r"/interface/jobs/[0-9a-f]+$"))
     expect(page.locator("#live")).to_have_attribute("data-status", "queued")
     expect(page.locator("#tasks-done")).to_have_text("0 of 1 tasks done")
+    assert axe_violations(page) == []
     events = page.locator("#timeline tbody tr").count()
     page.evaluate("window.stayed = true")
-
     request.getfixturevalue("worker")  # no worker ran until now: the page saw the job queued
-    expect(page.locator("#live")).to_have_attribute("data-status", "running", timeout=30_000)
     expect(page.locator("#live")).to_have_attribute("data-status", "awaiting_approval", timeout=90_000)
     assert page.evaluate("window.stayed") is True, "the page updated in place, never reloaded"
     assert page.locator("#timeline tbody tr").count() > events
     expect(page.locator("#tasks-done")).to_have_text(re.compile(r"^(\d+) of \1 tasks done$"))
     expect(page.locator("#stages tbody tr")).to_have_count(5)
     shoot(page, "job-live")
+
+    tab_to(page, ".note a")
+    page.keyboard.press("Enter")
+    expect(page).to_have_title("Review queue · Terrace")
+    tab_to(page, "main a[href^='/interface/review/']")
+    page.keyboard.press("Enter")
+    expect(page).to_have_title("Review canals/jakarta · Terrace")
+    expect(page.locator("#review-map")).to_have_attribute("data-rendered", "true", timeout=30_000)
+    phone_sized_review(browser, base, page.url, keys[Role.reviewer])
+    tab_to(page, "input[name=version_id]")
+    page.keyboard.type("v1")
+    tab_to(page, "#approve")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/interface/assets/canals/jakarta$"))
+    expect(page.locator("#releases tr.latest")).to_contain_text("v1")
+    assert axe_violations(page) == []
+
+
+def phone_sized_review(browser: Browser, base: str, url: str, key: str) -> None:
+    """The review page on a 390×844 phone: the map drawn, nothing wider than the screen, approve at hand."""
+    page = signed_in(browser, base, key, viewport={"width": 390, "height": 844}, is_mobile=True)
+    page.goto(url)
+    expect(page.locator("#review-map")).to_have_attribute("data-rendered", "true", timeout=30_000)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, "no sideways scrolling"
+    page.locator("#approve").scroll_into_view_if_needed()
+    expect(page.locator("#approve")).to_be_in_viewport()
+    assert axe_violations(page) == []
+    shoot(page, "review-phone")
+    page.context.close()
 
 
 def write_points_at(path: Path, count: int, lon: float, lat: float) -> Path:
@@ -179,3 +244,25 @@ def test_the_catalog_lists_what_the_map_shows_and_tells_how_to_connect(
     expect(detail.locator("button[data-copy=xyz-1]")).to_have_text("Copied")
     assert page.evaluate("navigator.clipboard.readText()") == detail.locator("#xyz-1").input_value()
     shoot(page, "catalog-detail")
+
+
+def test_the_pages_without_data_pass_axe(api: httpx.Client, keys: dict[Role, str], browser: Browser) -> None:
+    page = browser.new_context(base_url=str(api.base_url), viewport=SCREEN).new_page()
+    page.goto("/interface/login")
+    assert axe_violations(page) == []
+    shoot(page, "login")
+    page = signed_in(browser, str(api.base_url), keys[Role.admin])
+    for name, path in (
+        ("jobs", "/interface/jobs"),
+        ("review-queue", "/interface/review"),
+        ("services", "/interface/services"),
+        ("schedules", "/interface/admin/schedules"),
+        ("catalog-health", "/interface/admin/catalog"),
+        ("submit", "/interface/submit"),
+        ("not-found", "/interface/no-such-page"),
+    ):
+        page.goto(path)
+        assert axe_violations(page) == [], path
+        shoot(page, name)
+    assert page.evaluate("document.querySelector('link[rel=icon]').href").endswith("/favicon.svg")
+    assert page.request.get("/interface/static/favicon.svg").ok
