@@ -127,6 +127,18 @@ def write_points_at(path: Path, count: int, lon: float, lat: float) -> Path:
     return path
 
 
+# The shared helper of analytics pages: a served table's vector tiles coloured by a property, with a legend.
+CHOROPLETH = """(tiles) => new Promise((resolve) => {
+  const map = Terrace.maps[0];
+  const legend = document.createElement("div");
+  document.querySelector("main").append(legend);
+  Terrace.addChoropleth(map, { id: "depths", tiles: tiles, sourceLayer: "default", property: "depth",
+                               breaks: [0.5, 1, 1.5], legend: legend });
+  const labels = () => Array.from(legend.querySelectorAll("li"), (li) => li.textContent);
+  map.once("idle", () => resolve({ loaded: map.isSourceLoaded("depths"), legend: labels() }));
+})"""
+
+
 def published(
     api: httpx.Client, keys: dict[Role, str], tmp_path: Path, places: dict[str, tuple[float, float]]
 ) -> None:
@@ -218,6 +230,7 @@ def test_the_catalog_lists_what_the_map_shows_and_tells_how_to_connect(
     expect(entries).to_have_count(1)  # Quito, at the western edge, left the view
     expect(entries).to_contain_text("places/jakarta")
     assert "," in page.locator("#bbox").input_value()
+    assert axe_violations(page) == []
     shoot(page, "catalog")
 
     page.fill("#q", "quito")
@@ -243,7 +256,12 @@ def test_the_catalog_lists_what_the_map_shows_and_tells_how_to_connect(
     detail.locator("button[data-copy=xyz-1]").click()
     expect(detail.locator("button[data-copy=xyz-1]")).to_have_text("Copied")
     assert page.evaluate("navigator.clipboard.readText()") == detail.locator("#xyz-1").input_value()
+    assert axe_violations(page) == []
     shoot(page, "catalog-detail")
+
+    tiles = "/features/collections/places_jakarta_v1/tiles/WebMercatorQuad/{z}/{x}/{y}"
+    choropleth = page.evaluate(CHOROPLETH, tiles)
+    assert choropleth == {"loaded": True, "legend": ["below 0.5", "0.5 to 1", "1 to 1.5", "1.5 and above"]}
 
 
 def test_the_pages_without_data_pass_axe(api: httpx.Client, keys: dict[Role, str], browser: Browser) -> None:
