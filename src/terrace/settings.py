@@ -139,6 +139,11 @@ class ApiSettings(BaseSettings):
         description="Comma-separated addresses of reverse proxies whose X-Forwarded-For/-Proto "
         "headers are believed (HTTPS there makes session cookies Secure); unset: none.",
     )
+    basemap_style: str | None = Field(
+        default=None,
+        description="URL of a MapLibre style drawn under the web UI's maps (its origin is allowed by the "
+        "Content-Security-Policy); unset: Terrace's offline Natural Earth basemap.",
+    )
 
 
 class OidcSettings(BaseSettings):

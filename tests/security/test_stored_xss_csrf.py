@@ -69,6 +69,7 @@ def test_stored_markup_comes_back_escaped_on_every_page(
         "/interface/",
         "/interface/catalog",
         "/interface/assets/floods/xss",
+        "/interface/catalog/assets/floods/xss",
         "/interface/catalog/features/floods_xss_v1",
         "/features/collections/floods_xss_v1?f=html",
         "/features/collections/floods_xss_v1/items?f=html",

@@ -13,7 +13,7 @@ from terrace import __version__
 from terrace.analytics.grids import DEFAULT_MAX_CELLS
 from terrace.api.body_limit import BodyLimit, Limit, Upload
 from terrace.api.errors import install_error_handlers
-from terrace.api.headers import SecurityHeaders
+from terrace.api.headers import SecurityHeaders, content_security_policy
 from terrace.api.metrics import HttpMetrics
 from terrace.api.metrics import router as metrics_router
 from terrace.api.rate_limits import RateLimits, parse_limits
@@ -41,6 +41,7 @@ from terrace.outbound import OutboundPolicy
 from terrace.pipelines import default_registry
 from terrace.platform.processing import JobDefaults
 from terrace.storage import Storage
+from terrace.web import basemap
 from terrace.web.app import MOUNT, create_interface
 from terrace.web.docs import install_docs
 
@@ -72,6 +73,8 @@ class AppConfig:
     metrics_token: str | None = None
     # Most cells one H3 grid may have (SPEC §13).
     h3_max_cells: int = DEFAULT_MAX_CELLS
+    # An external MapLibre style under the UI's maps; unset: the offline Natural Earth basemap.
+    basemap_style: str | None = None
 
 
 def create_app(config: AppConfig) -> FastAPI:
@@ -107,6 +110,7 @@ def create_app(config: AppConfig) -> FastAPI:
     app.state.oidc = Oidc(config.oidc) if config.oidc else None
     app.state.metrics_token = config.metrics_token
     app.state.h3_max_cells = config.h3_max_cells
+    app.state.basemap_style = basemap.style_url(config.basemap_style)
     install_error_handlers(app)
     for module in (health, admin, catalog_admin, keys, schedules, storage, jobs, platform, services):
         app.include_router(module.router)
@@ -127,6 +131,7 @@ def create_app(config: AppConfig) -> FastAPI:
         storage=PostgresCounters(lambda: app.state.pool),
     )
     app.add_middleware(HttpMetrics)
-    app.add_middleware(SecurityHeaders)
+    policy = content_security_policy(basemap.style_origins(config.basemap_style))
+    app.add_middleware(SecurityHeaders, policy=policy)
     app.add_middleware(RequestIds)
     return app

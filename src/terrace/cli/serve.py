@@ -68,6 +68,7 @@ def api(
         rate_limits=settings.rate_limits,
         metrics_token=settings.metrics_token.get_secret_value() if settings.metrics_token else None,
         h3_max_cells=H3Settings().h3_max_cells,
+        basemap_style=settings.basemap_style,
     )
     uvicorn.run(
         create_app(config),

@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import State
 
-from terrace.errors import TerraceError
+from terrace.errors import NotFound, TerraceError
 from terrace.web.pages import (
     assets,
     catalog,
@@ -48,6 +48,7 @@ def create_interface(state: State, session_secret: str) -> FastAPI:
         interface.include_router(module.router)
     interface.add_exception_handler(LoginRequired, _login)
     interface.add_exception_handler(TerraceError, _error)
+    interface.add_exception_handler(404, _not_found)
     return interface
 
 
@@ -55,6 +56,12 @@ async def _login(request: Request, _: Exception) -> Response:
     if request.headers.get("hx-request"):
         return Response(status_code=401, headers={"HX-Redirect": f"{MOUNT}/login"})
     return RedirectResponse(f"{MOUNT}/login?next={request.url.path}", status_code=303)
+
+
+async def _not_found(request: Request, _: Exception) -> Response:
+    """A path of the interface that names no page or static file, answered as a page."""
+    missing = NotFound(f"There is no page {request.url.path}.", "Use the menu to find what you look for.")
+    return await _error(request, missing)
 
 
 async def _error(request: Request, exc: Exception) -> Response:

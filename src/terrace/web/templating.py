@@ -32,12 +32,20 @@ templates = Jinja2Templates(env=environment)
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    """A page or partial with what every template may use: the user, their roles, the CSRF token."""
+    """A page or partial with what every template may use: the user, their roles, the CSRF token,
+    the basemap style of its maps."""
     user = context.pop("user", None) or current_user(request, get_pool(request))
     can = {role.value: bool(user and user.has(role)) for role in Role}
     return templates.TemplateResponse(
         request,
         template,
-        {"user": user, "can": can, "csrf": csrf_token(request), "version": __version__, **context},
+        {
+            "user": user,
+            "can": can,
+            "csrf": csrf_token(request),
+            "version": __version__,
+            "basemap": request.app.state.basemap_style,
+            **context,
+        },
         status_code=status_code,
     )

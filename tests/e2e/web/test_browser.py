@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -19,6 +20,7 @@ from tests.conftest import bearer
 from tests.e2e.platform.client import submit, upload, wait_done
 from tests.e2e.platform.data import write_points
 from tests.e2e.serving.test_stac_and_tiles import publish_raster
+from tests.e2e.web.checks import axe_violations, basemap_drawn
 from tests.integration.raster import files
 
 from terrace.api.app import AppConfig
@@ -28,6 +30,7 @@ from terrace.pipelines import default_registry
 
 SCREENSHOTS = Path(__file__).parents[3] / "test-artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
+SCREEN = {"width": 1280, "height": 900}
 
 
 @pytest.fixture
@@ -47,8 +50,9 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-def signed_in(browser: Browser, base: str, key: str) -> Page:
-    page = browser.new_context(base_url=base).new_page()
+def signed_in(browser: Browser, base: str, key: str, **context: Any) -> Page:
+    """A page signed in with `key`, in a new browser context (`context`: its options, e.g. viewport)."""
+    page = browser.new_context(base_url=base, **{"viewport": SCREEN, **context}).new_page()
     page.goto("/interface/")
     expect(page).to_have_url(re.compile(r"/interface/login"))
     page.fill("input[name=key]", key)
@@ -62,11 +66,17 @@ def shoot(page: Page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
+def shoot_accessible(page: Page, name: str) -> None:
+    """A screenshot of a page that passes axe-core at WCAG 2.1 AA."""
+    assert axe_violations(page) == [], name
+    shoot(page, name)
+
+
 def test_submit_review_approve_and_browse_in_the_browser(
     platform_api: httpx.Client, keys: dict[Role, str], browser: Browser, tmp_path: Path
 ) -> None:
     page = signed_in(browser, str(platform_api.base_url), keys[Role.admin])
-    shoot(page, "home")
+    shoot_accessible(page, "home")
 
     page.goto("/interface/submit")
     page.set_input_files("input[name=file]", str(write_points(tmp_path / "jakarta.gpkg", 40)))
@@ -75,19 +85,21 @@ def test_submit_review_approve_and_browse_in_the_browser(
     page.select_option("select[name=access_level]", "public")
     page.click("#check")
     expect(page.locator("h2").first).to_have_text("Checked: ready to submit")
-    shoot(page, "submit-checked")
+    shoot_accessible(page, "submit-checked")
     page.click("#submit-live")
     expect(page).to_have_url(re.compile(r"/interface/jobs/[0-9a-f]+$"))
     expect(page.locator(".badge-awaiting_approval").first).to_be_visible(timeout=90_000)
-    shoot(page, "job-awaiting-approval")
+    shoot_accessible(page, "job-awaiting-approval")
 
     page.goto("/interface/review")
     page.click("text=floods/jakarta")
     expect(page.locator("#review-map")).to_have_attribute("data-rendered", "true", timeout=30_000)
-    drawn = page.evaluate("window.terraceMaps[0].queryRenderedFeatures().length")
+    drawn = page.evaluate("window.Terrace.maps[0].queryRenderedFeatures({layers: ['data-point']}).length")
     assert drawn > 0
+    basemap = basemap_drawn(page)
+    assert basemap["features"] > 0 and basemap["land"] > basemap["pixels"] / 10, basemap
     expect(page.locator("table").filter(has_text="depth")).to_be_visible()
-    shoot(page, "review")
+    shoot_accessible(page, "review")
 
     page.fill("input[name=version_id]", "v1")
     page.click("#approve")
@@ -100,18 +112,18 @@ def test_submit_review_approve_and_browse_in_the_browser(
     latest.locator("text=Set clearance").click()
     expect(page.locator("#releases tr.latest td").nth(4)).to_have_text("public")
     expect(page.locator("table").last).to_contain_text("clearance")  # the audit trail
-    shoot(page, "asset")
+    shoot_accessible(page, "asset")
 
     page.goto("/interface/catalog")
-    expect(page.locator("#feature-collections")).to_contain_text("floods_jakarta_v1")
-    shoot(page, "catalog")
-    page.click("text=floods_jakarta_v1")
+    expect(page.locator("#results")).to_contain_text("floods/jakarta")
+    page.click("#results >> text=floods/jakarta")
+    page.locator("#detail").get_by_role("link", name="open on the map").click()
     expect(page.locator("#viewer-map")).to_have_attribute("data-rendered", "true", timeout=30_000)
-    shoot(page, "viewer")
+    shoot_accessible(page, "viewer")
 
     page.goto("/interface/health")
     expect(page.locator("#health table")).to_contain_text("database")
-    shoot(page, "health")
+    shoot_accessible(page, "health")
 
 
 def test_a_reader_sees_no_review_buttons_and_forged_posts_are_refused(
@@ -150,10 +162,14 @@ def test_a_served_raster_opens_in_the_viewer_its_status_links_to(
     status = platform_api.get(f"/api/platform/status/{release}", headers=bearer(keys[Role.reader])).json()
     (service,) = status["services"]
     page = signed_in(browser, str(platform_api.base_url), keys[Role.reader])
+    page.goto("/interface/catalog")
+    thumbnail = page.locator("#results .entry img")
+    expect(thumbnail).to_have_attribute("src", f"/interface/catalog/thumbnails/{release}.png")
+    page.wait_for_function("document.querySelector('#results .entry img').naturalWidth > 0")
     page.goto(service["viewer"])
     expect(page.locator("h1")).to_contain_text("floods-scene-v1")
     expect(page.locator("#viewer-map")).to_have_attribute("data-rendered", "true", timeout=30_000)
-    shoot(page, "raster-viewer")
+    shoot_accessible(page, "raster-viewer")
 
 
 def test_the_session_cookie_holds_no_key_and_a_revoked_key_signs_its_user_out(
@@ -181,7 +197,7 @@ def test_a_failed_job_shows_its_last_successful_step(
     page.goto(f"/interface/jobs/{job.json()['job_id']}")
     expect(page.locator(".badge-failed").first).to_be_visible(timeout=60_000)
     expect(page.locator("tr.last-success")).to_have_count(1)
-    shoot(page, "failed-job")
+    shoot_accessible(page, "failed-job")
 
 
 def test_several_rasters_submitted_together_become_one_collection_release(

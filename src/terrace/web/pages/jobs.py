@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -63,7 +63,40 @@ def _detail(pool: db.Pool, machine: CoreMachine, user: Principal, job_id: str) -
         require_job(conn, Viewer.of(user), job_id)
         status = job_status(conn, machine.registry, machine.storage, job_id)
         events = job_events(conn, job_id, operator=user.has(Role.admin))
-    return {"job": status, "timeline": timeline(events), "running": status["status"] in ("queued", "running")}
+    registry = machine.registry
+    known = status["job_type"] in registry.names()
+    names = [stage.name for stage in registry.get(status["job_type"]).stages] if known else []
+    return {
+        "job": status,
+        "stages": stages(status, names),
+        "figures": figures(status, datetime.now(UTC)),
+        "timeline": timeline(events),
+        "running": status["status"] in ("queued", "running"),
+    }
+
+
+def stages(job: dict[str, Any], names: list[str]) -> list[dict[str, Any]]:
+    """Every stage of the job, those not planned yet with no tasks, so the bars show what is ahead."""
+    planned = {row["stage"]: row for row in job["stages"]}
+    ahead = {"total": 0, "completed": 0, "running": 0, "failed": 0, "progress": 0.0}
+    count = max(job["stage_count"] or 0, len(names), max(planned, default=0))
+    return [
+        planned.get(n) or {"stage": n, "name": names[n - 1] if n <= len(names) else None, **ahead}
+        for n in range(1, count + 1)
+    ]
+
+
+def figures(job: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Tasks done of those planned, seconds since the job started, and tasks done per second."""
+    done = sum(row["completed"] for row in job["stages"])
+    start = job["started_at"] or job["created_at"]
+    elapsed = max(((job["finished_at"] or now) - start).total_seconds(), 0.0)
+    return {
+        "done": done,
+        "total": sum(row["total"] for row in job["stages"]),
+        "elapsed": elapsed,
+        "rate": done / elapsed if job["started_at"] and elapsed >= 1 else None,
+    }
 
 
 def timeline(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
