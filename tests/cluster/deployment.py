@@ -204,26 +204,36 @@ class Deployment:
 
     def start_azurite(self) -> None:
         """Azurite on the storage host, its blobs in a folder of the run (kept across restarts)."""
+        from tests.azurite.server import AzuriteServer
+
         host = self.host("storage")
         folder = self.folder / "azurite"
         folder.mkdir(exist_ok=True)
         executable = ROOT / "tests" / "azurite" / "node_modules" / ".bin" / "azurite-blob"
         command = [
-            str(executable),
-            "--blobHost",
-            host.address,
-            "--blobPort",
-            str(AZURITE_PORT),
-            "--location",
-            str(folder),
-            "--skipApiVersionCheck",
-            "--loose",
+            *(str(executable), "--blobHost", host.address, "--blobPort", str(AZURITE_PORT)),
+            *("--location", str(folder), "--skipApiVersionCheck", "--disableTelemetry", "--silent"),
         ]
         self.spawn("storage", command, {"PATH": os.environ["PATH"], "HOME": str(folder)})
-        wait_http(f"http://{host.address}:{AZURITE_PORT}/devstoreaccount1?comp=list", accept={200, 403})
-        from tests.azurite.server import AzuriteServer
-
+        wait_http(f"http://{host.address}:{AZURITE_PORT}/devstoreaccount1?comp=list", accept={200, 400, 403})
         AzuriteServer(host.address, AZURITE_PORT, self.processes["storage"][0]).create_container("terrace")
+
+    def restart_storage(self, down_seconds: float = 1.0) -> None:
+        """Stop the storage host's service (Azurite saves its state on SIGTERM), then start it."""
+        self.terminate("storage")
+        time.sleep(down_seconds)
+        self.start_azurite()
+
+    def blob_size(self, container: str, path: str) -> int | None:
+        """The size of an object as the storage host holds it; None when there is none."""
+        from terrace.storage import Storage
+
+        env = {k: v for k, v in self.env_file.items() if k.startswith("AZURE_")}
+        os.environ.update(env)
+        storage = Storage(self.env_file["TERRACE_STORAGE_URL"])
+        if not storage.exists(container, path):
+            return None
+        return len(storage.get(container, path))
 
     def azurite_environment(self) -> dict[str, str]:
         from tests.azurite.server import AzuriteServer
@@ -274,16 +284,18 @@ class Deployment:
     def start_worker(self, name: str) -> None:
         self.service(name, "terrace-worker@.service", {"TMPDIR": str(self.worker_tmp[name])})
 
-    def terminate(self, host: str) -> None:
-        for process in self.processes.pop(host, []):
+    def terminate(self, host: str, timeout: float = 15) -> None:
+        """Stop the services the harness started on a host, as systemd would (SIGTERM, then kill)."""
+        processes = self.processes.pop(host, [])
+        for process in processes:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
-        for pid in self.host(host).pids():
-            if host != "db":
-                try:
-                    os.kill(pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
+        for process in processes:
+            try:
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
 
     def kill_host(self, name: str) -> list[int]:
         """kill -9 every process of a host (its power cut); the harness forgets them."""

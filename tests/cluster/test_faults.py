@@ -8,24 +8,33 @@ Hosts are network namespaces on a private bridge (tests/cluster/network.py): `db
 from __future__ import annotations
 
 import json
+import os
+import threading
 import time
+from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from tests.cluster.deployment import Deployment
+from tests.cluster.deployment import Deployment, Options
 from tests.cluster.submissions import (
     LARGE_VECTOR,
     RASTER,
     assert_catalog_clean,
     assert_raster_exact,
     assert_vector_exact,
+    corpus_entry,
     submit,
     wait,
     wait_running,
 )
 
 pytestmark = pytest.mark.usefixtures("all_workers")
+on_azurite = pytest.mark.skipif(
+    Options().storage != "azurite",
+    reason="storage faults need Azurite on the storage host: TERRACE_CLUSTER_STORAGE=azurite "
+    "(local-folder storage has no storage host to restart and no temporary files)",
+)
 
 
 def hosts_of(deployment: Deployment, job_id: str) -> dict[str, int]:
@@ -120,4 +129,63 @@ def test_api_and_workers_reconnect_after_postgresql_restarts_mid_job(
     done = wait(client, vector)
     assert_vector_exact(deployment, done, vector)
     assert len(deployment.live_workers()) == len(deployment.worker_names)
+    assert_catalog_clean(client)
+
+
+@on_azurite
+def test_an_upload_through_a_storage_restart_is_whole_or_absent(
+    deployment: Deployment, client: httpx.Client
+) -> None:
+    data = corpus_entry(LARGE_VECTOR).path().read_bytes()
+
+    def slowly() -> Iterator[bytes]:
+        for start in range(0, len(data), 1 << 20):
+            yield data[start : start + (1 << 20)]
+            time.sleep(0.2)
+
+    restart = threading.Timer(1.0, deployment.restart_storage)
+    restart.start()
+    try:
+        answer = client.put("/api/storage/bronze/upload-restart/states.gpkg", content=slowly()).status_code
+    except httpx.HTTPError:
+        answer = None
+    restart.join()
+    stored = deployment.blob_size("bronze", "upload-restart/states.gpkg")
+    assert (answer, stored) in ((201, len(data)), (None, None)) or (answer or 0) >= 500 and stored is None
+    vector = submit(client, LARGE_VECTOR, "upload-restart")
+    assert_vector_exact(deployment, wait(client, vector), vector)
+    assert_catalog_clean(client)
+
+
+@on_azurite
+def test_a_cog_written_through_a_storage_restart_is_written_once(
+    deployment: Deployment, client: httpx.Client
+) -> None:
+    raster = submit(client, RASTER, "cog-restart")
+    wait_running(deployment, raster.job_id, stage=2)
+    deployment.restart_storage()
+    assert_raster_exact(deployment, wait(client, raster), raster)
+    assert_catalog_clean(client)
+
+
+@on_azurite
+def test_a_full_temporary_disk_fails_clearly_and_the_job_succeeds_once_space_returns(
+    deployment: Deployment, client: httpx.Client
+) -> None:
+    ballast = []
+    for folder in deployment.worker_tmp.values():
+        free = os.statvfs(folder).f_bavail * os.statvfs(folder).f_frsize
+        path = folder / "ballast"
+        with open(path, "wb") as file:
+            os.posix_fallocate(file.fileno(), 0, free - 64 * 1024)
+        ballast.append(path)
+    raster = submit(client, RASTER, "disk-full")
+    failed = wait(client, raster)
+    assert failed["job"]["status"] == "failed", failed
+    error = failed["error"]
+    assert error["code"] == "DISK_FULL" and "temporary disk space" in error["message"], error
+    for path in ballast:
+        path.unlink()
+    assert client.post(f"/api/jobs/{raster.job_id}/resubmit").status_code in (200, 202)
+    assert_raster_exact(deployment, wait(client, raster), raster)
     assert_catalog_clean(client)
