@@ -219,18 +219,19 @@ class Deployment:
         AzuriteServer(host.address, AZURITE_PORT, self.processes["storage"][0]).create_container("terrace")
 
     def restart_storage(self, down_seconds: float = 1.0) -> None:
-        """Stop the storage host's service (Azurite saves its state on SIGTERM), then start it."""
-        self.terminate("storage")
+        """Stop the storage host's service, then start it. Azurite saves its state as it stops but
+        waits for its clients' idle keep-alive connections to close: they get 3 seconds."""
+        self.terminate("storage", timeout=3)
         time.sleep(down_seconds)
         self.start_azurite()
 
     def blob_size(self, container: str, path: str) -> int | None:
-        """The size of an object as the storage host holds it; None when there is none."""
+        """The size of an object on Azurite; None when there is none."""
         from terrace.storage import Storage
+        from terrace.storage.azure import AzureAccount
 
-        env = {k: v for k, v in self.env_file.items() if k.startswith("AZURE_")}
-        os.environ.update(env)
-        storage = Storage(self.env_file["TERRACE_STORAGE_URL"])
+        account = AzureAccount.resolve(connection_string=self.env_file["AZURE_STORAGE_CONNECTION_STRING"])
+        storage = Storage(self.env_file["TERRACE_STORAGE_URL"], azure=account)
         if not storage.exists(container, path):
             return None
         return len(storage.get(container, path))
