@@ -29,6 +29,7 @@ from terrace.auth import Role, create_key
 from terrace.db.cluster import SUPERUSER, find_bindir
 from terrace.db.database import ensure_database
 from terrace.db.roles import ROLES, RoleUrls, enable_logins, login_urls
+from terrace.storage import Storage
 from tests.cluster.network import Host, Network
 from tests.cluster.units import read_env_file, unit
 
@@ -227,7 +228,6 @@ class Deployment:
 
     def blob_size(self, container: str, path: str) -> int | None:
         """The size of an object on Azurite; None when there is none."""
-        from terrace.storage import Storage
         from terrace.storage.azure import AzureAccount
 
         account = AzureAccount.resolve(connection_string=self.env_file["AZURE_STORAGE_CONNECTION_STRING"])
