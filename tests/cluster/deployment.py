@@ -51,6 +51,9 @@ class Options:
     janitor_seconds: float = 0.5
     grace_seconds: float = 2.0
     worker_tmp_size: str = "256m"
+    # A module run by the workers' unit instead of `terrace worker` (benchmarks: tests.demo_worker,
+    # which adds the no-op job types).
+    worker_module: str | None = None
 
 
 @dataclass
@@ -142,9 +145,7 @@ class Deployment:
                     "shared_buffers = 128MB\nfsync = off\n"
                 )
             with open(self.data_dir / "pg_hba.conf", "a") as hba:
-                hba.write(
-                    f"host all all {self.network.driver_address.rsplit('.', 1)[0]}.0/24 scram-sha-256\n"
-                )
+                hba.write(f"host all all {self.network.subnet}.0/24 scram-sha-256\n")
         self.pg(
             "pg_ctl",
             "start",
@@ -262,8 +263,12 @@ class Deployment:
         path.chmod(0o600)
         return read_env_file(path.read_text())
 
-    def service(self, host: str, unit_name: str, extra: dict[str, str] | None = None) -> None:
+    def service(
+        self, host: str, unit_name: str, extra: dict[str, str] | None = None, module: str | None = None
+    ) -> None:
         command, env = unit(unit_name).process(self.env_file, Path(sys.executable).parent)
+        if module is not None:
+            command = [sys.executable, "-m", module]
         base = {"PATH": os.environ["PATH"], "LANG": "C.UTF-8", "PYTHONPATH": str(ROOT / "src")}
         self.spawn(host, command, base | env | (extra or {}))
 
@@ -283,7 +288,21 @@ class Deployment:
         self.service("api", "terrace-api.service")
 
     def start_worker(self, name: str) -> None:
-        self.service(name, "terrace-worker@.service", {"TMPDIR": str(self.worker_tmp[name])})
+        extra = {"TMPDIR": str(self.worker_tmp[name])}
+        self.service(name, "terrace-worker@.service", extra, self.options.worker_module)
+
+    def scale(self, workers: int) -> None:
+        """Run workers on the first `workers` worker hosts only."""
+        for name in self.worker_names:
+            running = any(p.poll() is None for p in self.processes.get(name, []))
+            if self.worker_names.index(name) < workers and not running:
+                self.start_worker(name)
+            elif self.worker_names.index(name) >= workers and running:
+                self.terminate(name)
+        deadline = time.monotonic() + 120
+        while len(self.live_workers()) != workers:
+            assert time.monotonic() < deadline, f"workers: {self.live_workers()}"
+            time.sleep(0.2)
 
     def terminate(self, host: str, timeout: float = 15) -> None:
         """Stop the services the harness started on a host, as systemd would (SIGTERM, then kill)."""

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PREFIX = "trc"
-SUBNET = "10.77.0"
 RUNS = Path("/var/lib/terrace-cluster")  # one folder per run: database, storage, tmpfs mounts
 
 
@@ -87,8 +86,13 @@ class Network:
         return f"{PREFIX}{self.run}br"
 
     @property
+    def subnet(self) -> str:
+        """10.77.X: X from the run id, so that two runs at once do not share addresses."""
+        return f"10.77.{int(self.run, 16) % 256}"
+
+    @property
     def driver_address(self) -> str:
-        return f"{SUBNET}.1"
+        return f"{self.subnet}.1"
 
     @property
     def folder(self) -> Path:
@@ -102,7 +106,9 @@ class Network:
 
     def add_host(self, name: str) -> Host:
         number = len(self.hosts) + 2
-        host = Host(name, f"{SUBNET}.{number}", f"{PREFIX}{self.run}-{name}", f"{PREFIX}{self.run}{name}")
+        host = Host(
+            name, f"{self.subnet}.{number}", f"{PREFIX}{self.run}-{name}", f"{PREFIX}{self.run}{name}"
+        )
         ip("netns", "add", host.namespace)
         ip("link", "add", host.link, "type", "veth", "peer", "name", "eth0", "netns", host.namespace)
         ip("link", "set", host.link, "master", self.bridge, "up")

@@ -129,6 +129,8 @@ def test_api_and_workers_reconnect_after_postgresql_restarts_mid_job(
     done = wait(client, vector)
     assert_vector_exact(deployment, done, vector)
     assert len(deployment.live_workers()) == len(deployment.worker_names)
+    for served in ("/features/collections", "/stac/collections"):
+        assert client.get(served).status_code == 200, served  # the serving pools reconnected too
     assert_catalog_clean(client)
 
 
