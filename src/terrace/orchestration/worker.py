@@ -342,9 +342,8 @@ class Worker:
             except psycopg.Error as exc:
                 log.warning("heartbeat failed: %s", exc)
                 continue
-            for task_id in {t.task_id for t in running} - {
-                r["task_id"] for r in extended
-            } & self._running.keys():
+            lost = ({t.task_id for t in running} - {r["task_id"] for r in extended}) & self._running.keys()
+            for task_id in lost:
                 log.warning("lease of task %s lost: its result will be discarded", task_id)
 
     def _listen(self) -> None:
