@@ -36,14 +36,19 @@ def corpus_entry(entry_id: str) -> Entry:
     return entry
 
 
-def submit(client: httpx.Client, entry_id: str, dataset: str, resource: str | None = None) -> Submission:
-    """Upload the corpus file (and its sidecars) to bronze through the API, then submit it."""
+def submit(
+    client: httpx.Client, entry_id: str, dataset: str, resource: str | None = None, *, overwrite: bool = False
+) -> Submission:
+    """Upload the corpus file (and its sidecars) to bronze through the API, then submit it
+    (`overwrite`: process it again although its release exists)."""
     entry = corpus_entry(entry_id)
     resource = resource or entry.id
     for file in entry.files():
         uploaded = client.put(f"/api/storage/bronze/{dataset}/{file.name}", content=file.read_bytes())
         assert uploaded.status_code == 201, uploaded.text
-    options = {"layer": entry.layer} if entry.layer else {}
+    options: dict[str, Any] = {"layer": entry.layer} if entry.layer else {}
+    if overwrite:
+        options["overwrite"] = True
     response = client.post(
         "/api/platform/submit",
         json={

@@ -186,6 +186,7 @@ def test_a_full_temporary_disk_fails_clearly_and_the_job_succeeds_once_space_ret
     assert error["code"] == "DISK_FULL" and "temporary disk space" in error["message"], error
     for path in ballast:
         path.unlink()
-    assert client.post(f"/api/jobs/{raster.job_id}/resubmit").status_code in (200, 202)
-    assert_raster_exact(deployment, wait(client, raster), raster)
+    again = submit(client, RASTER, "disk-full", overwrite=True)  # what the error tells users to do
+    assert again.release_id == raster.release_id and again.job_id != raster.job_id
+    assert_raster_exact(deployment, wait(client, again), again)
     assert_catalog_clean(client)

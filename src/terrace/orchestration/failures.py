@@ -130,7 +130,7 @@ def _disk_full(exc: BaseException, doing: str, storage: Storage) -> Failure:
     message = f"A worker ran out of temporary disk space while {doing}."
     remediation = (
         "An operator should free or enlarge the workers' temporary folder (TMPDIR, /tmp by default); "
-        "then submit the file again."
+        "then submit the file again with the processing option overwrite."
     )
     return Failure(_public("DISK_FULL", "resources", message, remediation, storage), DISK_FULL_MAX_ATTEMPTS)
 

@@ -237,6 +237,7 @@ class Worker:
             batch.append(self._outcomes.get())
         if not batch:
             return
+        requeued = False
         try:
             with self.pool.connection() as conn:
                 self._complete(conn, [o for o in batch if o.failure is None])
@@ -244,11 +245,14 @@ class Worker:
                     if outcome.failure is not None:
                         self._fail(conn, outcome.task, outcome.failure)
         except psycopg.OperationalError:
+            requeued = True
             for outcome in batch:  # reported again once the database is back; repeats are no-ops
                 self._outcomes.put(outcome)
             raise
         finally:
-            if self._outcomes.empty():  # given up or done: stop renewing their leases
+            # Reported or given up: stop renewing their leases and free their slots. (Outcomes
+            # of other tasks that arrived meanwhile do not keep these.)
+            if not requeued:
                 for outcome in batch:
                     self._running.pop(outcome.task.task_id, None)
 
