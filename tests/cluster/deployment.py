@@ -87,7 +87,7 @@ class Deployment:
 
     def stop(self) -> None:
         for name in list(self.processes):
-            self.terminate(name)
+            self.terminate(name, timeout=5)  # then killed; the namespaces go next anyway
         self.stop_database()
         self.network.destroy()
 
