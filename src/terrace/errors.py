@@ -84,3 +84,16 @@ class RateLimited(TerraceError):
 
     code = "RATE_LIMITED"
     http_status = 429
+
+
+class LeaseLost(TerraceError):
+    """A task's attempt whose lease expired and whose task was taken over: its work is discarded."""
+
+    code = "LEASE_LOST"
+    http_status = 409
+
+    def __init__(self, task_id: str) -> None:
+        super().__init__(
+            f"Task {task_id} was taken over after its lease expired; this attempt's work is discarded.",
+            "Nothing to do: the attempt that holds the task now finishes it.",
+        )

@@ -127,6 +127,7 @@ def run_worker(registry: JobRegistry, concurrency: int | None = None) -> None:
         concurrency=concurrency or settings.worker_concurrency,
         lease_seconds=settings.lease_seconds,
         grace_seconds=settings.grace_seconds,
+        janitor_seconds=settings.janitor_seconds,
     )
     configure_logging()
     outbound = OutboundSettings()

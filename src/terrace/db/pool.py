@@ -13,24 +13,52 @@ Connection = psycopg.Connection[DictRow]
 Pool = ConnectionPool[Connection]
 
 
-def open_pool(url: str, *, min_size: int = 1, max_size: int = 10, name: str = "terrace") -> Pool:
-    """An opened pool whose connections return rows as dicts."""
+def open_pool(
+    url: str,
+    *,
+    min_size: int = 1,
+    max_size: int = 10,
+    name: str = "terrace",
+    keepalive_seconds: float | None = None,
+) -> Pool:
+    """An opened pool whose connections return rows as dicts. A connection is checked as it is
+    handed out, so that after a database restart callers get a fresh one instead of an error."""
     pool: Pool = ConnectionPool(
         url,
         connection_class=psycopg.Connection[DictRow],
         min_size=min_size,
         max_size=max_size,
-        kwargs={"row_factory": dict_row, "application_name": name},
+        kwargs={"row_factory": dict_row, "application_name": name, **keepalives(keepalive_seconds)},
         name=name,
         open=False,
+        check=ConnectionPool.check_connection,
     )
     pool.open(wait=True, timeout=30)
     return pool
 
 
-def connect(url: str, *, autocommit: bool = False) -> Connection:
+def connect(url: str, *, autocommit: bool = False, keepalive_seconds: float | None = None) -> Connection:
     """A single connection with dict rows, for CLI commands and schema management."""
-    return psycopg.connect(url, autocommit=autocommit, row_factory=dict_row)
+    return psycopg.connect(url, autocommit=autocommit, row_factory=dict_row, **keepalives(keepalive_seconds))
+
+
+def keepalives(seconds: float | None) -> dict[str, Any]:
+    """Connection parameters that make both ends drop a connection whose peer went silent (a host
+    cut off or lost) within about four times `seconds`: the server then ends its session and
+    releases its locks (a janitor's leadership, a handler's hold on its task) instead of keeping
+    them for the hours of the operating system's TCP defaults. None: the defaults."""
+    if seconds is None:
+        return {}
+    step = max(1, round(seconds))
+    server = f"-c tcp_keepalives_idle={step} -c tcp_keepalives_interval={step} -c tcp_keepalives_count=3"
+    return {
+        "keepalives": 1,
+        "keepalives_idle": step,
+        "keepalives_interval": step,
+        "keepalives_count": 3,
+        "tcp_user_timeout": step * 4000,
+        "options": f"{server} -c tcp_user_timeout={step * 4000}",
+    }
 
 
 def fetch_one(conn: Connection, query: str | sql.Composed, params: dict[str, Any] | None = None) -> DictRow:

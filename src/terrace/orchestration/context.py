@@ -12,13 +12,15 @@ import adbc_driver_manager
 import adbc_driver_postgresql.dbapi as adbc_postgresql
 import psycopg
 from adbc_driver_manager import dbapi as adbc
+from adbc_driver_manager.dbapi import Connection as AdbcConnection
+from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
-from terrace.db.pool import Connection, Pool, fetch_one
+from terrace.db.pool import Connection, Pool
 from terrace.db.queries import queries
-from terrace.errors import Unavailable
+from terrace.errors import LeaseLost, Unavailable
 from terrace.orchestration.definitions import Json, M, P, T
 from terrace.storage import Storage
 
@@ -53,6 +55,7 @@ class TaskRun(Generic[P, T]):
     database_url: str
     storage: Storage
     pool: Pool
+    worker_id: str
     checkpoints: dict[str, Json] = field(default_factory=dict)
     _last_progress: float = 0.0
 
@@ -83,8 +86,33 @@ class TaskRun(Generic[P, T]):
         with self.pool.connection() as conn:
             conn.execute(
                 queries("orchestration")["progress"],
-                {"task_id": self.task_id, "percent": max(0.0, min(100.0, percent)), "message": message},
+                {
+                    "task_id": self.task_id,
+                    "attempt": self.attempt,
+                    "percent": max(0.0, min(100.0, percent)),
+                    "message": message,
+                },
             )
+
+    def fence(self, conn: Connection | AdbcConnection) -> None:
+        """Hold the task in `conn`'s open transaction, or raise `LeaseLost` if this attempt no
+        longer holds it; call it just before committing writes a stale attempt must not commit."""
+        statement = sql.SQL("SELECT app.hold_task({}, {}, {})").format(
+            sql.Literal(self.task_id), sql.Literal(self.worker_id), sql.Literal(self.attempt)
+        )
+        if isinstance(conn, psycopg.Connection):
+            row = conn.execute(statement).fetchone()
+            held = row is not None and next(iter(row.values()))
+        else:
+            with conn.cursor() as cursor:
+                cursor.execute(statement.as_string())
+                fetched = cursor.fetchone()
+                held = fetched is not None and fetched[0]
+        if not held:
+            raise LeaseLost(self.task_id)
+
+    def _lease(self) -> dict[str, object]:
+        return {"task_id": self.task_id, "worker_id": self.worker_id, "attempt": self.attempt}
 
     def checkpoint(self, phase: str, data: BaseModel | None = None, conn: Connection | None = None) -> None:
         """Save `phase` as done: a retry of this task skips it and gets `data` back. Given `conn`,
@@ -99,7 +127,12 @@ class TaskRun(Generic[P, T]):
 
     def _save(self, conn: Connection, phase: str, data: Json) -> None:
         q = queries("orchestration")
-        row = fetch_one(conn, q["checkpoint"], {"task_id": self.task_id, "phase": phase, "data": Jsonb(data)})
+        row = conn.execute(
+            q["checkpoint"],
+            {"phase": phase, "data": Jsonb(data), **self._lease()},
+        ).fetchone()
+        if row is None:
+            raise LeaseLost(self.task_id)
         conn.execute(
             q["event"],
             {

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 from adbc_driver_manager import dbapi as adbc
+from adbc_driver_manager.dbapi import Connection as AdbcConnection
 from pydantic import BaseModel, ConfigDict, JsonValue
 
 from terrace.db.pool import Connection
@@ -58,6 +59,11 @@ class TaskContext(Protocol[P, T]):
 
     def adbc(self) -> AbstractContextManager[adbc.Connection]:
         """An ADBC connection, for binary COPY of Arrow data; errors translated as by `connect`."""
+
+    def fence(self, conn: Connection | AdbcConnection) -> None:
+        """Hold this task in `conn`'s open transaction, or raise `LeaseLost` when this attempt's
+        lease expired and the task was taken over. Call it just before committing writes that a
+        stale attempt must not commit (appended rows); the retry then runs strictly after them."""
 
     def progress(self, percent: float, message: str = "") -> None:
         """Report progress (0-100) of this task; visible in the job status."""

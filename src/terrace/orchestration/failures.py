@@ -83,8 +83,15 @@ class Failure:
     incident: dict[str, str] | None = None
 
 
+# A full disk as the OS and GDAL (which checks before writing a GeoTIFF) report it.
+NO_SPACE_TEXT = re.compile(r"no space left on device|free disk space available is", re.IGNORECASE)
+DISK_FULL_MAX_ATTEMPTS = 2  # another worker may have room; a second full disk is no accident
+
+
 def classify(exc: BaseException, storage: Storage, doing: str) -> Failure:
     """`exc`, raised while `doing` (e.g. "running the prepare stage of a process_vector job")."""
+    if out_of_space(exc):
+        return _disk_full(exc, doing, storage)
     service = lost_connection(exc)
     if service is not None:
         return _transient(exc, service, doing, storage)
@@ -108,6 +115,24 @@ def lost_connection(exc: BaseException) -> str | None:
         if isinstance(error, Unavailable):
             return "a service it needs"
     return None
+
+
+def out_of_space(exc: BaseException) -> bool:
+    """Whether `exc`, or an error it was raised from, is a full disk."""
+    return any(
+        (isinstance(error, OSError) and error.errno == errno.ENOSPC) or bool(NO_SPACE_TEXT.search(str(error)))
+        for error in _chain(exc)
+    )
+
+
+def _disk_full(exc: BaseException, doing: str, storage: Storage) -> Failure:
+    log.warning("disk full while %s: %s", doing, exc)
+    message = f"A worker ran out of temporary disk space while {doing}."
+    remediation = (
+        "An operator should free or enlarge the workers' temporary folder (TMPDIR, /tmp by default); "
+        "then submit the file again with the processing option overwrite."
+    )
+    return Failure(_public("DISK_FULL", "resources", message, remediation, storage), DISK_FULL_MAX_ATTEMPTS)
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:

@@ -31,9 +31,16 @@ LEASE_EXPIRED = Failure(
 
 class Janitor:
     def __init__(
-        self, database_url: str, machine: CoreMachine, scheduler: Scheduler, interval: float
+        self,
+        database_url: str,
+        machine: CoreMachine,
+        scheduler: Scheduler,
+        interval: float,
+        *,
+        keepalive_seconds: float | None = None,
     ) -> None:
         self.database_url = database_url
+        self.keepalive_seconds = keepalive_seconds
         self.machine = machine
         self.scheduler = scheduler
         self.interval = interval
@@ -45,7 +52,9 @@ class Janitor:
         while not stopped.wait(self.interval):
             try:
                 if conn is None or conn.closed:
-                    conn = connect(self.database_url, autocommit=True)
+                    conn = connect(
+                        self.database_url, autocommit=True, keepalive_seconds=self.keepalive_seconds
+                    )
                 lead = conn.execute(self.q["try_lead"], {"key": LEADER_LOCK}).fetchone()
                 if lead and lead["leading"]:
                     self.sweep(conn)
@@ -62,13 +71,17 @@ class Janitor:
         self.scheduler.run_due(conn, self.machine)
 
     def requeue_expired(self, conn: Connection) -> int:
-        expired = conn.execute(self.q["expired_leases"]).fetchall()
-        for task in expired:
+        requeued = 0
+        for task in conn.execute(self.q["expired_leases"]).fetchall():
+            lease = (task["lease_owner"], task["attempt"])
             with conn.transaction():
+                if conn.execute(self.q["take_expired"], task).fetchone() is None:
+                    continue
                 self.machine.fail_task(
-                    conn, task["job_id"], task["task_id"], task["stage"], task["lease_owner"], LEASE_EXPIRED
+                    conn, task["job_id"], task["task_id"], task["stage"], lease, LEASE_EXPIRED
                 )
-        return len(expired)
+                requeued += 1
+        return requeued
 
     def fail_timed_out(self, conn: Connection) -> None:
         for job in conn.execute(self.q["timed_out_jobs"]).fetchall():

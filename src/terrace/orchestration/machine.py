@@ -198,14 +198,32 @@ class CoreMachine:
         self.event(conn, job["job_id"], "callback_ok")
 
     def fail_task(
-        self, conn: Connection, job_id: str, task_id: str, stage: int, worker_id: str, failure: Failure
-    ) -> None:
-        """Record a task's failure: the task is retried while its attempts and its error allow,
-        else it fails its job. A task the worker no longer held is left as it is."""
+        self,
+        conn: Connection,
+        job_id: str,
+        task_id: str,
+        stage: int,
+        lease: tuple[str, int],
+        failure: Failure,
+    ) -> str:
+        """Record a task's failure under `lease` (worker id, attempt): the task is retried while its
+        attempts and its error allow, else it fails its job. A task the lease no longer holds is
+        left as it is. Returns the verdict: 'retry', 'failed' or 'lost'."""
+        held = {"task_id": task_id, "worker_id": lease[0], "attempt": lease[1]}
+        if not fetch_one(conn, self.q["holds"], held)["held"]:
+            self.event(
+                conn,
+                job_id,
+                "task_fenced",
+                task_id=task_id,
+                stage=stage,
+                message="The failure of a worker that no longer held this task was discarded.",
+                data={"worker": lease[0], "attempt": lease[1], "error": failure.error.get("code")},
+            )
+            return "lost"
         self.record_incident(conn, job_id, failure, task_id=task_id, stage=stage)
         params = {
-            "task_id": task_id,
-            "worker_id": worker_id,
+            **held,
             "error": Jsonb(failure.error),
             "max_attempts": failure.max_attempts,
         }
@@ -215,6 +233,7 @@ class CoreMachine:
         elif verdict == "failed":
             JOBS_FINISHED.labels(self._type_of(conn, job_id), "failed").inc()
             self.after_failure(conn, job_id)
+        return str(verdict)
 
     def record_incident(
         self, conn: Connection, job_id: str, failure: Failure, *, task_id: str | None = None, stage: int

@@ -47,6 +47,12 @@ class WorkerConfig:
     grace_seconds: float = 30.0  # how long SIGTERM waits for running handlers
     janitor_seconds: float = 5.0
 
+    @property
+    def keepalive_seconds(self) -> float:
+        """Probe silent database connections so that a cut-off worker's sessions (the janitor's
+        leadership among them) end within about its lease."""
+        return self.lease_seconds / 4
+
 
 @dataclass(frozen=True)
 class ClaimedTask:
@@ -99,11 +105,20 @@ class Worker:
 
     def run(self) -> None:
         self.pool: Pool = open_pool(
-            self.database_url, max_size=self.config.concurrency + 3, name="terrace-worker"
+            self.database_url,
+            max_size=self.config.concurrency + 3,
+            name="terrace-worker",
+            keepalive_seconds=self.config.keepalive_seconds,
         )
         try:
             self._register()
-            janitor = Janitor(self.database_url, self.machine, self.scheduler, self.config.janitor_seconds)
+            janitor = Janitor(
+                self.database_url,
+                self.machine,
+                self.scheduler,
+                self.config.janitor_seconds,
+                keepalive_seconds=self.config.keepalive_seconds,
+            )
             for target in (self._heartbeat, self._listen, lambda: janitor.run(self.closed)):
                 threading.Thread(target=target, daemon=True).start()
             # What exists now (modules, pools) lives as long as the worker: keep it out of the
@@ -203,6 +218,7 @@ class Worker:
                 task=stage.task.model_validate(task.parameters),
                 database_url=self.database_url,
                 storage=self.storage,
+                worker_id=self.worker_id,
                 pool=self.pool,
                 checkpoints=dict(task.checkpoints),
             )
@@ -221,6 +237,7 @@ class Worker:
             batch.append(self._outcomes.get())
         if not batch:
             return
+        requeued = False
         try:
             with self.pool.connection() as conn:
                 self._complete(conn, [o for o in batch if o.failure is None])
@@ -228,11 +245,14 @@ class Worker:
                     if outcome.failure is not None:
                         self._fail(conn, outcome.task, outcome.failure)
         except psycopg.OperationalError:
+            requeued = True
             for outcome in batch:  # reported again once the database is back; repeats are no-ops
                 self._outcomes.put(outcome)
             raise
         finally:
-            if self._outcomes.empty():  # given up or done: stop renewing their leases
+            # Reported or given up: stop renewing their leases and free their slots. (Outcomes
+            # of other tasks that arrived meanwhile do not keep these.)
+            if not requeued:
                 for outcome in batch:
                     self._running.pop(outcome.task.task_id, None)
 
@@ -241,16 +261,31 @@ class Worker:
             return
         with conn.transaction():
             rows = conn.execute(
-                "SELECT * FROM app.complete_tasks(%s, %s, %s)",
-                (self.worker_id, [o.task.task_id for o in done], [Jsonb(o.result) for o in done]),
+                "SELECT * FROM app.complete_tasks(%s, %s, %s, %s)",
+                (
+                    self.worker_id,
+                    [o.task.task_id for o in done],
+                    [o.task.attempt for o in done],
+                    [Jsonb(o.result) for o in done],
+                ),
             ).fetchall()
             for row in rows:
-                if row["stage_finished"]:
+                if row["fenced"]:
+                    log.warning(
+                        "completion of task %s discarded: its lease expired and the task was taken over",
+                        row["task_id"],
+                    )
+                elif row["stage_finished"]:
                     self.machine.advance(conn, row["job_id"], row["stage"])
 
     def _fail(self, conn: psycopg.Connection[Any], task: ClaimedTask, failure: Failure) -> None:
         with conn.transaction():
-            self.machine.fail_task(conn, task.job_id, task.task_id, task.stage, self.worker_id, failure)
+            lease = (self.worker_id, task.attempt)
+            verdict = self.machine.fail_task(conn, task.job_id, task.task_id, task.stage, lease, failure)
+        if verdict == "lost":
+            log.warning(
+                "failure of task %s discarded: its lease expired and the task was taken over", task.task_id
+            )
 
     def _drain(self) -> None:
         """After SIGTERM: let running handlers finish within the grace period, release the rest."""
@@ -263,8 +298,11 @@ class Worker:
             except psycopg.OperationalError:
                 time.sleep(0.5)
         with self.pool.connection() as conn:
-            for task_id in list(self._running):
-                row = conn.execute(self.q["release_task"], {"task_id": task_id, "worker_id": self.worker_id})
+            for task_id, task in list(self._running.items()):
+                row = conn.execute(
+                    self.q["release_task"],
+                    {"task_id": task_id, "worker_id": self.worker_id, "attempt": task.attempt},
+                )
                 released = row.fetchone()
                 if released:
                     self.machine.event(
@@ -292,24 +330,32 @@ class Worker:
     def _heartbeat(self) -> None:
         interval = max(0.2, self.config.lease_seconds / 3)
         while not self.closed.wait(interval):
+            running = list(self._running.values())
             try:
                 with self.pool.connection() as conn:
-                    conn.execute(
+                    extended = conn.execute(
                         self.q["extend_leases"],
                         {
                             "worker_id": self.worker_id,
-                            "ids": list(self._running),
+                            "ids": [t.task_id for t in running],
+                            "attempts": [t.attempt for t in running],
                             "lease": self.config.lease_seconds,
                         },
-                    )
+                    ).fetchall()
                     conn.execute(queries("workers")["heartbeat"], {"worker_id": self.worker_id})
             except psycopg.Error as exc:
                 log.warning("heartbeat failed: %s", exc)
+                continue
+            lost = ({t.task_id for t in running} - {r["task_id"] for r in extended}) & self._running.keys()
+            for task_id in lost:
+                log.warning("lease of task %s lost: its result will be discarded", task_id)
 
     def _listen(self) -> None:
         while not self.closed.is_set():
             try:
-                with connect(self.database_url, autocommit=True) as conn:
+                with connect(
+                    self.database_url, autocommit=True, keepalive_seconds=self.config.keepalive_seconds
+                ) as conn:
                     conn.execute(self.q["listen"])
                     while not self.closed.is_set():
                         for _ in conn.notifies(timeout=1.0, stop_after=1):

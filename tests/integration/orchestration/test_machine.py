@@ -41,8 +41,13 @@ def complete(
 ) -> list:
     with conn.transaction():
         rows = conn.execute(
-            "SELECT * FROM app.complete_tasks(%s, %s, %s)",
-            (worker, [t["task_id"] for t in tasks], [Jsonb(result)] * len(tasks)),
+            "SELECT * FROM app.complete_tasks(%s, %s, %s, %s)",
+            (
+                worker,
+                [t["task_id"] for t in tasks],
+                [t["attempt"] for t in tasks],
+                [Jsonb(result)] * len(tasks),
+            ),
         ).fetchall()
         for row in rows:
             if row["stage_finished"]:
@@ -93,7 +98,7 @@ def test_a_completion_by_a_worker_without_the_lease_is_ignored(
 ) -> None:
     submit(conn, machine, "hello_world", {"n": 1})
     tasks = claim(conn, "w1", 1)
-    assert complete(conn, machine, "intruder", tasks, {}) == []
+    assert [r["fenced"] for r in complete(conn, machine, "intruder", tasks, {})] == [True]
     assert conn.execute("SELECT status::text FROM app.tasks").fetchone()["status"] == "running"
 
 
@@ -129,7 +134,7 @@ def test_concurrent_completions_advance_the_stage_exactly_once(
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(finished) == [False] * 7 + [True]
+    assert sorted(finished) == [False] * 39 + [True]
     stage_two = conn.execute("SELECT count(*) AS n FROM app.tasks WHERE job_id = %s AND stage = 2", (job_id,))
     assert stage_two.fetchone()["n"] == 40
 
@@ -144,8 +149,8 @@ def test_failures_retry_with_backoff_then_fail_the_job(
         (task,) = claim(conn, "w", 1)
         assert task["attempt"] == attempt
         verdict = conn.execute(
-            "SELECT app.fail_task(%s, 'w', %s, NULL) AS v",
-            (task["task_id"], Jsonb({"message": f"boom {attempt}"})),
+            "SELECT app.fail_task(%s, 'w', %s, %s, NULL) AS v",
+            (task["task_id"], attempt, Jsonb({"message": f"boom {attempt}"})),
         ).fetchone()["v"]
         assert verdict == ("failed" if attempt == 3 else "retry")
     job = conn.execute("SELECT status::text, error FROM app.jobs WHERE job_id = %s", (job_id,)).fetchone()
@@ -161,7 +166,7 @@ def test_a_user_error_fails_at_once(conn: psycopg.Connection, machine: CoreMachi
     job_id, _ = submit(conn, machine, "fail_test", {"always": True})
     (task,) = claim(conn, "w", 1)
     verdict = conn.execute(
-        "SELECT app.fail_task(%s, 'w', %s, 1) AS v", (task["task_id"], Jsonb({"message": "bad file"}))
+        "SELECT app.fail_task(%s, 'w', 1, %s, 1) AS v", (task["task_id"], Jsonb({"message": "bad file"}))
     ).fetchone()["v"]
     assert verdict == "failed"
 
@@ -174,7 +179,8 @@ def test_an_error_allows_at_most_its_own_attempts(conn: psycopg.Connection, mach
         (task,) = claim(conn, "w", 1)
         verdicts.append(
             conn.execute(
-                "SELECT app.fail_task(%s, 'w', %s, 2) AS v", (task["task_id"], Jsonb({"message": "bug"}))
+                "SELECT app.fail_task(%s, 'w', %s, %s, 2) AS v",
+                (task["task_id"], task["attempt"], Jsonb({"message": "bug"})),
             ).fetchone()["v"]
         )
     assert verdicts == ["retry", "failed"]  # the job type would allow 3

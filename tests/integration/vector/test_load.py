@@ -57,8 +57,27 @@ def context(
         database_url=database_url,
         storage=storage,
         pool=pool,
+        worker_id="w",
         **run,
     )
+
+
+def claimed(database_url: str, run: TaskRun, attempt: int) -> TaskRun:
+    """`run` as attempt `attempt`, its task held by it in app.tasks (a handler's fence checks that)."""
+    with psycopg.connect(database_url) as conn:
+        conn.execute(
+            "INSERT INTO app.jobs (job_id, job_type, parameters, stage_count, max_attempts, "
+            "backoff_base_seconds, backoff_max_seconds, timeout_seconds) "
+            "VALUES (%s, 'process_vector', '{}', 5, 3, 1, 1, 3600) ON CONFLICT DO NOTHING",
+            (run.job_id,),
+        )
+        conn.execute(
+            "INSERT INTO app.tasks (task_id, job_id, stage, task_index, parameters, max_attempts, status, "
+            "attempt, lease_owner) VALUES (%s, %s, %s, 0, '{}', 3, 'running', %s, %s) "
+            "ON CONFLICT (task_id) DO UPDATE SET attempt = excluded.attempt",
+            (run.task_id, run.job_id, run.stage, attempt, run.worker_id),
+        )
+    return replace(run, attempt=attempt)
 
 
 def test_a_retried_load_never_duplicates_its_chunk(database_url: str, storage: Storage, pool: Pool) -> None:
@@ -77,9 +96,9 @@ def test_a_retried_load_never_duplicates_its_chunk(database_url: str, storage: S
         columns=["name"],
         geometry_column="geom",
     )
-    first = context(database_url, storage, pool, 4, task)
+    first = claimed(database_url, context(database_url, storage, pool, 4, task), 1)
     assert load(first) == Loaded(staging="stg_test", rows=5, batch="polygon-00000-000")
-    load(replace(first, attempt=2))  # as if the first attempt's result had been lost after its commit
+    load(claimed(database_url, first, 2))  # as if the first attempt's result had been lost after its commit
     with psycopg.connect(database_url) as conn:
         rows = conn.execute(
             "SELECT count(*), min(objectid), max(objectid), bool_and(ST_Equals(geom, "

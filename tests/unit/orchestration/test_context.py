@@ -34,6 +34,7 @@ def task(storage: Storage, port: int) -> TaskRun[NoInput, NoInput]:
         database_url=f"postgresql://terrace_app:secret@127.0.0.1:{port}/terrace?connect_timeout=2",
         storage=storage,
         pool=None,  # type: ignore[arg-type]  # neither progress nor checkpoints are reported here
+        worker_id="w",
     )
 
 

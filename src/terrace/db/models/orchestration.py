@@ -123,10 +123,13 @@ schedules = sa.Table(
 )
 
 CLAIM_TASKS = SqlFunction("app", "claim_tasks", "text, integer, double precision", "claim_tasks.sql")
-COMPLETE_TASKS = SqlFunction("app", "complete_tasks", "text, text[], jsonb[]", "complete_tasks.sql")
-FAIL_TASK = SqlFunction("app", "fail_task", "text, text, jsonb, integer", "fail_task.sql")
+COMPLETE_TASKS = SqlFunction(
+    "app", "complete_tasks", "text, text[], integer[], jsonb[]", "complete_tasks.sql"
+)
+FAIL_TASK = SqlFunction("app", "fail_task", "text, text, integer, jsonb, integer", "fail_task.sql")
+HOLD_TASK = SqlFunction("app", "hold_task", "text, text, integer", "hold_task.sql")
 EVENT_REQUEST_ID = SqlFunction("app", "job_event_request_id", "", "job_event_request_id.sql")
-FUNCTIONS = (CLAIM_TASKS, COMPLETE_TASKS, FAIL_TASK, EVENT_REQUEST_ID)
+FUNCTIONS = (CLAIM_TASKS, COMPLETE_TASKS, FAIL_TASK, HOLD_TASK, EVENT_REQUEST_ID)
 TRIGGERS = (
     Trigger("trg_job_events_request_id", job_events, EVENT_REQUEST_ID, "BEFORE INSERT"),
     Trigger("trg_jobs_updated_at", jobs, SET_UPDATED_AT, "BEFORE UPDATE"),

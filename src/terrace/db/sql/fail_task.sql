@@ -1,9 +1,14 @@
 -- Records a task failure: the task is requeued with exponential backoff
 -- (min(base * 2^(attempt-1), max)) while it has made fewer attempts than both its job type's limit
 -- and p_max_attempts, the limit its kind of error allows (NULL: none of its own); otherwise the
--- task and its job fail. Returns 'retry', 'failed', or 'lost' when p_worker no longer holds the task.
-DROP FUNCTION IF EXISTS app.fail_task(text, text, jsonb, boolean);  -- the form it replaces
-CREATE OR REPLACE FUNCTION app.fail_task(p_task_id text, p_worker text, p_error jsonb, p_max_attempts integer)
+-- task and its job fail. Returns 'retry', 'failed', or 'lost' when p_worker no longer holds the
+-- task under attempt p_attempt (its lease expired and the task was requeued or claimed again):
+-- such a failure is fenced off and changes nothing.
+DROP FUNCTION IF EXISTS app.fail_task(text, text, jsonb, boolean);  -- the forms it replaces
+DROP FUNCTION IF EXISTS app.fail_task(text, text, jsonb, integer);
+CREATE OR REPLACE FUNCTION app.fail_task(
+    p_task_id text, p_worker text, p_attempt integer, p_error jsonb, p_max_attempts integer
+)
 RETURNS text
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -12,7 +17,8 @@ DECLARE
     delay double precision;
 BEGIN
     SELECT * INTO t FROM app.tasks
-    WHERE task_id = p_task_id AND status = 'running' AND lease_owner = p_worker FOR UPDATE;
+    WHERE task_id = p_task_id AND status = 'running' AND lease_owner = p_worker AND attempt = p_attempt
+    FOR UPDATE;
     IF NOT FOUND THEN
         RETURN 'lost';
     END IF;

@@ -37,8 +37,11 @@ SELECT job_id, task_id, stage, 'task_queued' FROM app.tasks WHERE job_id = %(job
 -- name: notify_tasks
 SELECT pg_notify('terrace_tasks', '');
 
+-- name: holds
+SELECT app.hold_task(%(task_id)s, %(worker_id)s, %(attempt)s) AS held;
+
 -- name: fail_task
-SELECT app.fail_task(%(task_id)s, %(worker_id)s, %(error)s, %(max_attempts)s::integer) AS verdict;
+SELECT app.fail_task(%(task_id)s, %(worker_id)s, %(attempt)s, %(error)s, %(max_attempts)s::integer) AS verdict;
 
 -- name: finish_job
 UPDATE app.jobs
@@ -89,22 +92,26 @@ SELECT job_id, job_type, parameters, http_request_id FROM app.jobs WHERE job_id 
 
 -- name: progress
 UPDATE app.tasks SET progress = %(percent)s, progress_message = %(message)s
-WHERE task_id = %(task_id)s AND status = 'running';
+WHERE task_id = %(task_id)s AND status = 'running' AND attempt = %(attempt)s;
 
 -- name: checkpoint
 UPDATE app.tasks SET checkpoints = checkpoints || jsonb_build_object(%(phase)s::text, %(data)s::jsonb)
-WHERE task_id = %(task_id)s
+WHERE task_id = %(task_id)s AND status = 'running' AND lease_owner = %(worker_id)s AND attempt = %(attempt)s
 RETURNING job_id, stage;
 
+
 -- name: extend_leases
-UPDATE app.tasks SET lease_expires_at = clock_timestamp() + make_interval(secs => %(lease)s)
-WHERE lease_owner = %(worker_id)s AND status = 'running' AND task_id = ANY(%(ids)s);
+UPDATE app.tasks t SET lease_expires_at = clock_timestamp() + make_interval(secs => %(lease)s)
+FROM unnest(%(ids)s::text[], %(attempts)s::integer[]) AS held(task_id, attempt)
+WHERE t.task_id = held.task_id AND t.attempt = held.attempt AND t.lease_owner = %(worker_id)s
+  AND t.status = 'running'
+RETURNING t.task_id;
 
 -- name: release_task
 UPDATE app.tasks
 SET status = 'queued', attempt = greatest(attempt - 1, 0), lease_owner = NULL, lease_expires_at = NULL,
     run_after = clock_timestamp()
-WHERE task_id = %(task_id)s AND lease_owner = %(worker_id)s AND status = 'running'
+WHERE task_id = %(task_id)s AND lease_owner = %(worker_id)s AND attempt = %(attempt)s AND status = 'running'
 RETURNING job_id, stage;
 
 -- name: next_run_after
@@ -115,8 +122,16 @@ FROM app.tasks WHERE status = 'queued';
 LISTEN terrace_tasks;
 
 -- name: expired_leases
-SELECT task_id, lease_owner, job_id, stage FROM app.tasks
+SELECT task_id, lease_owner, attempt, job_id, stage FROM app.tasks
 WHERE status = 'running' AND lease_expires_at < clock_timestamp();
+
+-- name: take_expired
+-- The janitor's hold on one expired lease; a task locked by a handler's commit is left for the
+-- next sweep, and one whose worker renewed it meanwhile is left alone.
+SELECT task_id FROM app.tasks
+WHERE task_id = %(task_id)s AND attempt = %(attempt)s AND status = 'running'
+  AND lease_expires_at < clock_timestamp()
+FOR UPDATE SKIP LOCKED;
 
 -- name: timed_out_jobs
 SELECT job_id, timeout_seconds FROM app.jobs

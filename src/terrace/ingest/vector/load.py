@@ -58,6 +58,7 @@ def load(ctx: TaskContext[VectorParams, LoadTask]) -> Loaded:
     with ctx.adbc() as conn:
         with conn.cursor() as cursor:
             cursor.adbc_ingest(task.staging, table, mode="append", db_schema_name=schema)
+        ctx.fence(conn)  # an attempt that lost its lease must not append over the retry's rows
         conn.commit()
     FEATURES_INGESTED.labels(ctx.job_type).inc(rows)
     return Loaded(staging=task.staging, rows=rows, batch=batch_id)
