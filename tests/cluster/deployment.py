@@ -46,7 +46,7 @@ class Options:
     """What the harness tunes: short leases so that a lost worker is noticed within seconds."""
 
     workers: int = 3
-    storage: str = os.environ.get("TERRACE_CLUSTER_STORAGE", "local")  # local | azurite
+    storage: str = os.environ.get("TERRACE_CLUSTER_STORAGE", "azurite")  # azurite | local
     lease_seconds: float = 3.0
     janitor_seconds: float = 0.5
     grace_seconds: float = 2.0

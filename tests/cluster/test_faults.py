@@ -32,7 +32,7 @@ from tests.cluster.submissions import (
 pytestmark = pytest.mark.usefixtures("all_workers")
 on_azurite = pytest.mark.skipif(
     Options().storage != "azurite",
-    reason="storage faults need Azurite on the storage host: TERRACE_CLUSTER_STORAGE=azurite "
+    reason="storage faults need Azurite on the storage host (TERRACE_CLUSTER_STORAGE=azurite, the default) "
     "(local-folder storage has no storage host to restart and no temporary files)",
 )
 
