@@ -22,7 +22,8 @@ from tipg.settings import PostgresSettings
 from terrace.auth import Role
 from terrace.db.models.catalog import DRAFT_SCHEMA, SERVED_SCHEMA
 from terrace.errors import NotFound
-from terrace.serving import filters, parameters
+from terrace.serving import filters, lifetimes, parameters
+from terrace.serving.lifetimes import Lifetime
 from terrace.serving.mounted import MountRoot, escaped_templates
 from terrace.serving.subapp import serving_app
 from terrace.serving.tables import TableCatalog
@@ -46,6 +47,7 @@ def _drafts_app(gate: Gate) -> FastAPI:
 
     async def reviewer(request: Request) -> None:
         await gate.require(request, Role.reviewer)
+        lifetimes.mark(request, Lifetime.DRAFT)
 
     drafts = _api(
         "Terrace draft preview – Features",
@@ -113,8 +115,10 @@ def _collection_dependency(catalog: TableCatalog, audience_of: AudienceOf) -> Ca
                 f"No collection {collectionId!r}.",
                 "List the collections you may see at ./collections; some need an API key.",
             )
-        parameters.require_storable_ids(found, request)
-        return found
+        collection, lifetime = found
+        parameters.require_storable_ids(collection, request)
+        lifetimes.mark(request, lifetime)
+        return collection
 
     return collection
 
