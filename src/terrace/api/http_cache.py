@@ -51,7 +51,7 @@ MIN_COMPRESSED = 512
 MAX_BUFFERED = 16 * 1024**2
 # Fast levels, as web servers use for dynamic content: most of the gain at a fraction of the time.
 GZIP_LEVEL = 1
-BROTLI_QUALITY = 4
+BROTLI_QUALITY = 3
 # Codings in order of preference when the client accepts several equally.
 CODINGS = ("br", "gzip")
 COMPRESSIBLE = frozenset(
