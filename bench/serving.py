@@ -102,7 +102,7 @@ def free_port() -> int:
 
 def start(command: list[str], env: dict[str, str], base: str, collection: str) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{base}/collections/{collection}", timeout=5).status_code == 200:
@@ -111,7 +111,7 @@ def start(command: list[str], env: dict[str, str], base: str, collection: str) -
             pass
         time.sleep(0.3)
     process.terminate()
-    raise SystemExit(f"{command} did not serve {TABLE} within a minute")
+    raise SystemExit(f"{command} did not serve {TABLE} within three minutes")
 
 
 def feature_pages(collection: str, rng: random.Random, count: int) -> list[str]:
