@@ -9,6 +9,7 @@ from starlette.routing import Mount
 
 from terrace.api.deps import current_principal
 from terrace.api.errors import install_serving_error_handlers
+from terrace.api.http_cache import ServingCache
 from terrace.platform.visibility import draft_cog
 from terrace.serving import Gate, ServingApps
 from terrace.storage import Storage
@@ -28,11 +29,14 @@ def mount_serving(app: FastAPI, storage: Storage) -> ServingApps:
 
 
 def mount(app: FastAPI, serving: ServingApps) -> None:
-    """Mount the serving apps, their errors rendered and docs served as everywhere else."""
+    """Mount the serving apps, their errors rendered and docs served as everywhere else, their
+    answers with cache headers, validators and compression."""
     for prefix, mounted in serving.mounts.items():
         for sub in _apps(mounted):
             install_serving_error_handlers(sub)
             install_docs(sub)
+        # Outside the error handlers, so that errors get their cache headers too.
+        mounted.add_middleware(ServingCache)
         app.mount(prefix, mounted)
 
 

@@ -7,14 +7,15 @@ that needs the reviewer role on every route.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any, cast
 
+import tipg.factory
 from cql2 import Expr
 from fastapi import Depends, FastAPI, Path, Query, Request
 from tipg.collections import Collection, CollectionList
 from tipg.database import close_db_connection, connect_to_db
-from tipg.dependencies import bbox_query, datetime_query, filter_query, properties_query
 from tipg.errors import DEFAULT_STATUS_CODES, add_exception_handlers
 from tipg.factory import Endpoints
 from tipg.settings import PostgresSettings
@@ -22,7 +23,8 @@ from tipg.settings import PostgresSettings
 from terrace.auth import Role
 from terrace.db.models.catalog import DRAFT_SCHEMA, SERVED_SCHEMA
 from terrace.errors import NotFound
-from terrace.serving import filters, parameters
+from terrace.serving import filters, lifetimes, parameters
+from terrace.serving.lifetimes import Lifetime
 from terrace.serving.mounted import MountRoot, escaped_templates
 from terrace.serving.subapp import serving_app
 from terrace.serving.tables import TableCatalog
@@ -46,6 +48,7 @@ def _drafts_app(gate: Gate) -> FastAPI:
 
     async def reviewer(request: Request) -> None:
         await gate.require(request, Role.reviewer)
+        lifetimes.mark(request, Lifetime.DRAFT)
 
     drafts = _api(
         "Terrace draft preview – Features",
@@ -83,20 +86,43 @@ def _api(title: str, description: str, dependencies: list | None = None) -> Fast
 
 
 def _add_endpoints(app: FastAPI, catalog: TableCatalog, audience_of: AudienceOf, title: str) -> None:
-    endpoints = Endpoints(
-        title=title,
-        templates=escaped_templates("tipg"),
-        # tipg types its dependencies as plain functions; FastAPI awaits coroutine ones alike.
-        collection_dependency=cast(Any, _collection_dependency(catalog, audience_of)),
-        collections_dependency=cast(Any, _collections_dependency(catalog, audience_of)),
-    )
-    app.include_router(endpoints.router)
+    collection = _collection_dependency(catalog, audience_of)
     # Every route taking `filter` (items, tiles) reads it through tipg's `filter_query`.
-    app.dependency_overrides[filter_query] = _filter_dependency(endpoints.collection_dependency)
-    app.dependency_overrides[properties_query] = _properties_dependency(endpoints.collection_dependency)
-    app.dependency_overrides[bbox_query] = _bbox
-    app.dependency_overrides[datetime_query] = _datetime
+    readers = {
+        "filter_query": _filter_dependency(collection),
+        "properties_query": _properties_dependency(collection),
+        "bbox_query": _bbox,
+        "datetime_query": _datetime,
+    }
+    with _defined_with(readers):
+        endpoints = Endpoints(
+            title=title,
+            templates=escaped_templates("tipg"),
+            # tipg types its dependencies as plain functions; FastAPI awaits coroutine ones alike.
+            collection_dependency=cast(Any, collection),
+            collections_dependency=cast(Any, _collections_dependency(catalog, audience_of)),
+        )
+    app.include_router(endpoints.router)
     app.add_middleware(MountRoot)
+
+
+@contextmanager
+def _defined_with(readers: dict[str, Callable[..., Any]]) -> Iterator[None]:
+    """tipg's routes defined with Terrace's parameter readers in place of its own.
+
+    `Endpoints` takes only the collection dependencies; its routes take the others from names in
+    `tipg.factory` as they are defined. FastAPI's `dependency_overrides` would swap them too, but
+    an app with overrides has every dependency of every request analysed anew, which took ~40% of
+    a vector tile's time; so they are swapped once, while the routes are defined.
+    """
+    theirs = {name: getattr(tipg.factory, name) for name in readers}
+    for name, reader in readers.items():
+        setattr(tipg.factory, name, reader)
+    try:
+        yield
+    finally:
+        for name, reader in theirs.items():
+            setattr(tipg.factory, name, reader)
 
 
 def _collection_dependency(catalog: TableCatalog, audience_of: AudienceOf) -> Callable[..., Awaitable]:
@@ -113,8 +139,10 @@ def _collection_dependency(catalog: TableCatalog, audience_of: AudienceOf) -> Ca
                 f"No collection {collectionId!r}.",
                 "List the collections you may see at ./collections; some need an API key.",
             )
-        parameters.require_storable_ids(found, request)
-        return found
+        collection, lifetime = found
+        parameters.require_storable_ids(collection, request)
+        lifetimes.mark(request, lifetime)
+        return collection
 
     return collection
 
@@ -154,13 +182,13 @@ def _properties_dependency(collection_dependency: Callable[..., Any]) -> Callabl
     return properties
 
 
-def _bbox(
+async def _bbox(
     bbox: Annotated[str | None, Query(description="Spatial filter: minx,miny,maxx,maxy.")] = None,
 ) -> Any:
     return parameters.bbox(bbox)
 
 
-def _datetime(
+async def _datetime(
     datetime: Annotated[str | None, Query(description="Temporal filter: an instant or start/end.")] = None,
 ) -> Any:
     return parameters.datetime_interval(datetime)
@@ -169,7 +197,7 @@ def _datetime(
 def _collections_dependency(catalog: TableCatalog, audience_of: AudienceOf) -> Callable[..., Awaitable]:
     async def collections(
         request: Request,
-        bbox_filter: Annotated[list[float] | None, Depends(bbox_query)],
+        bbox_filter: Annotated[list[float] | None, Depends(_bbox)],
         limit: Annotated[int | None, Query(ge=0, le=1000, description="Collections per page.")] = None,
         offset: Annotated[int | None, Query(ge=0, description="Starts the page at this offset.")] = None,
     ) -> CollectionList:

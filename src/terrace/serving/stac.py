@@ -19,8 +19,10 @@ from typing import Any
 
 import asyncpg
 import attr
+from brotli_asgi import BrotliMiddleware
 from fastapi import FastAPI, Request
 from stac_fastapi.api.app import StacApi
+from stac_fastapi.api.middleware import ProxyHeaderMiddleware
 from stac_fastapi.extensions import (
     FieldsExtension,
     ItemCollectionFilterExtension,
@@ -38,12 +40,13 @@ from stac_fastapi.pgstac.models.extensions import Extensions
 from stac_fastapi.pgstac.types.search import PgstacSearch
 from stac_fastapi.types.errors import NotFoundError
 from stac_fastapi.types.requests import get_base_url
-from stac_fastapi.types.stac import Collection, Collections, ItemCollection, LandingPage
+from stac_fastapi.types.stac import Collection, Collections, Item, ItemCollection, LandingPage
 
 from terrace import __version__
 from terrace.db.queries import queries
 from terrace.errors import NotFound
-from terrace.serving import filters, parameters
+from terrace.serving import filters, lifetimes, parameters
+from terrace.serving.lifetimes import Lifetime
 from terrace.serving.stac_assets import add_asset_routes, serve_collection_assets, serve_item_assets
 from terrace.serving.visibility import ACCESS_PROPERTY, GRANTS_PROPERTY, Gate
 from terrace.storage import Storage
@@ -81,6 +84,12 @@ class VisibleCoreClient(CoreCrudClient):
         await _require_visible(request, collection_id, collection)
         assert collection is not None
         return collection
+
+    async def get_item(self, item_id: str, collection_id: str, request: Request, **kwargs: Any) -> Item:  # type: ignore[override]
+        """An item is an approved version (or a part of one): it never changes while served."""
+        item = await super().get_item(item_id, collection_id, request, **kwargs)
+        lifetimes.mark(request, Lifetime.VERSION)
+        return item
 
     async def get_search(self, request: Request, **kwargs: Any) -> ItemCollection:  # type: ignore[override]
         return await super().get_search(request, **_parsed_filter(kwargs))
@@ -156,6 +165,13 @@ def create_stac_app(gate: Gate, storage: Storage, mount: str) -> FastAPI:
         extensions=_extensions(settings),
         settings=settings,
     )
+    # Terrace's own middleware codes the answers (and gives each coding its ETag, which a coding
+    # added here would not); forwarded headers count only from the proxies the server trusts
+    # (uvicorn's `forwarded_allow_ips`), not from any client: links built from a client's
+    # `X-Forwarded-Host` would let it poison what a shared cache keeps of an item for a year.
+    api.app.user_middleware = [
+        m for m in api.app.user_middleware if m.cls not in (BrotliMiddleware, ProxyHeaderMiddleware)
+    ]
     api.app.add_middleware(parameters.CheckedSearches)
     api.app.add_middleware(filters.BoundedJsonBodies)
     api.app.state.gate = gate

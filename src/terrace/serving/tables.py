@@ -17,7 +17,9 @@ from cachetools import LRUCache
 from tipg.collections import Collection, pg_get_collection_index
 from tipg.settings import DatabaseSettings
 
+from terrace.db.models.catalog import SERVED_SCHEMA
 from terrace.db.queries import queries
+from terrace.serving.lifetimes import Lifetime
 from terrace.serving.visibility import Audience
 
 # The identity key vector ingest gives every table; "latest" views have no primary key of their
@@ -34,8 +36,11 @@ class TableCatalog:
         self.schema = schema
         self._described: LRUCache[tuple[int, Any], Collection] = LRUCache(maxsize=cache_size)
 
-    async def get(self, conn: asyncpg.Connection, name: str, audience: Audience) -> Collection | None:
-        """The table `name` if it is in the catalog and the audience may see it."""
+    async def get(
+        self, conn: asyncpg.Connection, name: str, audience: Audience
+    ) -> tuple[Collection, Lifetime] | None:
+        """The table `name` if it is in the catalog and the audience may see it, with how long
+        its answers stay true: a served version never changes, a `_latest` alias or a draft may."""
         row = await conn.fetchrow(
             queries("serving")["visible_table"],
             self.schema,
@@ -46,7 +51,11 @@ class TableCatalog:
         if row is None:
             return None
         found = await self.describe(conn, [row])
-        return found[0] if found else None
+        if not found:
+            return None
+        if self.schema != SERVED_SCHEMA:
+            return found[0], Lifetime.DRAFT
+        return found[0], Lifetime.CURRENT if row["is_alias"] else Lifetime.VERSION
 
     async def listing(
         self, conn: asyncpg.Connection, audience: Audience, bbox: Sequence[float] | None

@@ -31,6 +31,8 @@ from titiler.pgstac.settings import PostgresSettings
 from terrace.auth import Principal, Role
 from terrace.db.queries import queries
 from terrace.errors import NotFound
+from terrace.serving import lifetimes
+from terrace.serving.lifetimes import Lifetime
 from terrace.serving.subapp import serving_app
 from terrace.serving.visibility import ACCESS_PROPERTY, GRANTS_PROPERTY, Audience, Gate
 from terrace.storage import Storage
@@ -76,6 +78,7 @@ def create_tiles_app(gate: Gate, storage: Storage, draft_cogs: DraftCogs | None,
 def _drafts_app(gate: Gate, storage: Storage, draft_cogs: DraftCogs, mount: str) -> FastAPI:
     async def reviewer(request: Request) -> None:
         await gate.require(request, Role.reviewer)
+        lifetimes.mark(request, Lifetime.DRAFT)
 
     drafts = _api(
         "Terrace draft preview – raster",
@@ -115,6 +118,7 @@ def _item_tiler(gate: Gate, prefix: str) -> MultiBaseTilerFactory:
     ) -> pystac.Item:
         audience = await gate.audience(request)
         found = await run_in_threadpool(_visible_item, request, collection_id, item_id, audience)
+        lifetimes.mark(request, Lifetime.VERSION)
         return pystac.Item.from_dict(found)
 
     return MultiBaseTilerFactory(

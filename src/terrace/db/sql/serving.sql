@@ -3,7 +3,8 @@
 
 -- name: visible_table
 -- $1 schema, $2 table name, $3 levels, $4 roles (terrace.serving.visibility.Audience)
-SELECT c.table_name, c.title, c.description, c.updated_at, r.oid AS relation
+SELECT c.table_name, c.title, c.description, c.updated_at, r.oid AS relation,
+       (c.properties ->> 'alias_of') IS NOT NULL AS is_alias
 FROM geo.table_catalog c
 JOIN pg_namespace n ON n.nspname = c.schema_name
 JOIN pg_class r ON r.relnamespace = n.oid AND r.relname = c.table_name
