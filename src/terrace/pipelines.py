@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, create_model
 
+from terrace.analytics.zonal.job import ZONAL_STATISTICS
 from terrace.consistency import jobs as catalog_jobs
 from terrace.db.pool import connect
 from terrace.errors import InvalidInput
@@ -29,11 +30,13 @@ DEFAULT_SCHEDULES = (
 def default_registry(
     input_containers: tuple[str, ...] = DEFAULT_INPUT_CONTAINERS, public: PublicTarget | None = None
 ) -> JobRegistry:
-    """The processing pipelines, reading sources only from `input_containers`; the catalog check
-    and repair; with a `public` target, the jobs exporting releases cleared public to it."""
+    """The processing pipelines, reading sources only from `input_containers`; zonal statistics;
+    the catalog check and repair; with a `public` target, the jobs exporting releases cleared
+    public to it."""
     registry = JobRegistry()
     for pipeline in (PROCESS_VECTOR, PROCESS_RASTER, PROCESS_RASTER_COLLECTION):
         registry.register(reading_from(pipeline, input_containers), hook=record_outcome)
+    registry.register(ZONAL_STATISTICS, hook=record_outcome)
     catalog_jobs.register(registry)
     if public is not None:
         register_public_jobs(registry, public)

@@ -27,6 +27,7 @@ from terrace.api.routes import (
     schedules,
     services,
     storage,
+    zonal,
 )
 from terrace.api.serving import mount_serving
 from terrace.auth.oidc import Oidc, OidcConfig
@@ -102,7 +103,7 @@ def create_app(config: AppConfig) -> FastAPI:
     app.state.oidc = Oidc(config.oidc) if config.oidc else None
     app.state.metrics_token = config.metrics_token
     install_error_handlers(app)
-    for module in (health, admin, catalog_admin, keys, schedules, storage, jobs, platform, services):
+    for module in (health, admin, catalog_admin, keys, schedules, storage, jobs, platform, services, zonal):
         app.include_router(module.router)
     app.include_router(metrics_router)
     serving = mount_serving(app, config.storage)

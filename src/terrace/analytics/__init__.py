@@ -1,0 +1,1 @@
+"""Analytics: H3 grids and zonal statistics (SPEC §13)."""
