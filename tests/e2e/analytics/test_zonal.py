@@ -13,9 +13,11 @@ import pytest
 import shapely
 from psycopg.rows import dict_row
 from rasterio.transform import from_origin
+from typer.testing import CliRunner
 
 from terrace.api.app import AppConfig
 from terrace.auth import Role
+from terrace.cli import app
 from terrace.db.roles import RoleUrls
 from terrace.platform.processing import JobDefaults
 from terrace.storage import Storage
@@ -106,6 +108,13 @@ def test_means_and_sums_over_polygons_are_exact_per_band_with_nodata_and_zones_o
 
     again = zonal(api, submitter, **body)
     assert again.status_code == 200 and again.json()["release_id"] == status["release"]["release_id"]
+
+    env = {"TERRACE_URL": str(api.base_url), "TERRACE_API_KEY": submitter}
+    command = ["zonal", "--raster", "steps/grid@v1", "--zones", "parcels/grid", "--stat", "max"]
+    ran = CliRunner().invoke(app, [*command, "--output", "steps/max-by-parcel"], env=env)
+    assert ran.exit_code == 0, ran.output
+    assert "awaiting_approval" in ran.output and "next:       terrace approve" in ran.output
+    assert "4 features" in ran.output
 
     assert approve(api, keys[Role.reviewer], status["release"]["release_id"]).status_code == 200
     items = api.get("/features/collections/steps_by_parcel_v1/items").json()

@@ -203,19 +203,21 @@ def extract(
 
 
 def _array(column: StatColumn, rows: list[dict[str, Any]]) -> pa.Array:
-    values = [row[column.name] for row in rows]
+    """One column; a statistic exactextract leaves unset (the max of a zone without data) is null."""
+    values = [row.get(column.name) for row in rows]
     if column.per_class:
-        classes = [row[column.name + CLASSES] for row in rows]
-        return pa.array(
-            [
-                json.dumps({_class(c): float(f) for c, f in zip(cs, fs, strict=True)})
-                for cs, fs in zip(classes, values, strict=True)
-            ],
-            pa.string(),
-        )
+        classes = [row.get(column.name + CLASSES) for row in rows]
+        maps = [
+            {_class(c): float(f) for c, f in zip(cs, fs, strict=True)}
+            if cs is not None and fs is not None
+            else {}
+            for cs, fs in zip(classes, values, strict=True)
+        ]
+        return pa.array([json.dumps(m) for m in maps], pa.string())
     if column.pg_type == "bigint":
-        return pa.array([int(v) for v in values], pa.int64())
-    return pa.array(np.array(values, dtype=np.float64), from_pandas=True)
+        return pa.array([None if v is None else int(v) for v in values], pa.int64())
+    numbers = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+    return pa.array(numbers, from_pandas=True)
 
 
 def _class(value: Any) -> str:
