@@ -1,5 +1,6 @@
 """exactextract over one chunk of zones: the raster read once for the window the zones cover,
-coverage-weighted statistics per zone, collected as Arrow columns."""
+coverage-weighted statistics per zone (exactextract's raster-sequential strategy, which walks the
+raster once in strips), collected as Arrow columns."""
 
 from __future__ import annotations
 
@@ -14,14 +15,14 @@ import rasterio
 from exactextract._exactextract import Feature
 from exactextract.feature import FeatureSource
 from exactextract.operation import Operation
-from exactextract.processor import FeatureSequentialProcessor
+from exactextract.processor import RasterSequentialProcessor
 from exactextract.raster import RasterSource
 from exactextract.writer import Writer
 from rasterio.windows import Window, from_bounds
 
 from terrace.analytics.zonal.stats import StatColumn
 
-# Raster cells read at once for a chunk's window (all bands); a larger window is read zone by zone.
+# Raster cells read at once for a chunk's window (all bands); beyond, exactextract reads the file.
 MAX_WINDOW_CELLS = 64 * 1024**2
 INDEX = "zone"  # the field that carries a zone's position in its chunk
 CLASSES = "@classes"  # suffix of the hidden `unique` statistic that names a frac column's classes
@@ -29,8 +30,8 @@ CLASSES = "@classes"  # suffix of the hidden `unique` statistic that names a fra
 
 class WindowedBand(RasterSource):
     """One band of a raster as exactextract sees it whole, with the window the zones of a chunk
-    cover read once; reads outside it go to the file. Values, mask, scale and offset are those
-    exactextract's own rasterio source gives."""
+    cover read once. Values, mask, scale and offset are those exactextract's own rasterio source
+    gives, and the grid is the whole raster's, so the statistics are the same."""
 
     def __init__(self, ds: Any, band: int, window: Window | None) -> None:
         super().__init__()
@@ -60,17 +61,21 @@ class WindowedBand(RasterSource):
         return nodata if self.is_float else int(nodata)
 
     def read_window(self, x0: int, y0: int, nx: int, ny: int) -> Any:
+        """The cells asked for: from the window in memory (cells outside it, which no zone of the
+        chunk touches, masked), or from the file when there is no window."""
         w = self.window
-        if (
-            w is not None
-            and x0 >= w.col_off
-            and y0 >= w.row_off
-            and x0 + nx <= w.col_off + w.width
-            and y0 + ny <= w.row_off + w.height
-        ):
-            top, left = y0 - int(w.row_off), x0 - int(w.col_off)
-            return self.data[top : top + ny, left : left + nx]  # type: ignore[index]
-        return self._read(Window(x0, y0, nx, ny))
+        if self.data is None or w is None:
+            return self._read(Window(x0, y0, nx, ny))
+        left, top = max(x0, w.col_off), max(y0, w.row_off)
+        right, bottom = min(x0 + nx, w.col_off + w.width), min(y0 + ny, w.row_off + w.height)
+        if (left, top, right, bottom) == (x0, y0, x0 + nx, y0 + ny):
+            return self.data[y0 - w.row_off : bottom - w.row_off, x0 - w.col_off : right - w.col_off]
+        cells = np.ma.masked_all((ny, nx), dtype=self.data.dtype)
+        if left < right and top < bottom:
+            cells[top - y0 : bottom - y0, left - x0 : right - x0] = self.data[
+                top - w.row_off : bottom - w.row_off, left - w.col_off : right - w.col_off
+            ]
+        return cells
 
     def _read(self, window: Window) -> Any:
         data = self.ds.read(self.band, window=window, masked=True)
@@ -193,7 +198,7 @@ def extract(
                 operations.append(Operation("unique", column.name + CLASSES, source))
         # exactextract keeps bare pointers to these: they must outlive `process`.
         zones, writer = _Zones(wkbs), _Collect()
-        processor = FeatureSequentialProcessor(zones, writer, operations, [INDEX])
+        processor = RasterSequentialProcessor(zones, writer, operations, [INDEX])
         processor.show_progress(True)
         processor.set_progress_fn(lambda fraction, _: progress(fraction))
         processor.process()
