@@ -1,4 +1,4 @@
-"""Stage 2 of zonal_statistics: one task per run of zones computes their statistics with
+"""Stage 2 of zonal_statistics: one task per band of zones computes their statistics with
 exactextract and COPYs them, with each zone's id and geometry, into the staging table. A retry
 first deletes the rows of its own chunk, so a chunk is never loaded twice."""
 
@@ -26,8 +26,8 @@ def compute(ctx: Context) -> Computed:
         raster = raster_file(conn, params.raster_release_id)
         zones = zone_table(conn, params.zones)
         query = zones_query(zones, raster.srid())
-        bounds = {"first_id": task.chunk.first_id, "last_id": task.chunk.last_id}
-        rows = conn.execute(query, {**zones.params, **bounds}, binary=True).fetchall()
+        band = {"first": task.chunk.first, "last": task.chunk.last}
+        rows = conn.execute(query, {**zones.params, **band}, binary=True).fetchall()
     geometries = [bytes(row["geom"]) for row in rows]
     # zones in the raster's CRS, which is EPSG:4326 unless it was submitted with target_crs native
     projected = [bytes(row["projected"]) for row in rows] if raster.srid() != WGS84 else geometries

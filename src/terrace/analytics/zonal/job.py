@@ -1,4 +1,4 @@
-"""The zonal_statistics job: plan (one task) → compute (one task per run of zones) → assemble
+"""The zonal_statistics job: plan (one task) → compute (one task per band of zones) → assemble
 (one task)."""
 
 from __future__ import annotations

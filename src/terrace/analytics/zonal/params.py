@@ -87,12 +87,15 @@ class ZonalParams(ReleaseJob):
 
 
 class Chunk(Contract):
-    """A run of zones by id, computed by one task."""
+    """The zones one task computes: positions `first` to `last` (1-based) from south to north."""
 
     index: int
-    first_id: int
-    last_id: int
-    zones: int
+    first: int
+    last: int
+
+    @property
+    def zones(self) -> int:
+        return self.last - self.first + 1
 
 
 class Planned(Contract):

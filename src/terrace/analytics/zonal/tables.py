@@ -29,27 +29,28 @@ def create_staging(conn: Connection, schema: str, name: str, columns: list[StatC
     )
 
 
-def chunks_query(zones: ZoneTable) -> sql.Composed:
-    """Runs of `%(chunk)s` zones by id: first and last id and count of each, in id order."""
-    return sql.SQL(
-        "SELECT min(id) AS first_id, max(id) AS last_id, count(*) AS zones FROM ("
-        "SELECT {id} AS id, (row_number() OVER (ORDER BY {id}) - 1) / %(chunk)s AS chunk "
-        "FROM {relation} WHERE {where}) AS numbered GROUP BY chunk ORDER BY chunk"
-    ).format(id=sql.Identifier(zones.id_column), relation=zones.relation, where=zones.where)
+def count_query(zones: ZoneTable) -> sql.Composed:
+    return sql.SQL("SELECT count(*) AS zones FROM {relation} WHERE {where}").format(
+        relation=zones.relation, where=zones.where
+    )
 
 
 def zones_query(zones: ZoneTable, srid: int) -> sql.Composed:
-    """The zones of one run of ids: id, WKB geometry in EPSG:4326, and (when the raster has
-    another CRS) the geometry in the raster's CRS as `projected`."""
+    """The zones at positions `%(first)s` to `%(last)s` from south to north (by centroid, then id),
+    so that a chunk is a band of the raster: id, WKB geometry in EPSG:4326, and (when the raster
+    has another CRS) the geometry in the raster's CRS as `projected`."""
     geometry = sql.Identifier(zones.geometry_column)
     projected = (
         sql.SQL("")
         if srid == WGS84
-        else sql.SQL(", ST_AsBinary(ST_Transform({}, {})) AS projected").format(geometry, sql.Literal(srid))
+        else sql.SQL(", ST_AsBinary(ST_Transform(geom, {})) AS projected").format(sql.Literal(srid))
     )
     return sql.SQL(
-        "SELECT {id} AS zone_id, ST_AsBinary({geometry}) AS geom{projected} FROM {relation} "
-        "WHERE {where} AND {id} BETWEEN %(first_id)s AND %(last_id)s ORDER BY {id}"
+        "SELECT zone_id, ST_AsBinary(geom) AS geom{projected} FROM ("
+        "SELECT {id} AS zone_id, {geometry} AS geom, "
+        "row_number() OVER (ORDER BY ST_Y(ST_Centroid({geometry})), {id}) AS position "
+        "FROM {relation} WHERE {where}) AS ordered "
+        "WHERE position BETWEEN %(first)s AND %(last)s ORDER BY zone_id"
     ).format(
         id=sql.Identifier(zones.id_column),
         geometry=geometry,
