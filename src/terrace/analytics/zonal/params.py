@@ -93,10 +93,6 @@ class Chunk(Contract):
     first: int
     last: int
 
-    @property
-    def zones(self) -> int:
-        return self.last - self.first + 1
-
 
 class Planned(Contract):
     staging: str
