@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, create_model
 
 from terrace.analytics import jobs as analytics_jobs
+from terrace.analytics.zonal.job import ZONAL_STATISTICS
 from terrace.consistency import jobs as catalog_jobs
 from terrace.db.pool import connect
 from terrace.errors import InvalidInput
@@ -30,12 +31,13 @@ DEFAULT_SCHEDULES = (
 def default_registry(
     input_containers: tuple[str, ...] = DEFAULT_INPUT_CONTAINERS, public: PublicTarget | None = None
 ) -> JobRegistry:
-    """The processing pipelines, reading sources only from `input_containers`; the catalog check
-    and repair; the H3 grid bootstrap; with a `public` target, the jobs exporting releases cleared
-    public to it."""
+    """The processing pipelines, reading sources only from `input_containers`; the H3 grid bootstrap
+    and zonal statistics; the catalog check and repair; with a `public` target, the jobs exporting
+    releases cleared public to it."""
     registry = JobRegistry()
     for pipeline in (PROCESS_VECTOR, PROCESS_RASTER, PROCESS_RASTER_COLLECTION):
         registry.register(reading_from(pipeline, input_containers), hook=record_outcome)
+    registry.register(ZONAL_STATISTICS, hook=record_outcome)
     catalog_jobs.register(registry)
     analytics_jobs.register(registry)
     if public is not None:

@@ -223,6 +223,9 @@ class ProcessingSettings(BaseSettings):
         min_length=1,
         description="Comma-separated containers submissions read files from; silver holds outputs only.",
     )
+    zonal_chunk_size: int = Field(
+        default=20_000, ge=1, le=1_000_000, description="Zones per parallel task of a zonal statistics job."
+    )
 
 
 class H3Settings(BaseSettings):

@@ -29,6 +29,7 @@ from terrace.api.routes import (
     schedules,
     services,
     storage,
+    zonal,
 )
 from terrace.api.serving import mount_serving
 from terrace.auth.oidc import Oidc, OidcConfig
@@ -112,7 +113,7 @@ def create_app(config: AppConfig) -> FastAPI:
     app.state.h3_max_cells = config.h3_max_cells
     app.state.basemap_style = basemap.style_url(config.basemap_style)
     install_error_handlers(app)
-    for module in (health, admin, catalog_admin, keys, schedules, storage, jobs, platform, services):
+    for module in (health, admin, catalog_admin, keys, schedules, storage, jobs, platform, services, zonal):
         app.include_router(module.router)
     app.include_router(analytics.router)
     app.include_router(metrics_router)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from terrace.cli import catalog, db, export, h3, jobs, keys, platform, public, serve, services, up
+from terrace.cli import catalog, db, export, h3, jobs, keys, platform, public, serve, services, up, zonal
 
 app = typer.Typer(
     help="Terrace: raw geodata in; reviewed, versioned, standards-based APIs out.",
@@ -15,6 +15,7 @@ app.command("up")(up.up)
 app.command("api")(serve.api)
 app.command("worker")(serve.worker)
 app.command("public")(public.public)
+app.command("zonal")(zonal.zonal)
 for command in (
     platform.submit,
     platform.status,

@@ -61,8 +61,8 @@ def submit(
             f"job_id:     {submitted['job_id']}"
         )
         if wait:
-            status = _follow(client, submitted["request_id"])
-            _summary(status)
+            status = follow(client, submitted["request_id"])
+            summary(status)
             if status["job"]["status"] == "failed":
                 raise typer.Exit(1)
 
@@ -75,7 +75,7 @@ def _sidecars(file: Path) -> list[tuple[Path, str]]:
     return [(other, name) for other, name in found if name is not None and other.is_file()]
 
 
-def _summary(status: dict[str, Any]) -> None:
+def summary(status: dict[str, Any]) -> None:
     """What a submitter needs after processing: outcome, outputs, warnings, next step."""
     release, job = status["release"], status["job"]
     typer.echo(f"status:     {job['status']}")
@@ -128,7 +128,8 @@ def _options(pairs: list[str]) -> dict[str, Any]:
     return options
 
 
-def _follow(client: Any, request_id: str) -> dict[str, Any]:
+def follow(client: Any, request_id: str) -> dict[str, Any]:
+    """The submission's status once its job ends, with a live progress bar until then."""
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),

@@ -59,6 +59,7 @@ def api(
         job_defaults=JobDefaults(
             raster_tile_threshold=processing.raster_tile_threshold,
             input_containers=processing.input_containers,
+            zonal_chunk_size=processing.zonal_chunk_size,
         ),
         pool_min_size=db.pool_min_size,
         pool_max_size=db.pool_max_size,

@@ -21,6 +21,8 @@ class JobDefaults:
     raster_tile_threshold: int = 2 * 1024**3
     # Containers submissions read from; silver (Terrace's outputs) is never one of them.
     input_containers: tuple[str, ...] = DEFAULT_INPUT_CONTAINERS
+    # Zones per task of a zonal_statistics job.
+    zonal_chunk_size: int = 20_000
 
     def job_parameters(self, release: Release, request: SubmitRequest, data_type: str) -> dict[str, Any]:
         """The processing job's parameters: the release names its outputs (the job derives them
