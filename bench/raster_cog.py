@@ -266,8 +266,9 @@ def main() -> None:
 
 
 def edge(gigabytes: float, bytes_per_pixel: int) -> int:
-    """The side, a multiple of 512, of a square raster of at least `gigabytes`."""
-    return int(np.ceil(np.sqrt(gigabytes * 1e9 / bytes_per_pixel) / 512)) * 512
+    """The side, a multiple of 512, of a square raster of more than `gigabytes` GiB (so that 2 is
+    above Terrace's default tiling threshold)."""
+    return (int(np.sqrt(gigabytes * 2**30 / bytes_per_pixel)) // 512 + 1) * 512
 
 
 def large(gigabytes: float, threshold: int | None) -> None:
