@@ -20,10 +20,10 @@ from terrace.db.pool import Pool, open_pool
 from terrace.ingest.vector.columns import Column
 from terrace.ingest.vector.contracts import Loaded, LoadTask
 from terrace.ingest.vector.finalize import finalize
-from terrace.ingest.vector.wkb import multi_wkb
 from terrace.ingest.vector.load import load
 from terrace.ingest.vector.params import VectorParams
 from terrace.ingest.vector.tables import create_table
+from terrace.ingest.vector.wkb import multi_wkb
 from terrace.orchestration.context import TaskRun
 from terrace.orchestration.definitions import NoInput
 from terrace.storage import Storage
