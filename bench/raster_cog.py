@@ -166,7 +166,7 @@ def run_tool(command: list[str]) -> tuple[float, float]:
 
 
 def gdal_translate(file: Path, output: Path) -> tuple[float, float]:
-    options = ["COMPRESS=DEFLATE", "NUM_THREADS=ALL_CPUS", "BLOCKSIZE=512"]
+    options = ["COMPRESS=DEFLATE", "NUM_THREADS=ALL_CPUS", "BLOCKSIZE=512", "BIGTIFF=IF_SAFER"]
     return run_tool(
         [
             "gdal_translate",
