@@ -20,10 +20,10 @@ from terrace.db.pool import Pool, open_pool
 from terrace.ingest.vector.columns import Column
 from terrace.ingest.vector.contracts import Loaded, LoadTask
 from terrace.ingest.vector.finalize import finalize
-from terrace.ingest.vector.geometry import multi_wkb
 from terrace.ingest.vector.load import load
 from terrace.ingest.vector.params import VectorParams
 from terrace.ingest.vector.tables import create_table
+from terrace.ingest.vector.wkb import multi_wkb
 from terrace.orchestration.context import TaskRun
 from terrace.orchestration.definitions import NoInput
 from terrace.storage import Storage
@@ -82,7 +82,7 @@ def claimed(database_url: str, run: TaskRun, attempt: int) -> TaskRun:
 
 def test_a_retried_load_never_duplicates_its_chunk(database_url: str, storage: Storage, pool: Pool) -> None:
     squares = shapely.box(np.arange(5.0), 0, np.arange(5.0) + 1, 1)
-    chunk = pa.table({"name": [f"s{i}" for i in range(5)], "geom": multi_wkb(squares, np.full(5, 2))})
+    chunk = pa.table({"name": [f"s{i}" for i in range(5)], "geom": multi_wkb(squares, 2)})
     sink = pa.BufferOutputStream()
     with ipc.new_file(sink, chunk.schema) as writer:
         writer.write_table(chunk)

@@ -8,7 +8,8 @@ import struct
 import numpy as np
 import shapely
 
-from terrace.ingest.vector.geometry import clean, multi_wkb
+from terrace.ingest.vector.geometry import clean
+from terrace.ingest.vector.wkb import multi_wkb
 
 CIRCLE = bytes.fromhex(  # CIRCULARSTRING(0 0, 1 1, 2 0), which GEOS does not read
     "0108000000030000000000000000000000000000000000000000000000000000f03f000000000000f03f"
@@ -61,7 +62,11 @@ def test_measures_are_dropped_and_z_kept_when_asked() -> None:
         cleaned = clean(wkb(xym, xyzm), None, keep_z, no_curves)
         assert ("M_DROPPED" in cleaned.counts) and cleaned.counts["M_DROPPED"] == 2
         written = shapely.from_wkb(
-            multi_wkb(cleaned.geometries, cleaned.families).to_numpy(zero_copy_only=False)
+            [
+                wkb
+                for family in (0, 1)
+                for wkb in multi_wkb(cleaned.geometries[cleaned.families == family], family).to_pylist()
+            ]
         )
         assert not shapely.has_m(written).any()
         assert shapely.get_coordinate_dimension(written).tolist() == dimensions

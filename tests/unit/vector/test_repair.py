@@ -17,7 +17,11 @@ def no_curves(wkb: list[bytes]) -> list[bytes]:
 
 def fresh(n: int) -> Cleaned:
     return Cleaned(
-        np.empty(0, dtype=object), np.empty(0, dtype=np.int8), np.ones(n, dtype=bool), np.arange(n)
+        np.empty(0, dtype=object),
+        np.empty(0, dtype=np.int8),
+        np.ones(n, dtype=bool),
+        np.arange(n),
+        np.zeros(n, dtype=bool),
     )
 
 

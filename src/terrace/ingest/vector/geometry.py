@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from functools import partial
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 import pyproj
 import shapely
 
@@ -22,16 +20,6 @@ FAMILY_LOOKUP = np.array([-1, 0, 1, 1, 2, 0, 1, 2, -1], dtype=np.int8)
 MULTI = (shapely.multipoints, shapely.multilinestrings, shapely.multipolygons)
 # shapely type id → True for the single-part types (Point, LineString, LinearRing, Polygon)
 SINGLE = np.array([True, True, True, True, False, False, False, False])
-# A MULTI WKB header holding one part, little-endian, by family (+3 with Z): the ISO WKB of a
-# single geometry becomes its MULTI type by prepending this; the part keeps its own bytes.
-MULTI_HEADERS = pa.array(
-    [b""]
-    + [
-        b"\x01" + code.to_bytes(4, "little") + (1).to_bytes(4, "little")
-        for code in (4, 5, 6, 1004, 1005, 1006)
-    ],
-    pa.binary(),
-)
 WORLD = shapely.box(-180, -90, 180, 90)
 EAST_OF_ANTIMERIDIAN = shapely.box(180, -90, 540, 90)
 # WKB that GEOS cannot read (curves, TINs, polyhedral surfaces) → WKB of the lines and polygons
@@ -54,6 +42,7 @@ class Cleaned:
     families: np.ndarray  # family index of each kept geometry
     kept: np.ndarray  # boolean mask over the geometries cleaned
     rows: np.ndarray  # the batch row of each geometry cleaned
+    touched: np.ndarray  # True where cleaning changed the geometry read
     counts: Counter[str] = field(default_factory=Counter)
     report: list[tuple[int, str]] = field(default_factory=list)  # (row in the batch, reason code)
 
@@ -61,6 +50,11 @@ class Cleaned:
     def kept_rows(self) -> np.ndarray:
         """The batch row of each kept geometry, in order."""
         return self.rows[self.kept]
+
+    @property
+    def kept_touched(self) -> np.ndarray:
+        """Whether cleaning changed each kept geometry, in order."""
+        return self.touched[self.kept]
 
 
 def clean(
@@ -77,6 +71,7 @@ def clean(
         np.empty(0, dtype=np.int8),
         np.ones(len(wkb), dtype=bool),
         np.arange(len(wkb)),
+        np.zeros(len(wkb), dtype=bool),
     )
     geoms = _read_wkb(result, wkb, linearize)
     _drop(result, shapely.is_missing(geoms) | shapely.is_empty(geoms), "NULL_GEOMETRY_DROPPED")
@@ -88,15 +83,18 @@ def clean(
     if has_m.any():
         only_m = has_m & ~shapely.has_z(geoms)
         geoms[only_m] = shapely.force_2d(geoms[only_m])
+        result.touched |= has_m
         _note(result, has_m, "M_DROPPED")
     if not keep_z:
         has_z = result.kept & shapely.has_z(geoms)
         if has_z.any():
             geoms[has_z] = shapely.force_2d(geoms[has_z])
+            result.touched |= has_z
             _note(result, has_z, "Z_DROPPED")
     if transformer is not None:  # None: the data is in EPSG:4326 already
         kept = result.kept
         geoms[kept] = shapely.transform(geoms[kept], _projector(transformer), include_z=keep_z)
+        result.touched |= kept
     # validity is judged where the geometry lies: one drawn across ±180° once cut (reprojection
     # may also make a valid geometry invalid, so repairs follow it)
     crossing = _crossing(geoms, result.kept)
@@ -105,7 +103,6 @@ def clean(
     _note(result, invalid & result.kept, "GEOMETRY_REPAIRED")
     _step(result, geoms, families, crossing, _split_at_antimeridian)
     _note(result, crossing & result.kept, "ANTIMERIDIAN_FIXED")
-    _step(result, geoms, families, result.kept & (families == 2), _counterclockwise)
     kept = result.kept
     result.geometries, result.families = geoms[kept], families[kept]
     return result
@@ -127,6 +124,7 @@ def _read_wkb(result: Cleaned, wkb: np.ndarray, linearize: Linearize) -> np.ndar
         return geoms
     geoms = geoms.copy()
     geoms[unread] = [_geometry(wkb[index], "fix") for index in unread]
+    result.touched[unread] = True
     _note(result, _mask(len(wkb), unread[~shapely.is_missing(geoms[unread])]), "GEOMETRY_REPAIRED")
     unread = unread[shapely.is_missing(geoms[unread])]
     if len(unread):
@@ -162,6 +160,7 @@ def _step(
     time, a failing feature repaired first and dropped with a report row if it still fails."""
     if not mask.any():
         return
+    result.touched |= mask
     try:
         geoms[mask] = _keep_family(operation(geoms[mask]), families[mask])
         return
@@ -185,10 +184,6 @@ def _step(
                 break
         else:
             _drop(result, np.arange(len(geoms)) == index, "GEOMETRY_UNREPAIRABLE_DROPPED")
-
-
-def _counterclockwise(geoms: np.ndarray) -> np.ndarray:
-    return shapely.orient_polygons(geoms, exterior_cw=False)
 
 
 def _crossing(geoms: np.ndarray, kept: np.ndarray) -> np.ndarray:
@@ -242,6 +237,7 @@ def _families(result: Cleaned, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarra
         parts = _flat_parts(geoms[index])
         kinds = np.array([FAMILY_OF_TYPE[int(t)] for t in shapely.get_type_id(parts)])
         by_family = [(int(family), MULTI[family](parts[kinds == family])) for family in np.unique(kinds)]
+        result.touched[index] = True
         if len(by_family) == 1:
             families[index], geoms[index] = by_family[0]
             _note(result, _mask(len(geoms), np.array([index])), "COLLECTION_CONVERTED")
@@ -253,6 +249,7 @@ def _families(result: Cleaned, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarra
     counts = np.ones(len(geoms), dtype=np.int64)
     counts[list(split)] = [len(pieces) for pieces in split.values()]
     result.rows, result.kept = np.repeat(result.rows, counts), np.repeat(result.kept, counts)
+    result.touched = np.repeat(result.touched, counts)
     expanded, expanded_families = np.repeat(geoms, counts), np.repeat(families, counts)
     starts = np.cumsum(counts) - counts
     for row, pieces in split.items():
@@ -270,20 +267,6 @@ def _keep_family(geoms: np.ndarray, families: np.ndarray) -> np.ndarray:
         same = parts[[FAMILY_OF_TYPE.get(int(t), -1) == families[index] for t in shapely.get_type_id(parts)]]
         out[index] = MULTI[families[index]](same)
     return out
-
-
-def multi_wkb(geoms: np.ndarray, families: np.ndarray) -> pa.BinaryArray:
-    """ISO WKB of `geoms` (of the given families), each as its family's MULTI type.
-
-    GEOS writes every geometry once; single parts are wrapped by prepending a one-part MULTI
-    header in one Arrow kernel, instead of building a MULTI object per geometry. PostGIS takes
-    the SRID from the column type.
-    """
-    # through a list: Arrow converts a list of bytes several times faster than an object array
-    wkb = pa.array(shapely.to_wkb(geoms, flavor="iso", output_dimension=3).tolist(), pa.binary())
-    single = SINGLE[np.clip(shapely.get_type_id(geoms), 0, 7)]
-    header = np.where(single, families.astype(np.int64) + 1 + 3 * shapely.has_z(geoms), 0)
-    return pc.binary_join_element_wise(MULTI_HEADERS.take(pa.array(header)), wkb, pa.scalar(b"", pa.binary()))
 
 
 def union_box(box: list[float] | None, other: list[float]) -> list[float]:

@@ -21,9 +21,10 @@ import shapely
 from terrace.db.queries import queries
 from terrace.ingest.vector.columns import Column, as_column_type
 from terrace.ingest.vector.contracts import Chunk, Inspected, Prepared, PrepareTask
-from terrace.ingest.vector.geometry import FAMILIES, clean, multi_wkb, union_box
+from terrace.ingest.vector.geometry import FAMILIES, clean, union_box
 from terrace.ingest.vector.params import VectorParams
 from terrace.ingest.vector.sources import GEOMETRY, Batch, open_source
+from terrace.ingest.vector.wkb import multi_wkb, plain
 from terrace.orchestration.definitions import TaskContext
 from terrace.storage import Storage
 
@@ -73,8 +74,12 @@ def _read(
     bounds: dict[int, list[float]] = {}
     report: list[tuple[int, str]] = []
     for batch in batches:
-        wkb = batch.records.column(GEOMETRY).to_numpy(zero_copy_only=False)
-        cleaned = clean(wkb, transformer, keep_z, partial(_linearize, ctx))
+        read = plain(batch.records.column(GEOMETRY))
+        cleaned = clean(read.to_numpy(zero_copy_only=False), transformer, keep_z, partial(_linearize, ctx))
+        # the WKB as read where cleaning left the geometry alone, null where it changed it
+        untouched = pc.if_else(
+            pa.array(cleaned.kept_touched), pa.scalar(None, pa.binary()), read.take(cleaned.kept_rows)
+        )
         rows += batch.records.num_rows
         counts.update(cleaned.counts)
         report += [(int(batch.fids[row]), reason) for row, reason in cleaned.report]
@@ -89,7 +94,8 @@ def _read(
             box = [float(v) for v in shapely.total_bounds(geoms)]
             bounds[family] = union_box(bounds.get(family), box)
             rows_of_family = _rows(attributes, mask)
-            chunks.add(family, rows_of_family.append_column("geom", multi_wkb(geoms, cleaned.families[mask])))
+            geom = multi_wkb(geoms, family, untouched.filter(pa.array(mask)))
+            chunks.add(family, rows_of_family.append_column("geom", geom))
         ctx.progress(0, f"{rows} features read")
     tally = Prepared(
         rows=rows,

@@ -66,6 +66,10 @@ INDEXES = {
 }
 
 
+# Sort memory of one index build: a million rows' spatial keys sort in memory instead of on disk.
+INDEX_MEMORY = sql.SQL("SET maintenance_work_mem = '256MB'")
+
+
 def build_indexes(
     pool: Executor,
     connect: Callable[[], AbstractContextManager[Connection]],
@@ -77,6 +81,7 @@ def build_indexes(
 
     def build(statement: sql.Composed) -> None:
         with connect() as conn:
+            conn.execute(INDEX_MEMORY)
             conn.execute(statement)
 
     statements = [
