@@ -22,7 +22,8 @@ from terrace.api.errors import install_error_handlers
 from terrace.api.headers import SecurityHeaders
 from terrace.api.serving import mount
 from terrace.auth import Principal
-from terrace.serving import Gate, ServingApps
+from terrace.serving.apps import ServingApps
+from terrace.serving.visibility import Gate
 from terrace.storage import Storage
 from terrace.web.app import MOUNT
 from terrace.web.templating import FOLDER

@@ -11,7 +11,8 @@ from terrace.api.deps import current_principal
 from terrace.api.errors import install_serving_error_handlers
 from terrace.api.http_cache import ServingCache
 from terrace.platform.visibility import draft_cog
-from terrace.serving import Gate, ServingApps
+from terrace.serving.apps import ServingApps
+from terrace.serving.visibility import Gate
 from terrace.storage import Storage
 from terrace.web.docs import install_docs
 

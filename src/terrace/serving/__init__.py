@@ -1,6 +1,5 @@
-"""Serving: OGC API – Features, STAC API and raster tiles, behind one visibility rule."""
+"""Serving: OGC API – Features, STAC API and raster tiles, behind one visibility rule.
 
-from terrace.serving.apps import ServingApps
-from terrace.serving.visibility import Audience, Gate
-
-__all__ = ["Audience", "Gate", "ServingApps"]
+The apps (`serving.apps`) are imported only by the processes that serve: importing the visibility
+rule (`serving.visibility`) does not load tipg, stac-fastapi or titiler.
+"""
