@@ -44,6 +44,8 @@ class PostgresCounters(Storage):
             self.swept = time.monotonic()
             self.reset_expired()
         with self.pool().connection() as conn:
+            # A counter lost in a crash only forgives a few requests: no need to wait for the WAL flush.
+            conn.execute(self.q["asynchronous_commit"])
             return int(
                 fetch_one(conn, self.q["incr"], {"key": key, "expiry": expiry, "amount": amount})["hits"]
             )

@@ -1,3 +1,6 @@
+-- name: asynchronous_commit
+SET LOCAL synchronous_commit = off;
+
 -- name: incr
 -- One atomic step of a fixed window: a new or expired window starts at `amount`, a live one adds it.
 INSERT INTO app.rate_limit_counters AS c (key, hits, expires_at)
