@@ -24,6 +24,7 @@ from tests.conftest import bearer
 from tests.e2e.platform.client import approve, upload, wait_done
 from tests.integration.raster import files
 
+
 def write_grid(
     owner_url: str, name: str, resolution: int, bbox: tuple[float, float, float, float]
 ) -> list[int]:
