@@ -14,6 +14,8 @@ from terrace.auth import Role
 from tests.conftest import bearer
 from tests.e2e.platform.client import approve
 from tests.e2e.platform.data import write_points
+from tests.security.test_html import inline_code
+from tests.security.test_sessions import csrf_of
 from tests.security.test_visibility import draft, tile_at, ui
 
 MVT = "application/vnd.mapbox-vector-tile"
@@ -81,4 +83,25 @@ def test_restricted_tiles_reach_only_those_granted_and_hostile_names_nothing(
     with psycopg.connect(database_url) as conn:
         assert conn.execute("SELECT count(*) FROM geo.table_catalog").fetchone()[0] >= 1
     for client in (reader, reviewer, admin):
+        client.close()
+
+
+def test_the_analytics_forms_need_the_sessions_csrf_token_and_the_submitter_role(
+    api: httpx.Client, keys: dict[Role, str]
+) -> None:
+    grid = {"name": "forged", "resolutions": "3", "bbox": "0, 0, 1, 1"}
+    admin = ui(api, keys[Role.admin])
+    page = admin.get("/interface/analytics")
+    assert page.status_code == 200 and inline_code(page.text) == []
+    for path in ("/interface/analytics/grids", "/interface/analytics/zonal"):
+        for token in ({}, {"csrf": ""}, {"csrf": "forged"}):
+            assert admin.post(path, data={**grid, **token}).status_code == 403, (path, token)
+    reader = ui(api, keys[Role.reader])
+    token = csrf_of(reader.get("/interface/analytics"))
+    refused = reader.post("/interface/analytics/grids", data={**grid, "csrf": token})
+    assert refused.status_code == 403
+    assert "grid-form" not in reader.get("/interface/analytics").text, "no form a reader may not use"
+    listed = api.get("/api/analytics/h3/grids", headers=bearer(keys[Role.admin])).json()
+    assert [g["name"] for g in listed] == [], "nothing was created"
+    for client in (admin, reader):
         client.close()
