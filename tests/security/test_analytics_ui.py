@@ -80,6 +80,7 @@ def test_restricted_tiles_reach_only_those_granted_and_hostile_names_nothing(
         answer = admin.get(f"/interface/analytics/tiles/{name}/0/0/0")
         assert answer.status_code == 404, (name, answer.status_code)
         assert MVT not in answer.headers.get("content-type", "")
+        assert api.get(f"/features/collections/{name}/items").status_code == 404, name
     with psycopg.connect(database_url) as conn:
         assert conn.execute("SELECT count(*) FROM geo.table_catalog").fetchone()[0] >= 1
     for client in (reader, reviewer, admin):

@@ -34,7 +34,6 @@ from terrace.serving.visibility import Audience, Gate
 
 AudienceOf = Callable[[Request], Awaitable[Audience]]
 WEB_MERCATOR = matrix_sets.get("WebMercatorQuad")
-IDENTIFIER_BYTES = 63  # PostgreSQL's longest identifier
 
 
 def create_features_app(gate: Gate, drafts: bool = True) -> FastAPI:
@@ -83,8 +82,8 @@ async def connect(app: FastAPI, serving_url: str, preview_url: str | None, max_s
 async def vector_tile(app: FastAPI, name: str, audience: Audience, tile: Tile) -> bytes | None:
     """The Web Mercator vector tile of served table `name`, as `/features` serves it, for a caller
     the host has identified otherwise (the interface's signed-in user); None when that audience
-    may not see the table, `name` could name no table, or the tile is outside the matrix set."""
-    if "\x00" in name or len(name.encode()) > IDENTIFIER_BYTES or not WEB_MERCATOR.is_valid(tile):
+    may not see the table or the tile is outside the matrix set."""
+    if not WEB_MERCATOR.is_valid(tile):
         return None
     async with app.state.pool.acquire() as conn:
         found = await app.state.tables.get(conn, name, audience)
