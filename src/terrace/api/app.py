@@ -118,6 +118,7 @@ def create_app(config: AppConfig) -> FastAPI:
     app.include_router(analytics.router)
     app.include_router(metrics_router)
     serving = mount_serving(app, config.storage)
+    app.state.features = serving.features  # the interface's maps draw served tables through it
     app.mount(MOUNT, create_interface(app.state, config.session_secret or secrets.token_urlsafe(32)))
     install_docs(app)
     app.add_middleware(

@@ -14,6 +14,8 @@ from typing import Annotated, Any, cast
 import tipg.factory
 from cql2 import Expr
 from fastapi import Depends, FastAPI, Path, Query, Request
+from morecantile import Tile
+from morecantile import tms as matrix_sets
 from tipg.collections import Collection, CollectionList
 from tipg.database import close_db_connection, connect_to_db
 from tipg.errors import DEFAULT_STATUS_CODES, add_exception_handlers
@@ -31,13 +33,15 @@ from terrace.serving.tables import TableCatalog
 from terrace.serving.visibility import Audience, Gate
 
 AudienceOf = Callable[[Request], Awaitable[Audience]]
+WEB_MERCATOR = matrix_sets.get("WebMercatorQuad")
 
 
 def create_features_app(gate: Gate, drafts: bool = True) -> FastAPI:
     """The API to mount (its links carry the mount point), with the reviewers' `/drafts` unless
     `drafts` is off; its pools are opened by `connect`."""
     app = _api("Terrace OGC API – Features", "Served vector releases as features and vector tiles.")
-    _add_endpoints(app, TableCatalog(SERVED_SCHEMA), gate.audience, "Terrace OGC API – Features")
+    app.state.tables = TableCatalog(SERVED_SCHEMA)
+    _add_endpoints(app, app.state.tables, gate.audience, "Terrace OGC API – Features")
     app.state.drafts = _drafts_app(gate) if drafts else None
     if app.state.drafts is not None:
         app.mount("/drafts", app.state.drafts)
@@ -73,6 +77,20 @@ async def connect(app: FastAPI, serving_url: str, preview_url: str | None, max_s
             {"database_url": url, "db_min_conn_size": 1, "db_max_conn_size": max_size}
         )
         await connect_to_db(target, schemas=[schema], settings=settings)
+
+
+async def vector_tile(app: FastAPI, name: str, audience: Audience, tile: Tile) -> bytes | None:
+    """The Web Mercator vector tile of served table `name`, as `/features` serves it, for a caller
+    the host has identified otherwise (the interface's signed-in user); None when that audience
+    may not see the table or the tile is outside the matrix set."""
+    if not WEB_MERCATOR.is_valid(tile):
+        return None
+    async with app.state.pool.acquire() as conn:
+        found = await app.state.tables.get(conn, name, audience)
+        if found is None:
+            return None
+        mvt: bytes = await found[0].get_tile(conn, tms=WEB_MERCATOR, tile=tile)
+        return mvt
 
 
 async def close(app: FastAPI) -> None:

@@ -26,6 +26,8 @@ from terrace.serving.visibility import Audience
 # own, and tipg needs a key to serve single features.
 IDENTITY_COLUMN = "objectid"
 
+IDENTIFIER_BYTES = 63  # PostgreSQL's longest name: a longer collection id names no table
+
 Row: TypeAlias = asyncpg.Record
 
 
@@ -41,6 +43,8 @@ class TableCatalog:
     ) -> tuple[Collection, Lifetime] | None:
         """The table `name` if it is in the catalog and the audience may see it, with how long
         its answers stay true: a served version never changes, a `_latest` alias or a draft may."""
+        if "\x00" in name or len(name.encode()) > IDENTIFIER_BYTES:
+            return None  # no table is so named, and the database would refuse the query
         row = await conn.fetchrow(
             queries("serving")["visible_table"],
             self.schema,

@@ -9,6 +9,7 @@ from starlette.datastructures import State
 
 from terrace.errors import NotFound, TerraceError
 from terrace.web.pages import (
+    analytics,
     assets,
     catalog,
     catalog_health,
@@ -44,6 +45,7 @@ def create_interface(state: State, session_secret: str) -> FastAPI:
         services,
         catalog_health,
         schedules,
+        analytics,
     ):
         interface.include_router(module.router)
     interface.add_exception_handler(LoginRequired, _login)

@@ -1,9 +1,8 @@
 """Served inputs for the zonal tests: rasters and polygons published through the Platform API, and
 an H3 grid written straight into `h3.cells`.
 
-`write_grid` stands in for the grid bootstrap job (POST /api/analytics/h3/grids): it creates the
-`h3` tables as that job's schema declares them and fills them with h3-py. Once the grid job is on
-this branch, tests should create their grids through it instead.
+`write_grid` writes a ready grid as the grid job (POST /api/analytics/h3/grids) would leave it,
+with h3-py's cells of a box: the zonal tests pick cells by centre, which the job does not.
 """
 
 from __future__ import annotations
@@ -25,23 +24,11 @@ from tests.conftest import bearer
 from tests.e2e.platform.client import approve, upload, wait_done
 from tests.integration.raster import files
 
-H3_TABLES = """
-CREATE SCHEMA IF NOT EXISTS h3;
-CREATE TABLE IF NOT EXISTS h3.grids (
-    name text PRIMARY KEY, resolutions smallint[] NOT NULL, area jsonb, job_id text, status text);
-CREATE TABLE IF NOT EXISTS h3.cells (
-    grid text REFERENCES h3.grids(name), resolution smallint, cell_id bigint, parent_id bigint NULL,
-    geom geometry(MultiPolygon, 4326) NOT NULL, PRIMARY KEY (grid, resolution, cell_id));
-GRANT USAGE ON SCHEMA h3 TO terrace_app;
-GRANT SELECT ON ALL TABLES IN SCHEMA h3 TO terrace_app;
-"""
-
 
 def write_grid(
     owner_url: str, name: str, resolution: int, bbox: tuple[float, float, float, float]
 ) -> list[int]:
-    """The H3 cells (ids) whose centres fall in the box, written as grid `name` (a stand-in for
-    the grid bootstrap job)."""
+    """The H3 cells (ids) whose centres fall in the box, written as ready grid `name`."""
     west, south, east, north = bbox
     cells = h3.polygon_to_cells(
         h3.LatLngPoly([(south, west), (south, east), (north, east), (north, west)]), resolution
@@ -58,10 +45,10 @@ def write_grid(
         for cell in ids
     ]
     with psycopg.connect(owner_url) as conn:
-        conn.execute(H3_TABLES)
         conn.execute(
-            "INSERT INTO h3.grids (name, resolutions, area, status) VALUES (%s, %s, %s, 'completed')",
-            (name, [resolution], json.dumps({"bbox": list(bbox)})),
+            "INSERT INTO h3.grids (name, resolutions, area, status, cell_counts)"
+            " VALUES (%s, %s, %s, 'ready', %s)",
+            (name, [resolution], json.dumps({"bbox": list(bbox)}), json.dumps({str(resolution): len(ids)})),
         )
         with conn.cursor() as cursor:
             cursor.executemany(

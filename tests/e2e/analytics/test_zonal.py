@@ -135,15 +135,15 @@ def test_class_fractions_over_h3_cells_sum_to_one_and_an_ouo_raster_gives_an_ouo
     data = np.tile(classes, (60, 1))[None]
     west, north, pixel = 100.0, 1.0, 0.01
     publish_raster(api, keys, tmp_path / "cover.tif", data, from_origin(west, north, pixel, pixel), "ouo")
-    cells = write_grid(owner_database_url, "test-grid", 6, (100.05, 0.55, 100.45, 0.95))
+    cells = write_grid(owner_database_url, "test_grid", 6, (100.05, 0.55, 100.45, 0.95))
 
     body = {
         "raster": {"dataset_id": "cover", "resource_id": "grid"},
-        "zones": {"h3_grid": "test-grid", "resolution": 6},
+        "zones": {"h3_grid": "test_grid", "resolution": 6},
         "stats": ["frac", "majority", "count"],
         "output": {"dataset_id": "cover", "resource_id": "h3"},
     }
-    absent = zonal(api, submitter, **{**body, "zones": {"h3_grid": "test-grid", "resolution": 7}})
+    absent = zonal(api, submitter, **{**body, "zones": {"h3_grid": "test_grid", "resolution": 7}})
     assert absent.status_code == 400 and "resolutions: 6" in absent.json()["remediation"]
     status = done(api, submitter, zonal(api, submitter, **body))
     assert status["release"]["access_level"] == "ouo"
