@@ -32,6 +32,10 @@ def zonal(
     zones: Annotated[
         str | None, typer.Option(help="Zones: a polygon release, DATASET/RESOURCE[@VERSION].")
     ] = None,
+    weights: Annotated[
+        str | None,
+        typer.Option(help="Weights of the weighted_* statistics: a raster, DATASET/RESOURCE[@VERSION]."),
+    ] = None,
     title: Annotated[str | None, typer.Option(help="Title of the statistics' release.")] = None,
     wait: Annotated[bool, typer.Option(help="Show progress until processing ends.")] = True,
 ) -> None:
@@ -46,6 +50,8 @@ def zonal(
         "stats": stat,
         "output": {"dataset_id": target["dataset_id"], "resource_id": target["resource_id"], "title": title},
     }
+    if weights is not None:
+        body["weights"] = release_ref(weights)
     with make_client() as client:
         submitted = call(client, "POST", "/api/analytics/zonal", json=body)
         typer.echo(f"request_id: {submitted['request_id']}\nrelease_id: {submitted['release_id']}")

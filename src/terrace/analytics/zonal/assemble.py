@@ -72,7 +72,10 @@ def _assemble(ctx: Context) -> Aggregated:
             ],
             warnings=[],
             outputs=ZonalOutputs(
-                raster_release_id=params.raster_release_id, zones=params.zones, stats=params.stats
+                raster_release_id=params.raster_release_id,
+                weights_release_id=params.weights_release_id,
+                zones=params.zones,
+                stats=params.stats,
             ),
         )
         ctx.checkpoint("published", result, conn)

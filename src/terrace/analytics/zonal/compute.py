@@ -24,6 +24,7 @@ def compute(ctx: Context) -> Computed:
     params, task = ctx.params, ctx.task
     with ctx.connect() as conn:
         raster = raster_file(conn, params.raster_release_id)
+        weights = None if params.weights_release_id is None else raster_file(conn, params.weights_release_id)
         zones = zone_table(conn, params.zones)
         query = zones_query(zones, raster.srid())
         band = {"first": task.chunk.first, "last": task.chunk.last}
@@ -35,6 +36,7 @@ def compute(ctx: Context) -> Computed:
     columns = stat_columns(params.stats, task.bands)
     statistics = extract(
         gdal_path(ctx.storage, raster),
+        None if weights is None else gdal_path(ctx.storage, weights),
         projected,
         extent,
         columns,

@@ -1,12 +1,13 @@
-"""exactextract over one chunk of zones: the raster read once for the window the zones cover,
-coverage-weighted statistics per zone (exactextract's raster-sequential strategy, which walks the
-raster once in strips), collected as Arrow columns."""
+"""exactextract over one chunk of zones: the raster (and the weights raster, if any) read once for
+the window the zones cover, coverage-weighted statistics per zone (exactextract's raster-sequential
+strategy, which walks the raster once in strips), collected as Arrow columns."""
 
 from __future__ import annotations
 
 import json
 import math
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
 from typing import Any
 
 import numpy as np
@@ -33,9 +34,9 @@ class WindowedBand(RasterSource):
     cover read once. Values, mask, scale and offset are those exactextract's own rasterio source
     gives, and the grid is the whole raster's, so the statistics are the same."""
 
-    def __init__(self, ds: Any, band: int, window: Window | None) -> None:
+    def __init__(self, ds: Any, band: int, window: Window | None, name: str) -> None:
         super().__init__()
-        self.set_name(f"b{band}")  # exactextract tells sources apart by name
+        self.set_name(name)  # exactextract tells sources apart by name
         self.ds, self.band = ds, band
         self.scale, self.offset = ds.scales[band - 1], ds.offsets[band - 1]
         self.scaled = self.scale != 1.0 or self.offset != 0.0
@@ -180,22 +181,30 @@ class _Collect(Writer):
 
 def extract(
     path: str,
+    weights_path: str | None,
     wkbs: Sequence[bytes],
     bounds: Sequence[float] | None,
     columns: list[StatColumn],
     progress: Callable[[float], None],
 ) -> dict[str, pa.Array]:
     """The statistics of each zone (WKB in the raster's CRS) as one Arrow array per column, in
-    the zones' order; `bounds` is the zones' extent (None for no zone)."""
-    with rasterio.open(path) as ds:
-        window = covering_window(ds, bounds) if bounds is not None else None
-        bands = [WindowedBand(ds, band, window) for band in range(1, ds.count + 1)]
+    the zones' order; `bounds` is the zones' extent (None for no zone). The weighted statistics
+    weigh each cell by band 1 of the raster at `weights_path`, on a grid compatible with the
+    raster's (exactextract walks both on the finer one)."""
+    with ExitStack() as files:
+        ds = files.enter_context(rasterio.open(path))
+        window = _window(ds, bounds)
+        bands = [WindowedBand(ds, band, window, f"b{band}") for band in range(1, ds.count + 1)]
+        weights = None
+        if weights_path is not None:
+            wds = files.enter_context(rasterio.open(weights_path))
+            weights = WindowedBand(wds, 1, _window(wds, bounds), "weights")
         operations = []
         for column in columns:
-            source = bands[column.band - 1]
-            operations.append(Operation(column.stat, column.name, source))
+            source, weigh = bands[column.band - 1], weights if column.weighted else None
+            operations.append(Operation(column.stat, column.name, source, weigh))
             if column.per_class:
-                operations.append(Operation("unique", column.name + CLASSES, source))
+                operations.append(Operation("unique", column.name + CLASSES, source, weigh))
         # exactextract keeps bare pointers to these: they must outlive `process`.
         zones, writer = _Zones(wkbs), _Collect()
         processor = RasterSequentialProcessor(zones, writer, operations, [INDEX])
@@ -205,6 +214,10 @@ def extract(
         writer.finish()
     rows = sorted(writer.rows, key=lambda row: row[INDEX])
     return {column.name: _array(column, rows) for column in columns}
+
+
+def _window(ds: Any, bounds: Sequence[float] | None) -> Window | None:
+    return covering_window(ds, bounds) if bounds is not None else None
 
 
 def _array(column: StatColumn, rows: list[dict[str, Any]]) -> pa.Array:

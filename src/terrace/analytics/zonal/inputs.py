@@ -18,6 +18,8 @@ from terrace.errors import Conflict, InvalidInput, NotFound
 from terrace.platform.visibility import Viewer
 
 WGS84 = 4326
+# How far from whole a ratio of cell sizes or offsets may be: exactextract's default grid tolerance.
+GRID_TOLERANCE = 1e-3
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ class RasterFile:
     bands: int
     dtype: str
     epsg: int | None
+    resolution: tuple[float, float]  # cell width, height in the CRS's units
+    origin: tuple[float, float]  # west, south edge of a COG: on the grid of them all
 
     def srid(self) -> int:
         """The EPSG code zones are projected to; 400 when the raster's CRS has none."""
@@ -96,7 +100,16 @@ def raster_file(conn: Connection, release_id: str) -> RasterFile:
     path = first["path"] if len(rows) == 1 else first["mosaic"]
     if path is None:
         raise Conflict(f"Release {release_id} has several COGs and no mosaic.", "Resubmit the raster.")
-    return RasterFile(first["container"], path, first["band_count"], first["dtype"], first["epsg"])
+    bbox = first["bbox"]
+    return RasterFile(
+        first["container"],
+        path,
+        first["band_count"],
+        first["dtype"],
+        first["epsg"],
+        (abs(first["resolution"][0]), abs(first["resolution"][1])),
+        (bbox[0], bbox[1]),
+    )
 
 
 def require_raster(release: ServedRelease) -> ServedRelease:
@@ -105,6 +118,37 @@ def require_raster(release: ServedRelease) -> ServedRelease:
             f"{release.name} is {release.data_type} data, not a raster.", "Name a raster release as `raster`."
         )
     return release
+
+
+def require_weights_fit(raster: RasterFile, weights: RasterFile, name: str) -> None:
+    """400 unless exactextract can read `weights` cell by cell with `raster`: one band, the same
+    CRS, and grids whose cell sizes are whole multiples of each other and whose edges line up."""
+    fix = "Warp the weights onto the value raster's grid (gdalwarp -tr and -tap), submit it, and name that."
+    if weights.bands != 1:
+        raise InvalidInput(f"The weights {name} have {weights.bands} bands; weights need one.", fix)
+    if weights.epsg != raster.epsg:
+        raise InvalidInput(
+            f"The weights {name} are in EPSG:{weights.epsg}, the raster in EPSG:{raster.epsg}.", fix
+        )
+    for axis in (0, 1):
+        fine = min(raster.resolution[axis], weights.resolution[axis])
+        coarse = max(raster.resolution[axis], weights.resolution[axis])
+        offset = abs(raster.origin[axis] - weights.origin[axis])
+        if not (_whole(coarse / fine) and _whole(offset / fine)):
+            raise InvalidInput(
+                f"The grid of the weights {name} ({_cells(weights)}) does not line up with the raster's"
+                f" ({_cells(raster)}): cell sizes must be whole multiples and cell edges must meet.",
+                fix,
+            )
+
+
+def _whole(ratio: float) -> bool:
+    return abs(ratio - round(ratio)) <= GRID_TOLERANCE
+
+
+def _cells(file: RasterFile) -> str:
+    (width, height), (west, south) = file.resolution, file.origin
+    return f"cells {width:g} x {height:g} from {west:g}, {south:g}"
 
 
 def zone_table(conn: Connection, zones: GridZones | ReleaseZones) -> ZoneTable:

@@ -55,6 +55,9 @@ class ZonalRequest(BaseModel):
     zones: GridRef | ReleaseRef
     stats: Stats
     output: OutputRef
+    weights: ReleaseRef | None = Field(
+        default=None, description="A raster that weighs each cell for the weighted_* statistics."
+    )
 
 
 class GridZones(Contract):
@@ -73,6 +76,7 @@ class ZonalParams(ReleaseJob):
     catalog, never in the parameters."""
 
     raster_release_id: str = Field(pattern=RELEASE_ID)
+    weights_release_id: str | None = Field(default=None, pattern=RELEASE_ID)
     zones: Annotated[GridZones | ReleaseZones, Field(discriminator="kind")]
     stats: Stats
     chunk_size: int = Field(default=20_000, ge=1, le=1_000_000, description="Zones per compute task.")
@@ -123,6 +127,7 @@ class ZonalOutputs(Contract):
     """What the release was computed from, kept in its outputs."""
 
     raster_release_id: str
+    weights_release_id: str | None = None
     zones: GridZones | ReleaseZones
     stats: list[str]
 

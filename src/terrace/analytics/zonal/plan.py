@@ -22,6 +22,8 @@ def plan(ctx: TaskContext[ZonalParams, NoInput]) -> Planned:
         require_own_outputs(conn, params)
         require_free(conn, schema, params.table_name)
         raster = raster_file(conn, params.raster_release_id)
+        if params.weights_release_id is not None:
+            raster_file(conn, params.weights_release_id)  # still served
         zones = zone_table(conn, params.zones)
         count = fetch_one(conn, count_query(zones), zones.params)["zones"]
         if not count:

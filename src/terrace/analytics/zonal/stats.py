@@ -25,10 +25,13 @@ SCALAR = (
     "max_center_x",
     "max_center_y",
 )
-# Per-class fractions of a categorical raster: one column per class found.
-CLASSES = ("frac",)
+# Weighted by a second raster (`weights` of the request), with one value per zone.
+WEIGHTED_SCALAR = ("weighted_sum", "weighted_mean", "weighted_stdev", "weighted_variance")
+# Per-class fractions of a categorical raster (weighted_frac: of the weights): one column per class found.
+CLASSES = ("frac", "weighted_frac")
+WEIGHTED = frozenset(WEIGHTED_SCALAR + ("weighted_frac",))
 INTEGER = frozenset({"variety"})
-ALLOWED = SCALAR + CLASSES
+ALLOWED = SCALAR + WEIGHTED_SCALAR + CLASSES
 MAX_STATS = 32
 
 
@@ -39,6 +42,10 @@ class StatColumn:
     stat: str
     band: int  # 1-based
     name: str  # `mean`, or `b2_mean` for a multi-band raster
+
+    @property
+    def weighted(self) -> bool:
+        return self.stat in WEIGHTED
 
     @property
     def per_class(self) -> bool:
@@ -62,6 +69,17 @@ def normalize_stats(stats: list[str]) -> list[str]:
         named = ", ".join(repr(s[:40]) for s in unknown[:5])
         raise InvalidInput(f"Unknown statistic(s) {named}.", f"Choose from: {', '.join(ALLOWED)}.")
     return wanted
+
+
+def require_weights(stats: list[str], weighted: bool) -> None:
+    """400 for a weighted statistic asked for without `weights`."""
+    wanted = [s for s in stats if s in WEIGHTED]
+    if wanted and not weighted:
+        raise InvalidInput(
+            f"{', '.join(wanted)} weigh each cell by a second raster, and the request names no `weights`.",
+            "Add `weights`: {dataset_id, resource_id, version_id?} of a served raster (e.g. population),"
+            " or ask for the unweighted statistic (mean, sum, stdev, variance, frac).",
+        )
 
 
 def stat_columns(stats: list[str], bands: int) -> list[StatColumn]:

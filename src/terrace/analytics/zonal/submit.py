@@ -17,12 +17,13 @@ from terrace.analytics.zonal.inputs import (
     combined_access,
     raster_file,
     require_raster,
+    require_weights_fit,
     served_release,
     zone_table,
 )
 from terrace.analytics.zonal.job import JOB_TYPE
 from terrace.analytics.zonal.params import GridRef, GridZones, ReleaseZones, ZonalRequest
-from terrace.analytics.zonal.stats import CLASSES
+from terrace.analytics.zonal.stats import CLASSES, require_weights
 from terrace.auth import Principal
 from terrace.catalog import identity
 from terrace.catalog.releases import Release, find_release
@@ -49,6 +50,7 @@ class ZonalSubmission:
     release_id: str
     submission_key: str
     raster_release_id: str
+    weights_release_id: str | None
     zones: GridZones | ReleaseZones
     sources: dict[str, Any]  # what it is computed from: the same sources are the same release
     access_level: str
@@ -68,9 +70,17 @@ def validate(conn: Connection, viewer: Viewer, request: ZonalRequest) -> ZonalSu
     """The inputs, each a served release the viewer may see (404 otherwise), fit for the job."""
     dataset = identity.normalize_slug(request.output.dataset_id, "dataset_id")
     resource = identity.normalize_slug(request.output.resource_id, "resource_id")
+    require_weights(request.stats, request.weights is not None)
     raster = require_raster(served_release(conn, viewer, request.raster, "raster"))
     _check_raster(conn, raster, request.stats)
     inputs = [raster]
+    sources: dict[str, Any] = {"raster": raster.release_id}
+    if request.weights is not None:
+        weights = require_raster(served_release(conn, viewer, request.weights, "weights"))
+        file = raster_file(conn, weights.release_id)
+        require_weights_fit(raster_file(conn, raster.release_id), file, weights.name)
+        inputs.append(weights)
+        sources["weights"] = weights.release_id
     zones: GridZones | ReleaseZones
     if isinstance(request.zones, GridRef):
         zones = GridZones(grid=request.zones.h3_grid, resolution=request.zones.resolution)
@@ -79,7 +89,7 @@ def validate(conn: Connection, viewer: Viewer, request: ZonalRequest) -> ZonalSu
         zones = ReleaseZones(release_id=zone_release.release_id)
         inputs.append(zone_release)
     zone_table(conn, zones)
-    sources = {"raster": raster.release_id, "zones": zones.model_dump(), "stats": request.stats}
+    sources |= {"zones": zones.model_dump(), "stats": request.stats}
     key = "zonal:" + hashlib.sha256(json.dumps(sources, sort_keys=True).encode()).hexdigest()
     asset = identity.asset_id(dataset, resource)
     access_level, grants = combined_access(inputs)
@@ -91,6 +101,7 @@ def validate(conn: Connection, viewer: Viewer, request: ZonalRequest) -> ZonalSu
         identity.release_id(asset, key),
         key,
         raster.release_id,
+        sources.get("weights"),
         zones,
         sources,
         access_level,
@@ -172,6 +183,7 @@ def _record(
         "title": release.title,
         "description": release.description,
         "raster_release_id": submission.raster_release_id,
+        "weights_release_id": submission.weights_release_id,
         "zones": submission.zones.model_dump(),
         "stats": submission.request.stats,
         "chunk_size": chunk_size,

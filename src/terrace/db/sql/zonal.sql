@@ -16,7 +16,7 @@ LIMIT 1;
 -- name: raster_files
 -- The COGs of a served raster release (several: the tiles of one raster, or a collection), and the
 -- mosaic VRT the release's outputs name when there are several.
-SELECT c.container, c.path, c.band_count, c.dtype, c.nodata, c.crs, c.epsg,
+SELECT c.container, c.path, c.band_count, c.dtype, c.nodata, c.crs, c.epsg, c.resolution, c.bbox,
        r.outputs -> 'mosaic' ->> 'path' AS mosaic
 FROM app.asset_releases r JOIN app.cog_metadata c ON c.release_id = r.release_id AND c.job_id = r.job_id
 WHERE r.release_id = %(release_id)s AND r.approval_state = 'approved' AND r.is_served
