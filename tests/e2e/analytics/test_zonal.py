@@ -196,3 +196,52 @@ def test_inputs_that_do_not_fit_are_refused_with_the_fix(
         output=output,
     )
     assert unknown.status_code == 400 and "'mode', 'avg'" in unknown.json()["message"]
+
+
+def test_weighted_means_over_polygons_are_exact_and_weights_must_be_named_and_fit(
+    platform_api: httpx.Client, keys: dict[Role, str], database_url: str, tmp_path: Path
+) -> None:
+    api, submitter = platform_api, keys[Role.submitter]
+    width, height = 8, 6
+    values = np.tile(np.arange(width, dtype=np.float32), (height, 1))[None]  # the column index
+    people = np.repeat(np.arange(height, dtype=np.float32)[:, None] + 1, width, axis=1)[None]  # row + 1
+    transform = from_origin(*ORIGIN, PIXEL, PIXEL)
+    publish_raster(api, keys, tmp_path / "values.tif", values, transform)
+    publish_raster(api, keys, tmp_path / "people.tif", people, transform)
+    half_off = from_origin(ORIGIN[0] + PIXEL / 2, ORIGIN[1], PIXEL, PIXEL)
+    publish_raster(api, keys, tmp_path / "shifted.tif", people, half_off)
+    ell = [(0, c) for c in range(4)] + [(r, 0) for r in range(1, 4)]  # (row, column) of whole pixels
+    block = [(r, c) for r in range(2, 5) for c in range(3, 7)]
+    zones = [shapely.union_all([pixels(c, r, c + 1, r + 1) for r, c in cells]) for cells in (ell, block)]
+    publish_polygons(api, keys, tmp_path / "plots.geojson", zones)
+
+    body: dict[str, Any] = {
+        "raster": {"dataset_id": "values", "resource_id": "grid"},
+        "zones": {"dataset_id": "plots", "resource_id": "grid"},
+        "stats": ["weighted_mean", "weighted_sum", "mean"],
+        "output": {"dataset_id": "values", "resource_id": "by-plot"},
+    }
+    unweighted = zonal(api, submitter, **body)
+    assert unweighted.status_code == 400 and "`weights`" in unweighted.json()["remediation"]
+    assert "weighted_mean, weighted_sum" in unweighted.json()["message"]
+    misaligned = zonal(api, submitter, **body, weights={"dataset_id": "shifted", "resource_id": "grid"})
+    assert misaligned.status_code == 400 and "line up" in misaligned.json()["message"]
+    assert "gdalwarp" in misaligned.json()["remediation"]
+
+    weights = {"dataset_id": "people", "resource_id": "grid", "version_id": "v1"}
+    status = done(api, submitter, zonal(api, submitter, **body, weights=weights))
+    rows = rows_of(database_url, "geo_draft", status["outputs"][0]["table_name"])
+    for row, cells in zip(rows, (ell, block), strict=True):
+        weighted = sum(values[0, r, c] * people[0, r, c] for r, c in cells)
+        total = sum(people[0, r, c] for r, c in cells)
+        assert row["weighted_mean"] == pytest.approx(weighted / total, abs=1e-9)
+        assert row["weighted_sum"] == pytest.approx(weighted, abs=1e-9)
+        assert row["mean"] == pytest.approx(sum(values[0, r, c] for r, c in cells) / len(cells), abs=1e-9)
+    assert rows[0]["weighted_mean"] == pytest.approx(6 / 13, abs=1e-9)  # the ell's weights matter
+
+    env = {"TERRACE_URL": str(api.base_url), "TERRACE_API_KEY": submitter}
+    command = ["zonal", "--raster", "values/grid", "--zones", "plots/grid", "--weights", "people/grid@v1"]
+    stats = [arg for stat in body["stats"] for arg in ("--stat", stat)]
+    ran = CliRunner().invoke(app, [*command, *stats, "--output", "values/by-plot", "--no-wait"], env=env)
+    assert ran.exit_code == 0, ran.output
+    assert f"release_id: {status['release']['release_id']}" in ran.output
