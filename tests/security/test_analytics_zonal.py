@@ -121,6 +121,35 @@ def test_a_restricted_raster_is_absent_to_the_ungranted_and_restricts_its_aggreg
     assert status.status_code == 404
 
 
+def test_a_restricted_raster_as_weights_is_absent_to_the_ungranted(
+    api: httpx.Client, keys: dict[Role, str], database_url: str, served: None
+) -> None:
+    with psycopg.connect(database_url) as conn:
+        other = create_key(conn, "another submitter", Role.submitter)[1]
+    body = {
+        "raster": {"dataset_id": "open", "resource_id": "grid"},
+        "zones": GRID,
+        "stats": ["weighted_mean"],
+        "output": OUTPUT,
+    }
+    secret = {"dataset_id": "secret", "resource_id": "grid"}
+    hidden = zonal(api, other, **body, weights=secret)
+    absent = zonal(api, other, **body, weights={"dataset_id": "nothing", "resource_id": "grid"})
+    assert hidden.status_code == absent.status_code == 404
+    assert hidden.json()["message"].replace("secret", "nothing") == absent.json()["message"]
+    assert "weights" in hidden.json()["message"]
+    assert written(database_url) == (0, 0, 0)
+
+    accepted = zonal(api, keys[Role.reviewer], **body, weights=secret)
+    assert accepted.status_code == 202, accepted.text
+    with psycopg.connect(database_url) as conn:
+        level = conn.execute(
+            "SELECT access_level::text, granted_roles FROM app.asset_releases WHERE release_id = %s",
+            (accepted.json()["release_id"],),
+        ).fetchone()
+    assert level == ("restricted", ["reviewer"])
+
+
 def test_only_submitters_may_run_zonal_statistics(api: httpx.Client, keys: dict[Role, str]) -> None:
     body = {
         "raster": {"dataset_id": "open", "resource_id": "grid"},
