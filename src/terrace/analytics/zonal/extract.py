@@ -21,6 +21,7 @@ from exactextract.raster import RasterSource
 from exactextract.writer import Writer
 from rasterio.windows import Window, from_bounds
 
+from terrace.analytics.zonal.inputs import GRID_TOLERANCE
 from terrace.analytics.zonal.stats import StatColumn
 
 # Raster cells read at once for a chunk's window (all bands); beyond, exactextract reads the file.
@@ -208,6 +209,7 @@ def extract(
         # exactextract keeps bare pointers to these: they must outlive `process`.
         zones, writer = _Zones(wkbs), _Collect()
         processor = RasterSequentialProcessor(zones, writer, operations, [INDEX])
+        processor.set_grid_compat_tol(GRID_TOLERANCE)  # the tolerance submit checked the weights with
         processor.show_progress(True)
         processor.set_progress_fn(lambda fraction, _: progress(fraction))
         processor.process()
