@@ -22,6 +22,8 @@ def submission_status(conn: Connection, viewer: Viewer, ref: str, job_status: Jo
         queries("releases")["request_by_ref"], {"ref": ref, "release_id": release.release_id}
     ).fetchone()
     job = job_status(conn, request["job_id"]) if request else None
+    # Read again after the job: a job seen finished has its outcome on the release (one transaction).
+    release = visible_release(conn, viewer, ref)
     view = describe(conn, release)
     return {
         "request": dict(request) if request else None,
