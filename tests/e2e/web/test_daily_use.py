@@ -15,7 +15,8 @@ import pyarrow as pa
 import pyogrio
 import pytest
 import shapely
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, FileChooser, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from tests.conftest import bearer
 from tests.e2e.platform.client import approve, submit, upload, wait_done
 from tests.e2e.web.checks import axe_violations, basemap_drawn
@@ -35,6 +36,18 @@ def tab_to(page: Page, selector: str, limit: int = 80) -> None:
     raise AssertionError(f"Tab never reached {selector}")
 
 
+def open_file_chooser(page: Page) -> FileChooser:
+    """Space on the focused file field opens the chooser; a busy browser may drop the first press."""
+    for _ in range(3):
+        try:
+            with page.expect_file_chooser(timeout=10_000) as chooser:
+                page.keyboard.press("Space")
+            return chooser.value
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError("Space on the file field never opened the file chooser")
+
+
 def test_a_steward_submits_follows_reviews_and_approves_with_the_keyboard_alone(
     api: httpx.Client, keys: dict[Role, str], browser: Browser, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
@@ -43,17 +56,17 @@ def test_a_steward_submits_follows_reviews_and_approves_with_the_keyboard_alone(
     page = browser.new_context(base_url=base).new_page()
     page.goto("/interface/")
     expect(page).to_have_title("Sign in · Terrace")
-    page.keyboard.type(keys[Role.reviewer])  # the key field has the focus
+    expect(page.locator("input[name=key]")).to_be_focused()  # the key field has the focus
+    page.keyboard.type(keys[Role.reviewer])
     page.keyboard.press("Enter")
     expect(page.locator("h1")).to_have_text("Overview")
 
     tab_to(page, "a[href='/interface/submit']")
     page.keyboard.press("Enter")
     expect(page).to_have_title("Submit data · Terrace")
+    page.wait_for_load_state("load")
     tab_to(page, "#file")
-    with page.expect_file_chooser() as chooser:
-        page.keyboard.press("Space")
-    chooser.value.set_files(str(file))
+    open_file_chooser(page).set_files(str(file))
     expect(page.locator("#chosen li")).to_have_text(re.compile(r"^canals\.gpkg · "))
     page.keyboard.press("Tab")
     page.keyboard.type("canals")
