@@ -1,9 +1,10 @@
 """A worker process: claims tasks, runs their handlers in threads, reports outcomes in batches.
 
-Threads: the main loop (claim, report, wait), one per running handler, a heartbeat that extends
-the leases of every running task (it keeps running while a handler sits in a C library call
-that releases the GIL), a LISTEN connection that wakes the loop when tasks are queued, and the
-janitor, which works only while this worker holds the leader lock.
+Threads: the main loop (each turn reports what finished and claims for the free slots, in one
+transaction), one handler thread per slot, a heartbeat that extends the leases of every running
+task (it keeps running while a handler sits in a C library call that releases the GIL), a
+LISTEN connection that wakes the loop when tasks are queued, and the janitor, which works only
+while this worker holds the leader lock.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class WorkerConfig:
     poll_seconds: float = 5.0  # longest idle wait when no notification arrives
     grace_seconds: float = 30.0  # how long SIGTERM waits for running handlers
     janitor_seconds: float = 5.0
+    gather_seconds: float = 0.005  # how long a turn waits for more outcomes after the first
 
     @property
     def keepalive_seconds(self) -> float:
@@ -95,6 +97,7 @@ class Worker:
         self.closed = threading.Event()
         self._wake = threading.Event()
         self._outcomes: queue.SimpleQueue[Outcome] = queue.SimpleQueue()
+        self._claimed: queue.SimpleQueue[ClaimedTask] = queue.SimpleQueue()
         self._running: dict[str, ClaimedTask] = {}
         self._jobs: dict[str, Job] = {}
 
@@ -119,7 +122,8 @@ class Worker:
                 self.config.janitor_seconds,
                 keepalive_seconds=self.config.keepalive_seconds,
             )
-            for target in (self._heartbeat, self._listen, lambda: janitor.run(self.closed)):
+            handlers = [self._handle] * self.config.concurrency
+            for target in (*handlers, self._heartbeat, self._listen, lambda: janitor.run(self.closed)):
                 threading.Thread(target=target, daemon=True).start()
             # What exists now (modules, pools) lives as long as the worker: keep it out of the
             # collector's scans, which handlers allocating millions of objects trigger often.
@@ -135,8 +139,7 @@ class Worker:
         while not self.stopping.is_set():
             self._wake.clear()
             try:
-                self._report()
-                wait = self._claim()
+                wait = self._turn(claim=True)
                 failures = 0
             except psycopg.OperationalError as exc:
                 failures += 1
@@ -145,35 +148,68 @@ class Worker:
             except Exception:  # a bug must not stop the worker; the tasks involved are retried
                 log.exception("worker loop error")
                 wait = 1.0
-            self._wake.wait(wait)
+            if self._wake.wait(wait):
+                self._gather()
 
-    def _claim(self) -> float:
-        """Claim tasks for the free slots; returns how long to wait before looking again."""
-        free = self.config.concurrency - len(self._running)
-        if free <= 0:
+    def _gather(self) -> None:
+        """Give the other running tasks a moment to finish too, so that one turn reports a batch
+        (short tasks otherwise cost a transaction each)."""
+        deadline = time.monotonic() + self.config.gather_seconds
+        while self._outcomes.qsize() < len(self._running) and time.monotonic() < deadline:
+            time.sleep(self.config.gather_seconds / 10)
+
+    def _turn(self, claim: bool) -> float:
+        """Record the finished tasks (completions in one batch, then each failure) and claim
+        tasks for the free slots, in one transaction; returns how long to wait before the next
+        turn."""
+        batch: list[Outcome] = []
+        while not self._outcomes.empty():
+            batch.append(self._outcomes.get())
+        free = self.config.concurrency - len(self._running) + len(batch) if claim else 0
+        if not batch and free <= 0:
             return self.config.poll_seconds
-        with self.pool.connection() as conn:
-            claimed = (
-                conn.cursor(row_factory=class_row(ClaimedTask))
-                .execute(
-                    "SELECT task_id, job_id, stage, attempt, parameters, checkpoints "
-                    "FROM app.claim_tasks(%s, %s, %s)",
-                    (self.worker_id, free, self.config.lease_seconds),
-                )
-                .fetchall()
-            )
-            self._load_jobs(conn, {t.job_id for t in claimed})
-            if len(claimed) < free:
-                row = conn.execute(self.q["next_run_after"]).fetchone()
-                seconds = row["seconds"] if row else None
-            else:
-                seconds = self.config.poll_seconds
+        requeued = False
+        try:
+            with self.pool.connection() as conn, conn.transaction():
+                self._complete(conn, [o for o in batch if o.failure is None])
+                for outcome in batch:
+                    if outcome.failure is not None:
+                        self._fail(conn, outcome.task, outcome.failure)
+                claimed, wait = self._claim(conn, free) if free > 0 else ([], self.config.poll_seconds)
+        except psycopg.OperationalError:
+            requeued = True
+            for outcome in batch:  # reported again once the database is back; repeats are no-ops
+                self._outcomes.put(outcome)
+            raise
+        finally:
+            # Reported or given up: stop renewing their leases and free their slots. (Outcomes
+            # of other tasks that arrived meanwhile do not keep these.)
+            if not requeued:
+                for outcome in batch:
+                    self._running.pop(outcome.task.task_id, None)
         for task in claimed:
             self._running[task.task_id] = task
-            threading.Thread(target=self._execute, args=(task,), daemon=True).start()
-        if seconds is None:
-            return self.config.poll_seconds
-        return max(0.01, min(float(seconds), self.config.poll_seconds))
+            self._claimed.put(task)
+        return wait
+
+    def _claim(self, conn: psycopg.Connection[Any], free: int) -> tuple[list[ClaimedTask], float]:
+        """Up to `free` tasks claimed, and how long to wait before looking again."""
+        claimed = (
+            conn.cursor(row_factory=class_row(ClaimedTask))
+            .execute(
+                "SELECT task_id, job_id, stage, attempt, parameters, checkpoints "
+                "FROM app.claim_tasks(%s, %s, %s)",
+                (self.worker_id, free, self.config.lease_seconds),
+            )
+            .fetchall()
+        )
+        self._load_jobs(conn, {t.job_id for t in claimed})
+        if len(claimed) == free:
+            return claimed, self.config.poll_seconds
+        row = conn.execute(self.q["next_run_after"]).fetchone()
+        if row is None or row["seconds"] is None:
+            return claimed, self.config.poll_seconds
+        return claimed, max(0.01, min(float(row["seconds"]), self.config.poll_seconds))
 
     def _load_jobs(self, conn: psycopg.Connection[Any], job_ids: set[str]) -> None:
         missing = list(job_ids - self._jobs.keys())
@@ -184,6 +220,11 @@ class Worker:
         jobs = conn.cursor(row_factory=class_row(Job)).execute(self.q["jobs_of_tasks"], {"job_ids": missing})
         for job in jobs:
             self._jobs[job.job_id] = job
+
+    def _handle(self) -> None:
+        """One slot's thread: runs the tasks claimed for it, one after another."""
+        while True:
+            self._execute(self._claimed.get())
 
     def _execute(self, task: ClaimedTask) -> None:
         """Run one task in this thread, every log line of it naming its job, task and request."""
@@ -230,53 +271,28 @@ class Worker:
             outcome.failure = classify(exc, self.storage, doing)
         return outcome
 
-    def _report(self) -> None:
-        """Record finished tasks: completions in one batch, then each failure."""
-        batch: list[Outcome] = []
-        while not self._outcomes.empty():
-            batch.append(self._outcomes.get())
-        if not batch:
-            return
-        requeued = False
-        try:
-            with self.pool.connection() as conn:
-                self._complete(conn, [o for o in batch if o.failure is None])
-                for outcome in batch:
-                    if outcome.failure is not None:
-                        self._fail(conn, outcome.task, outcome.failure)
-        except psycopg.OperationalError:
-            requeued = True
-            for outcome in batch:  # reported again once the database is back; repeats are no-ops
-                self._outcomes.put(outcome)
-            raise
-        finally:
-            # Reported or given up: stop renewing their leases and free their slots. (Outcomes
-            # of other tasks that arrived meanwhile do not keep these.)
-            if not requeued:
-                for outcome in batch:
-                    self._running.pop(outcome.task.task_id, None)
-
     def _complete(self, conn: psycopg.Connection[Any], done: list[Outcome]) -> None:
+        """Record completions, planning the next stage of each stage they finish (inside the
+        caller's transaction)."""
         if not done:
             return
-        with conn.transaction():
-            rows = conn.execute(
-                "SELECT * FROM app.complete_tasks(%s, %s, %s, %s)",
-                (
-                    self.worker_id,
-                    [o.task.task_id for o in done],
-                    [o.task.attempt for o in done],
-                    [Jsonb(o.result) for o in done],
-                ),
-            ).fetchall()
-            for row in rows:
-                if row["fenced"]:
-                    log.warning(
-                        "completion of task %s discarded: its lease expired and the task was taken over",
-                        row["task_id"],
-                    )
-                elif row["stage_finished"]:
-                    self.machine.advance(conn, row["job_id"], row["stage"])
+        rows = conn.execute(
+            "SELECT * FROM app.complete_tasks(%s, %s, %s, %s)",
+            (
+                self.worker_id,
+                [o.task.task_id for o in done],
+                [o.task.attempt for o in done],
+                [Jsonb(o.result) for o in done],
+            ),
+        ).fetchall()
+        for row in rows:
+            if row["fenced"]:
+                log.warning(
+                    "completion of task %s discarded: its lease expired and the task was taken over",
+                    row["task_id"],
+                )
+            elif row["stage_finished"]:
+                self.machine.advance(conn, row["job_id"], row["stage"])
 
     def _fail(self, conn: psycopg.Connection[Any], task: ClaimedTask, failure: Failure) -> None:
         with conn.transaction():
@@ -294,7 +310,7 @@ class Worker:
             self._wake.wait(0.2)
             self._wake.clear()
             try:
-                self._report()
+                self._turn(claim=False)
             except psycopg.OperationalError:
                 time.sleep(0.5)
         with self.pool.connection() as conn:

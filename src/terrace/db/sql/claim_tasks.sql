@@ -36,12 +36,13 @@ BEGIN
         WHERE j.status = 'queued' AND j.job_id IN (SELECT c.job_id FROM claimed c)
         RETURNING j.job_id
     ), logged AS (
-        INSERT INTO app.job_events (job_id, task_id, stage, kind, data)
+        -- The request id is given here so that the event trigger has nothing to look up.
+        INSERT INTO app.job_events (job_id, task_id, stage, kind, data, http_request_id)
         SELECT c.job_id, c.task_id, c.stage, 'task_started',
-               jsonb_build_object('worker', p_worker, 'attempt', c.attempt)
-        FROM claimed c
+               jsonb_build_object('worker', p_worker, 'attempt', c.attempt), j.http_request_id
+        FROM claimed c JOIN app.jobs j ON j.job_id = c.job_id
         UNION ALL
-        SELECT s.job_id, NULL, NULL, 'job_started', '{}'::jsonb FROM started s
+        SELECT s.job_id, NULL, NULL, 'job_started', '{}'::jsonb, NULL FROM started s
     )
     SELECT * FROM claimed;
 END;

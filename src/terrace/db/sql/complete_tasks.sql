@@ -33,10 +33,11 @@ BEGIN
         WHERE input.task_id NOT IN (SELECT d.task_id FROM done d)
           AND NOT (t.status = 'completed' AND t.attempt = input.attempt)
     ), logged AS (
-        INSERT INTO app.job_events (job_id, task_id, stage, kind, duration_ms)
+        -- The request id is given here so that the event trigger has nothing to look up.
+        INSERT INTO app.job_events (job_id, task_id, stage, kind, duration_ms, http_request_id)
         SELECT d.job_id, d.task_id, d.stage, 'task_completed',
-               (extract(epoch FROM clock_timestamp() - d.started_at) * 1000)::bigint
-        FROM done d
+               (extract(epoch FROM clock_timestamp() - d.started_at) * 1000)::bigint, j.http_request_id
+        FROM done d JOIN app.jobs j ON j.job_id = d.job_id
     ), fenced_logged AS (
         INSERT INTO app.job_events (job_id, task_id, stage, kind, message, data)
         SELECT s.job_id, s.task_id, s.stage, 'task_fenced',
