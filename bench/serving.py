@@ -8,9 +8,12 @@ process each, on the same database in the same run:
 - vector tiles: /collections/{id}/tiles/WebMercatorQuad/{z}/{x}/{y}, z 6-12, over the data;
 
 each at equal encodings: both servers asked for gzip (`Accept-Encoding: gzip`), then both for
-the identity (`identity`). Reports p50/p95 latency, requests/s with 8 requests in flight and the
-mean bytes sent. The servers' turns alternate (two halves in opposite order), since the machine
-may be shared.
+the identity (`identity`), each coding with random paths of its own. Reports p50/p95 latency,
+requests/s with 8 requests in flight and the mean bytes sent. The servers' turns alternate (two
+halves in opposite order), since the machine may be shared. Terrace keeps the tiles of approved
+versions in memory (`TERRACE_TILE_CACHE_MB`), which helps where a workload asks for a tile again
+(here low zooms, as on a map); the tiles also run against a second Terrace process with that
+cache off, every tile made by a query as in tipg.
 
 Then a caching client, honouring Cache-Control and ETag as a browser does, replays a map session
 (tiles of the `_v1` table and of its `_latest` view at z9-10 around three places, feature pages of
@@ -170,7 +173,7 @@ Server = tuple[str, str, str]  # name, base URL, collection id
 Workload = Callable[[str, random.Random, int], list[str]]
 
 
-def compare(servers: list[Server], make: Workload, count: int, coding: str) -> list[float]:
+def compare(servers: list[Server], make: Workload, count: int, coding: str, seed: int) -> list[float]:
     """Requests/s of each server; the load runs in two halves in alternating order, so that
     neither server always runs first (cold caches, background work)."""
     latencies: dict[str, list[float]] = {name: [] for name, _, _ in servers}
@@ -180,7 +183,7 @@ def compare(servers: list[Server], make: Workload, count: int, coding: str) -> l
         asyncio.run(load(base, make(collection, random.Random(1), 20), coding))  # warm catalogs and pools
     for half, order in enumerate((servers, servers[::-1])):
         for name, base, collection in order:
-            paths = make(collection, random.Random(7 + half), count // 2)
+            paths = make(collection, random.Random(seed + half), count // 2)
             taken, elapsed, size = asyncio.run(load(base, paths, coding))
             latencies[name] += taken
             seconds[name] += elapsed
@@ -283,6 +286,11 @@ def main() -> None:
             terrace_env = dict(os.environ, **role_env(url), TERRACE_STORAGE_URL=storage)
             terrace = [sys.executable, "-m", "terrace", "api", "--port", ours.rsplit(":", 1)[1]]
             servers.append(start(terrace, terrace_env, f"{ours}/features", TABLE))
+            uncached = f"http://127.0.0.1:{free_port()}"
+            plain = [*terrace[:-1], uncached.rsplit(":", 1)[1]]
+            servers.append(
+                start(plain, {**terrace_env, "TERRACE_TILE_CACHE_MB": "0"}, f"{uncached}/features", TABLE)
+            )
             tipg_env = dict(os.environ, DATABASE_URL=url, TIPG_DB_SCHEMAS='["geo"]')
             tipg = [sys.executable, "-m", "uvicorn", "tipg.main:app", "--port", theirs.rsplit(":", 1)[1]]
             # tipg names its collections schema.table
@@ -292,12 +300,16 @@ def main() -> None:
             workloads = (("features", "feature pages (limit 1000, 2° bbox)", feature_pages),
                          ("tiles", "vector tiles z6-12", tiles))  # fmt: skip
             for case, workload, make in workloads:
-                for coding in ("gzip", "identity"):
+                for seed, coding in ((7, "gzip"), (17, "identity")):
                     print(f"{workload}, both {coding}")
                     pair = [("terrace /features (visibility rule)", f"{ours}/features", TABLE)]
+                    if case == "tiles":
+                        pair.append(("terrace, tile cache off", f"{uncached}/features", TABLE))
                     pair.append(("tipg standalone", theirs, f"geo.{TABLE}"))
-                    rate, peer = compare(pair, make, args.requests, coding)
+                    rate, *others, peer = compare(pair, make, args.requests, coding, seed)
                     ratios[f"{case}_{coding}"] = (rate, peer)
+                    if others:
+                        ratios[f"{case}_uncached_{coding}"] = (others[0], peer)
             later = 86400.0
             print("map session replayed a day later by a caching client (gzip)")
             for name, base, table, latest in (

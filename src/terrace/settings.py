@@ -139,6 +139,12 @@ class ApiSettings(BaseSettings):
         description="Comma-separated addresses of reverse proxies whose X-Forwarded-For/-Proto "
         "headers are believed (HTTPS there makes session cookies Secure); unset: none.",
     )
+    tile_cache_mb: int = Field(
+        default=64,
+        ge=0,
+        description="Memory per API process for the vector tiles of approved versions (never changing); "
+        "0: none.",
+    )
     basemap_style: str | None = Field(
         default=None,
         description="URL of a MapLibre style drawn under the web UI's maps (its origin is allowed by the "

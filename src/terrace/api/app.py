@@ -76,6 +76,8 @@ class AppConfig:
     h3_max_cells: int = DEFAULT_MAX_CELLS
     # An external MapLibre style under the UI's maps; unset: the offline Natural Earth basemap.
     basemap_style: str | None = None
+    # Memory for vector tiles of approved versions, per process; 0: none.
+    tile_cache_mb: int = 64
 
 
 def create_app(config: AppConfig) -> FastAPI:
@@ -117,7 +119,7 @@ def create_app(config: AppConfig) -> FastAPI:
         app.include_router(module.router)
     app.include_router(analytics.router)
     app.include_router(metrics_router)
-    serving = mount_serving(app, config.storage)
+    serving = mount_serving(app, config.storage, config.tile_cache_mb)
     app.state.features = serving.features  # the interface's maps draw served tables through it
     app.mount(MOUNT, create_interface(app.state, config.session_secret or secrets.token_urlsafe(32)))
     install_docs(app)

@@ -35,10 +35,11 @@ class PublicAppConfig:
     storage: Storage  # holding the `public` container
     body_max_bytes: int = 1024**2
     pool_max_size: int = 10
+    tile_cache_mb: int = 64
 
 
 def create_public_app(config: PublicAppConfig) -> FastAPI:
-    serving = ServingApps(Gate(_anonymous), config.storage, None)
+    serving = ServingApps(Gate(_anonymous), config.storage, None, config.tile_cache_mb)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

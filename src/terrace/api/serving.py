@@ -17,13 +17,14 @@ from terrace.storage import Storage
 from terrace.web.docs import install_docs
 
 
-def mount_serving(app: FastAPI, storage: Storage) -> ServingApps:
+def mount_serving(app: FastAPI, storage: Storage, tile_cache_mb: int) -> ServingApps:
     """Mount `/features`, `/stac` and `/tiles` on `app` for its callers, with reviewer previews;
     open their pools with `connected`."""
     serving = ServingApps(
         Gate(lambda request: current_principal(request, app.state.pool, app.state.oidc)),
         storage,
         lambda principal, release_id, index: draft_cog(app.state.pool, principal, release_id, index),
+        tile_cache_mb,
     )
     mount(app, serving)
     return serving

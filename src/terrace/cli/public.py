@@ -39,6 +39,7 @@ def public(
         storage=storage_at(public_storage_url(), (PUBLIC_CONTAINER,)),
         body_max_bytes=settings.body_max_bytes,
         pool_max_size=DatabaseSettings().pool_max_size,
+        tile_cache_mb=settings.tile_cache_mb,
     )
     uvicorn.run(
         create_public_app(config),

@@ -70,6 +70,7 @@ def api(
         metrics_token=settings.metrics_token.get_secret_value() if settings.metrics_token else None,
         h3_max_cells=H3Settings().h3_max_cells,
         basemap_style=settings.basemap_style,
+        tile_cache_mb=settings.tile_cache_mb,
     )
     uvicorn.run(
         create_app(config),

@@ -25,4 +25,7 @@ BYTES_INGESTED = Counter("terrace_ingested_bytes_total", "Bytes uploaded into a 
 RELEASE_TRANSITIONS = Counter(
     "terrace_release_transitions_total", "Release review actions (approve, reject, revoke, ...).", ["action"]
 )
+TILE_CACHE_REQUESTS = Counter(
+    "terrace_tile_cache_requests_total", "Vector tiles of approved versions asked of the cache.", ["outcome"]
+)
 RATE_LIMITED = Counter("terrace_rate_limited_total", "Requests refused by a rate limit.", ["group"])

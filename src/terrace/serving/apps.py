@@ -8,6 +8,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import FastAPI
 
 from terrace.serving import features, stac, tiles
+from terrace.serving.tile_cache import TileCache
 from terrace.serving.visibility import Gate
 from terrace.storage import Storage
 
@@ -18,11 +19,16 @@ class ServingApps:
     Each library queries through its own pool kind (asyncpg for tipg and stac-fastapi, psycopg
     for titiler), connected as the read-only serving role; mounted apps get no lifespan, so the
     host app opens them with `connected`. Without `draft_cogs` there are no reviewer previews
-    (the public zone's configuration).
+    (the public zone's configuration). Vector tiles of approved versions are kept in
+    `tile_cache_mb` of memory.
     """
 
-    def __init__(self, gate: Gate, storage: Storage, draft_cogs: tiles.DraftCogs | None) -> None:
-        self.features = features.create_features_app(gate, drafts=draft_cogs is not None)
+    def __init__(
+        self, gate: Gate, storage: Storage, draft_cogs: tiles.DraftCogs | None, tile_cache_mb: int
+    ) -> None:
+        self.features = features.create_features_app(
+            gate, TileCache(tile_cache_mb), drafts=draft_cogs is not None
+        )
         self.stac = stac.create_stac_app(gate, storage, "/stac")
         self.tiles = tiles.create_tiles_app(gate, storage, draft_cogs, "/tiles")
 

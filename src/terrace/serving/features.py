@@ -30,17 +30,18 @@ from terrace.serving.lifetimes import Lifetime
 from terrace.serving.mounted import MountRoot, escaped_templates
 from terrace.serving.subapp import serving_app
 from terrace.serving.tables import TableCatalog
+from terrace.serving.tile_cache import TileCache
 from terrace.serving.visibility import Audience, Gate
 
 AudienceOf = Callable[[Request], Awaitable[Audience]]
 WEB_MERCATOR = matrix_sets.get("WebMercatorQuad")
 
 
-def create_features_app(gate: Gate, drafts: bool = True) -> FastAPI:
+def create_features_app(gate: Gate, tiles: TileCache, drafts: bool = True) -> FastAPI:
     """The API to mount (its links carry the mount point), with the reviewers' `/drafts` unless
-    `drafts` is off; its pools are opened by `connect`."""
+    `drafts` is off, served versions' tiles kept in `tiles`; its pools are opened by `connect`."""
     app = _api("Terrace OGC API – Features", "Served vector releases as features and vector tiles.")
-    app.state.tables = TableCatalog(SERVED_SCHEMA)
+    app.state.tables = TableCatalog(SERVED_SCHEMA, tiles)
     _add_endpoints(app, app.state.tables, gate.audience, "Terrace OGC API – Features")
     app.state.drafts = _drafts_app(gate) if drafts else None
     if app.state.drafts is not None:

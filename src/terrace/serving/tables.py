@@ -20,6 +20,7 @@ from tipg.settings import DatabaseSettings
 from terrace.db.models.catalog import SERVED_SCHEMA
 from terrace.db.queries import queries
 from terrace.serving.lifetimes import Lifetime
+from terrace.serving.tile_cache import TileCache, VersionCollection
 from terrace.serving.visibility import Audience
 
 # The identity key vector ingest gives every table; "latest" views have no primary key of their
@@ -32,10 +33,12 @@ Row: TypeAlias = asyncpg.Record
 
 
 class TableCatalog:
-    """The collections of one schema (`geo` served, `geo_draft` for reviewer previews)."""
+    """The collections of one schema (`geo` served, `geo_draft` for reviewer previews); with
+    `tiles`, served versions keep their vector tiles there."""
 
-    def __init__(self, schema: str, cache_size: int = 1024) -> None:
+    def __init__(self, schema: str, tiles: TileCache | None = None, cache_size: int = 1024) -> None:
         self.schema = schema
+        self.tiles = tiles
         self._described: LRUCache[tuple[int, Any], Collection] = LRUCache(maxsize=cache_size)
 
     async def get(
@@ -87,28 +90,30 @@ class TableCatalog:
             found = {c.table: c for c in await pg_get_collection_index(conn, settings=settings)}
             for row in missing:
                 if row["table_name"] in found:
-                    described[_key(row)] = _as_served(found[row["table_name"]], row)
+                    described[_key(row)] = self._as_served(found[row["table_name"]], row)
             self._described.update(
                 {_key(row): described[_key(row)] for row in missing if _key(row) in described}
             )
         # A table dropped between the catalog query and its introspection is left out.
         return [described[_key(row)] for row in rows if _key(row) in described]
 
-
-def _key(row: Row) -> tuple[int, Any]:
-    return row["relation"], row["updated_at"]
-
-
-def _as_served(collection: Collection, row: Row) -> Collection:
-    """Served under its stable table name (no schema prefix), titled from the catalog."""
-    identity = collection.id_column or next(
-        (column for column in collection.properties if column.name == IDENTITY_COLUMN), None
-    )
-    return collection.model_copy(
-        update={
+    def _as_served(self, collection: Collection, row: Row) -> Collection:
+        """Served under its stable table name (no schema prefix), titled from the catalog; a
+        served version (not an alias) with its tiles cached."""
+        identity = collection.id_column or next(
+            (column for column in collection.properties if column.name == IDENTITY_COLUMN), None
+        )
+        update = {
             "id": row["table_name"],
             "title": row["title"] or row["table_name"],
             "description": row["description"],
             "id_column": identity,
         }
-    )
+        if self.tiles is None or row["is_alias"]:
+            return collection.model_copy(update=update)
+        fields = {**dict(collection), **update}
+        return VersionCollection.model_construct(**fields, tiles=self.tiles, version_key=_key(row))
+
+
+def _key(row: Row) -> tuple[int, Any]:
+    return row["relation"], row["updated_at"]

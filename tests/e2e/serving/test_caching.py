@@ -163,3 +163,45 @@ def test_stac_items_their_tiles_and_assets_are_immutable_and_images_are_not_reco
     search = api.post("/stac/search", json={"bbox": BBOX}, headers={"Accept-Encoding": "gzip"})
     assert search.status_code == 200 and search.headers["cache-control"] == "no-store"
     assert search.headers["content-encoding"] == "gzip" and "etag" not in search.headers
+
+
+def tile_cache_count(api: httpx.Client, keys: dict[Role, str], outcome: str) -> float:
+    """How often the API's tile cache was asked and answered `outcome`, from /metrics."""
+    scraped = api.get("/metrics", headers=bearer(keys[Role.admin]))
+    assert scraped.status_code == 200, scraped.text
+    sample = f'terrace_tile_cache_requests_total{{outcome="{outcome}"}} '
+    return next(
+        (float(line.removeprefix(sample)) for line in scraped.text.splitlines() if line.startswith(sample)),
+        0.0,
+    )
+
+
+def test_a_versions_tiles_are_kept_yet_each_request_passes_the_visibility_rule_first(
+    platform_api: httpx.Client, keys: dict[Role, str], tmp_path: Path
+) -> None:
+    api = platform_api
+    release = publish(api, keys, write_points(tmp_path / "kept.gpkg", 120), "kept", "ouo")
+    reader = bearer(keys[Role.reader])
+    tile = "/features/collections/floods_kept_v1/tiles/WebMercatorQuad/10/815/529"
+    hits, misses = tile_cache_count(api, keys, "hit"), tile_cache_count(api, keys, "miss")
+
+    made = api.get(tile, headers=reader)
+    kept = api.get(tile, headers=reader)
+    assert made.status_code == kept.status_code == 200
+    assert kept.content == made.content and len(made.content) > 100
+    assert tile_cache_count(api, keys, "miss") == misses + 1
+    assert tile_cache_count(api, keys, "hit") == hits + 1
+
+    # A tile with options is made afresh; the alias, which moves with new versions, is never kept.
+    assert api.get(tile, params={"limit": 5}, headers=reader).status_code == 200
+    latest = api.get(tile.replace("_v1", "_latest"), headers=reader)
+    assert latest.status_code == 200 and latest.content == made.content
+    assert tile_cache_count(api, keys, "hit") == hits + 1
+    assert tile_cache_count(api, keys, "miss") == misses + 1
+
+    # The kept tile is no one's who may not see the version: anonymous callers, or anyone once revoked.
+    assert api.get(tile).status_code == 404
+    body = {"release_id": release, "reason": "withdrawn"}
+    assert api.post("/api/platform/revoke", json=body, headers=bearer(keys[Role.reviewer])).status_code == 200
+    assert api.get(tile, headers=reader).status_code == 404
+    assert tile_cache_count(api, keys, "hit") == hits + 1

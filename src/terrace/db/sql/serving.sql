@@ -13,7 +13,8 @@ WHERE c.schema_name = $1 AND c.table_name = $2
 
 -- name: visible_tables
 -- $1 schema, $2 levels, $3 roles, $4 bbox [minx, miny, maxx, maxy] or NULL for all
-SELECT c.table_name, c.title, c.description, c.updated_at, r.oid AS relation
+SELECT c.table_name, c.title, c.description, c.updated_at, r.oid AS relation,
+       (c.properties ->> 'alias_of') IS NOT NULL AS is_alias
 FROM geo.table_catalog c
 JOIN pg_namespace n ON n.nspname = c.schema_name
 JOIN pg_class r ON r.relnamespace = n.oid AND r.relname = c.table_name
