@@ -12,7 +12,7 @@ Terrace and ogr2ogr take turns `--repeat` times (who goes first alternates; each
 are dropped before the next) and the medians are compared, because the machine may be shared;
 geopandas and the COPY ceiling run in the first round only.
 
-    .venv/bin/python bench/vector_ingest.py [--points 1000000] [--polygons 200000] [--repeat 3]
+    .venv/bin/python bench/vector_ingest.py [--points 1000000] [--polygons 200000] [--repeat 3] [--chunk-size N]
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from terrace_jobs import Timed, bench_cluster, print_result, run_job
 
 from terrace.catalog import identity
 from terrace.db.cluster import LocalCluster
+from terrace.ingest.vector.params import VectorParams
 from terrace.storage import Storage
 
 
@@ -74,7 +75,7 @@ def generate(path: Path, n: int, polygons: bool) -> Path:
     return path
 
 
-def terrace(url: str, storage: Storage, file: Path, resource: str) -> Timed:
+def terrace(url: str, storage: Storage, file: Path, resource: str, chunk_size: int) -> Timed:
     """process_vector on 2 worker processes x concurrency 2, from submit to completion; it loads
     geo_draft.bench_{resource}_ord1."""
     storage.put("bronze", f"bench/{file.name}", file)
@@ -85,6 +86,7 @@ def terrace(url: str, storage: Storage, file: Path, resource: str) -> Timed:
         "release_id": identity.release_id(identity.asset_id("bench", resource), "bench"),
         "version_ordinal": 1,
         "access_level": "public",
+        "chunk_size": chunk_size,
     }
     return run_job(url, storage, "process_vector", params, workers=2, concurrency=2)
 
@@ -185,14 +187,21 @@ def drop_tables(url: str) -> None:
 
 
 def rounds(
-    cluster: LocalCluster, url: str, storage: Storage, file: Path, kind: str, count: int, repeat: int
+    cluster: LocalCluster,
+    url: str,
+    storage: Storage,
+    file: Path,
+    kind: str,
+    count: int,
+    repeat: int,
+    chunk_size: int,
 ) -> tuple[float, float]:
     """Median features/s of Terrace and of ogr2ogr over `repeat` alternating rounds."""
     ours, theirs, rss = [], [], 0.0
     for turn in range(repeat):
 
         def run_terrace(turn: int = turn) -> float:
-            timed = terrace(url, storage, file, f"t{turn}_{kind}")
+            timed = terrace(url, storage, file, f"t{turn}_{kind}", chunk_size)
             nonlocal rss
             rss = max(rss, timed.peak_rss_mb)
             print(f"    {timed.stages}")
@@ -225,6 +234,12 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=1_000_000)
     parser.add_argument("--polygons", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=3, help="Rounds of Terrace and ogr2ogr in turn.")
+    parser.add_argument(
+        "--chunk-size",
+        type=int,
+        default=VectorParams.model_fields["chunk_size"].default,
+        help="Features per task.",
+    )
     args = parser.parse_args()
     ratios = {}
     with bench_cluster() as (cluster, url, home):
@@ -237,7 +252,7 @@ def main() -> None:
                 continue
             file = generate(home / f"{kind}.gpkg", count, polygons=kind == "polygons")
             print(f"{count:,} {kind} ({file.stat().st_size / 1e6:.0f} MB GeoPackage, 10 attribute columns)")
-            ratios[kind] = rounds(cluster, url, storage, file, kind, count, args.repeat)
+            ratios[kind] = rounds(cluster, url, storage, file, kind, count, args.repeat, args.chunk_size)
     print_result("vector_ingest_{case}_features_per_s", "features/s", "ogr2ogr", ratios)
 
 
