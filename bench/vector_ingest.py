@@ -12,7 +12,8 @@ Terrace and ogr2ogr take turns `--repeat` times (who goes first alternates; each
 are dropped before the next) and the medians are compared, because the machine may be shared;
 geopandas and the COPY ceiling run in the first round only.
 
-    .venv/bin/python bench/vector_ingest.py [--points 1000000] [--polygons 200000] [--repeat 3] [--chunk-size N]
+    .venv/bin/python bench/vector_ingest.py [--points 1000000] [--polygons 200000] [--repeat 3]
+        [--chunk-size N]
 """
 
 from __future__ import annotations
