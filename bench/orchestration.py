@@ -23,7 +23,7 @@ from pathlib import Path
 
 import psycopg
 from procrastinate import App, PsycopgConnector
-from terrace_jobs import print_result, role_env
+from terrace_jobs import exit_on_sigterm, print_result, role_env
 
 from terrace.cli.serve import run_worker
 from terrace.db.cluster import LocalCluster
@@ -132,6 +132,7 @@ def main() -> None:
         with app.open():
             app.run_worker(concurrency=args.procrastinate_worker)
         return
+    exit_on_sigterm()
     home = Path(tempfile.mkdtemp(prefix="terrace-bench-"))
     cluster = LocalCluster(home)
     cluster.start()

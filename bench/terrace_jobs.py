@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -115,10 +116,17 @@ def role_env(url: str) -> dict[str, str]:
     }
 
 
+def exit_on_sigterm() -> None:
+    """A `kill` (SIGTERM) ends the benchmark like Ctrl-C, through its cleanup: without this its
+    throwaway cluster would keep running and its data directory would stay behind."""
+    signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
+
+
 @contextmanager
 def bench_cluster() -> Iterator[tuple[LocalCluster, str, Path]]:
     """A durable throwaway cluster with an ensured database `bench`: (cluster, its URL, a scratch
-    folder); all of it is deleted afterwards."""
+    folder); all of it is deleted afterwards, also when the benchmark is killed."""
+    exit_on_sigterm()
     home = Path(tempfile.mkdtemp(prefix="terrace-bench-"))
     cluster = LocalCluster(home)
     cluster.start()
